@@ -1,0 +1,115 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// State is the delivery state of a mobile-terminated message as reported to
+// platforms (platforms.md E).
+type State int
+
+// States reported to platforms.
+const (
+	StateSent      State = iota + 1 // submit_sm_resp ESME_ROK (or a receipt saying ENROUTE/ACCEPTED)
+	StateDelivered                  // receipt DELIVRD
+	StateFailed                     // permanent submit error, or receipt UNDELIV/REJECTD/EXPIRED/DELETED/UNKNOWN
+)
+
+func (s State) String() string {
+	switch s {
+	case StateSent:
+		return "sent"
+	case StateDelivered:
+		return "delivered"
+	case StateFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// MO is a mobile-originated message, reassembled and decoded, routed to one
+// channel. It is handed to the channel's Adapter to build platform requests.
+type MO struct {
+	ID         string    // stable bridge id, the same on every retry (custom-channel mId)
+	Channel    string    // channel id from the config
+	SMSC       string    // SMSC id it arrived from
+	From       string    // sender: E.164 with "+" when numeric international, else as received
+	To         string    // destination (the channel's number), normalised like From
+	Text       string    // decoded text
+	Received   time.Time // when the bridge committed it
+	Parts      int       // SMS parts it arrived in (1 for a single SMS)
+	Incomplete bool      // some parts never arrived; Text has what did
+}
+
+// MT is a mobile-terminated message a platform asked the bridge to send.
+type MT struct {
+	Channel    string // channel id from the config
+	To         string // recipient: E.164 with "+", or as given by the platform
+	From       string // sender override; empty means the channel's default
+	Text       string // text to send; the bridge picks coding and segments
+	ExternalID string // the platform's own id, echoed exactly in status callbacks (RapidPro "id")
+	// DedupKey, when set, makes Accept idempotent: a second Accept with the
+	// same key within DedupWindow returns the first id and queues nothing.
+	DedupKey    string
+	DedupWindow time.Duration
+}
+
+// Status is a state change of an MT, to be reported to its channel's platform.
+type Status struct {
+	MTID        string // bridge id returned by Accept (custom-channel mId)
+	ExternalID  string // MT.ExternalID, exactly as received
+	Channel     string
+	State       State
+	SMSC        string // SMSC id
+	SMSCMsgID   string // message id from submit_sm_resp / the receipt
+	ErrorCode   string // SMPP command_status or receipt err: field, when failed
+	Description string // human readable reason, when failed
+	At          time.Time
+}
+
+// Request is an HTTP request the bridge must make to a platform. It is stored
+// in the durable queue as is and sent (and retried) by the bridge core, so an
+// adapter only builds it.
+type Request struct {
+	Method string            `json:"method"`
+	URL    string            `json:"url"`
+	Header map[string]string `json:"header,omitempty"`
+	Body   []byte            `json:"body,omitempty"`
+}
+
+// Accepter commits an MT to the durable queue. It returns only once the MT is
+// on disk; the returned id is stable for the life of the message.
+type Accepter interface {
+	Accept(ctx context.Context, mt MT) (id string, err error)
+}
+
+// Adapter is one platform dialect bound to one configured channel. The bridge
+// core mounts it on the platform listener (e.g. POST /rapidpro/{channel}/send
+// reaches the "rapidpro" adapter of that channel) and calls MO and Status to
+// build the requests it then sends through the durable queue.
+type Adapter interface {
+	// ServeHTTP handles the platform's send call for this channel. The core
+	// has already limited the body size (http.MaxBytesReader) and checked
+	// that the channel exists.
+	http.Handler
+	// MO builds the platform request(s) for an inbound message.
+	MO(mo MO) ([]Request, error)
+	// Status builds the platform request(s) for a status change; none when
+	// the platform takes no callback for that state.
+	Status(st Status) ([]Request, error)
+}
+
+// Errors an Accepter returns; adapters map them to HTTP answers.
+var (
+	// ErrUnavailable means the MT could not be committed (disk full, store
+	// closed): answer 503 so the platform retries.
+	ErrUnavailable = errors.New("bridge: temporarily unavailable")
+	// ErrNoRoute means no SMSC can take messages to that number: answer 400.
+	ErrNoRoute = errors.New("bridge: no route to destination")
+	// ErrInvalid wraps validation problems found by the core (e.g. a text
+	// longer than the channel allows): answer 400 with the message.
+	ErrInvalid = errors.New("bridge: invalid message")
+)
