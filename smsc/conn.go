@@ -1,0 +1,335 @@
+package smsc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+)
+
+// maxPDULen caps command_length of PDUs we read (smpp.md §1.2).
+const maxPDULen = 64*1024 + 1024
+
+// maxSeq is the highest sequence number; numbering wraps back to 1 (§1.3).
+const maxSeq = 0x7FFFFFFF
+
+// lateMemory is how long timed-out sequence numbers are remembered so a late
+// response is logged with its message id instead of as noise.
+const lateMemory = 10 * time.Minute
+
+var (
+	errPeerUnbind = errors.New("smsc: SMSC sent unbind")
+	errStopping   = errors.New("smsc: stopping")
+)
+
+// outPDU is one PDU queued for the writer. req is set for requests so the
+// writer can mark them written; closeAfter makes the writer end the link
+// once the PDU is on the wire (unbind_resp to the SMSC's unbind).
+type outPDU struct {
+	p          *pdu.PDU
+	req        *request
+	closeAfter error
+}
+
+// request is an outstanding request awaiting its response.
+type request struct {
+	cmd     pdu.CommandID
+	seq     uint32
+	resp    chan result // buffered(1): the response or generic_nack
+	written atomic.Bool   // set just before the writer hands it to the socket
+}
+
+// result is what settles a request: a response PDU or an error.
+type result struct {
+	p   *pdu.PDU
+	err error
+}
+
+// conn is one transport connection and its SMPP session: a reader, a writer
+// and the table of outstanding requests.
+type conn struct {
+	o    *Options
+	mode BindMode
+	log  *slog.Logger
+	nc   net.Conn
+	h    Handler
+
+	ctx    context.Context // ends when the link is lost or closed
+	cancel context.CancelCauseFunc
+
+	window   chan struct{} // one token per outstanding submit
+	handlers chan struct{} // one token per running Handler call
+	hwg      sync.WaitGroup
+
+	reqs  chan outPDU // new requests
+	resps chan outPDU // responses, written first
+
+	mu        sync.Mutex
+	seq       uint32
+	pending   map[uint32]*request
+	late      map[uint32]time.Time // timed-out seqs, for logging late responses
+	bound     bool
+	closing   bool // unbinding: no new submits
+	pause     time.Duration
+	pauseTill time.Time
+
+	lastRecv atomic.Int64 // unix nanos of the last PDU read
+	stats    *slotStats
+}
+
+func newConn(parent context.Context, nc net.Conn, mode BindMode, o *Options, log *slog.Logger, st *slotStats) *conn {
+	ctx, cancel := context.WithCancelCause(parent)
+	c := &conn{
+		o: o, mode: mode, log: log, nc: nc, h: o.Handler, ctx: ctx, cancel: cancel,
+		window:   make(chan struct{}, o.Window),
+		handlers: make(chan struct{}, o.Window),
+		reqs:     make(chan outPDU, o.Window+4),
+		resps:    make(chan outPDU, o.Window+4),
+		pending:  make(map[uint32]*request),
+		late:     make(map[uint32]time.Time),
+		pause:    o.ThrottlePause,
+		stats:    st,
+	}
+	c.lastRecv.Store(time.Now().UnixNano())
+	return c
+}
+
+// close ends the link with cause err (the first cause wins).
+func (c *conn) close(err error) {
+	c.cancel(err)
+	c.nc.Close()
+}
+
+// nextSeq returns a sequence number not in use; c.mu must be held.
+func (c *conn) nextSeq() uint32 {
+	for {
+		c.seq++
+		if c.seq > maxSeq {
+			c.seq = 1
+		}
+		if _, used := c.pending[c.seq]; !used {
+			return c.seq
+		}
+	}
+}
+
+// send registers p as a request, queues it for the writer and waits for its
+// response, at most o.ResponseTimeout. A request that was written but not
+// answered fails with ErrUnknownOutcome; one never written with ErrNotBound.
+func (c *conn) send(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
+	return c.sendTimeout(ctx, p, c.o.ResponseTimeout)
+}
+
+// sendTimeout is send with its own response timeout.
+func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duration) (*pdu.PDU, error) {
+	r := &request{cmd: p.Header.ID, resp: make(chan result, 1)}
+	c.mu.Lock()
+	r.seq = c.nextSeq()
+	c.pending[r.seq] = r
+	c.mu.Unlock()
+	p.Header.Seq = r.seq
+	p.Header.Status = pdu.StatusOK
+
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case c.reqs <- outPDU{p: p, req: r}:
+	case <-c.ctx.Done():
+		c.forget(r, false)
+		return nil, fmt.Errorf("%w: %w", ErrNotBound, context.Cause(c.ctx))
+	case <-ctx.Done():
+		c.forget(r, false)
+		return nil, ctx.Err()
+	}
+	select {
+	case res := <-r.resp:
+		return res.p, res.err
+	case <-t.C:
+		c.forget(r, true)
+		return nil, fmt.Errorf("%w: no %s within %s", ErrUnknownOutcome, p.Header.ID.Response(), timeout)
+	case <-c.ctx.Done():
+		return c.abandoned(r, fmt.Errorf("link lost: %w", context.Cause(c.ctx)))
+	case <-ctx.Done():
+		return c.abandoned(r, ctx.Err())
+	}
+}
+
+// abandoned settles a request whose wait ended without a response.
+func (c *conn) abandoned(r *request, why error) (*pdu.PDU, error) {
+	c.forget(r, true)
+	select {
+	case res := <-r.resp: // it raced in
+		return res.p, res.err
+	default:
+	}
+	if r.written.Load() {
+		return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, why)
+	}
+	return nil, fmt.Errorf("%w: %w", ErrNotBound, why)
+}
+
+// forget removes r from the pending table; remember keeps its sequence
+// number for a while so a late response is recognised.
+func (c *conn) forget(r *request, remember bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending[r.seq] != r {
+		return
+	}
+	delete(c.pending, r.seq)
+	if remember && r.written.Load() && r.cmd == pdu.SubmitSM {
+		now := time.Now()
+		for s, at := range c.late {
+			if now.Sub(at) > lateMemory {
+				delete(c.late, s)
+			}
+		}
+		c.late[r.seq] = now
+	}
+}
+
+// respond queues a response for the writer.
+func (c *conn) respond(p *pdu.PDU) {
+	select {
+	case c.resps <- outPDU{p: p}:
+	case <-c.ctx.Done():
+	}
+}
+
+// inflight is the number of outstanding submits.
+func (c *conn) inflight() int { return len(c.window) }
+
+// isBound reports whether the link is bound and may take new submits.
+func (c *conn) usable() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bound && !c.closing && c.ctx.Err() == nil
+}
+
+// throttled pauses new submits on this bind after ESME_RTHROTTLED or
+// ESME_RMSGQFUL, doubling the pause on repeats; ok resets it.
+func (c *conn) throttled(hit bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !hit {
+		c.pause = c.o.ThrottlePause
+		return
+	}
+	c.pauseTill = time.Now().Add(c.pause)
+	c.pause = min(2*c.pause, max(maxThrottlePause, c.o.ThrottlePause))
+}
+
+// waitPause blocks while the bind is paused after throttling.
+func (c *conn) waitPause(ctx context.Context) error {
+	c.mu.Lock()
+	d := time.Until(c.pauseTill)
+	c.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.ctx.Done():
+		return fmt.Errorf("%w: %w", ErrNotBound, context.Cause(c.ctx))
+	}
+}
+
+// writeLoop is the only writer of the socket. It gives responses priority,
+// batches whatever is queued into one flush, and ends the link on a write
+// error.
+func (c *conn) writeLoop() {
+	bw := bufio.NewWriterSize(c.nc, 16*1024)
+	var buf []byte
+	for {
+		var op outPDU
+		select {
+		case op = <-c.resps:
+		default:
+			select {
+			case op = <-c.resps:
+			case op = <-c.reqs:
+			case <-c.ctx.Done():
+				return
+			}
+		}
+		var closeAfter error
+		for n := 0; ; n++ {
+			if op.req != nil {
+				op.req.written.Store(true)
+			}
+			var err error
+			buf, err = op.p.AppendBinary(buf[:0])
+			if err != nil {
+				c.encodeFailed(op, err)
+			} else if _, err := bw.Write(buf); err != nil {
+				c.close(fmt.Errorf("write: %w", err))
+				return
+			}
+			if op.closeAfter != nil {
+				closeAfter = op.closeAfter
+				break
+			}
+			var more bool
+			if op, more = c.nextQueued(n); !more {
+				break
+			}
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(c.o.ResponseTimeout))
+		if err := bw.Flush(); err != nil {
+			c.close(fmt.Errorf("write: %w", err))
+			return
+		}
+		if closeAfter != nil {
+			c.close(closeAfter)
+			return
+		}
+	}
+}
+
+// nextQueued returns another queued PDU without blocking, responses first,
+// so one flush carries a burst.
+func (c *conn) nextQueued(n int) (outPDU, bool) {
+	if n >= 64 {
+		return outPDU{}, false
+	}
+	select {
+	case op := <-c.resps:
+		return op, true
+	default:
+	}
+	select {
+	case op := <-c.reqs:
+		return op, true
+	default:
+		return outPDU{}, false
+	}
+}
+
+// encodeFailed fails a request we could not encode (a caller error such as
+// an over-long field) without touching the link.
+func (c *conn) encodeFailed(op outPDU, err error) {
+	c.log.Error("cannot encode PDU", "command", op.p.Header.ID, "seq", op.p.Header.Seq, "err", err)
+	if op.req == nil {
+		return
+	}
+	op.req.written.Store(false)
+	c.mu.Lock()
+	mine := c.pending[op.req.seq] == op.req
+	delete(c.pending, op.req.seq)
+	c.mu.Unlock()
+	if mine {
+		op.req.resp <- result{err: fmt.Errorf("smsc: encode %s: %w", op.p.Header.ID, err)}
+	}
+}

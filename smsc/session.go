@@ -1,0 +1,247 @@
+package smsc
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+)
+
+// Session states reported in SessionStats.State.
+const (
+	StateIdle       = "idle"       // Run not started
+	StateConnecting = "connecting" // dialing or binding
+	StateBound      = "bound"      // bound, taking traffic
+	StateUnbinding  = "unbinding"  // graceful stop in progress
+	StateBackoff    = "backoff"    // waiting before the next reconnect
+	StateClosed     = "closed"     // Run returned
+)
+
+// slotStats are a session's counters.
+type slotStats struct {
+	submitted, submitOK, submitFailed, delivered atomic.Uint64
+}
+
+// session is one bind the Client keeps up, across reconnects.
+type session struct {
+	o     *Options
+	mode  BindMode // never Pair
+	index int
+	log    *slog.Logger
+	stats  slotStats
+	notify func() // tells the Client a state changed
+
+	mu      sync.Mutex
+	cur     *conn // bound connection, nil when none
+	state   string
+	since   time.Time
+	lastErr string
+}
+
+// bindError is a bind_resp with a non-OK status.
+type bindError struct{ status pdu.Status }
+
+func (e *bindError) Error() string { return fmt.Sprintf("smsc: bind refused: %v", e.status) }
+func (e *bindError) Unwrap() error { return e.status }
+
+func (s *session) setState(state string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if state != s.state {
+		s.state, s.since = state, time.Now()
+	}
+	if err != nil {
+		s.lastErr = err.Error()
+	}
+	if s.notify != nil {
+		defer s.notify()
+	}
+}
+
+// current returns the bound connection, or nil.
+func (s *session) current() *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+// run keeps the bind up until ctx ends: a loop around runOnce with capped
+// exponential backoff and ±20 % jitter, reset after a good bind; a refused
+// bind waits ReconnectMax.
+func (s *session) run(ctx context.Context) {
+	delay := s.o.ReconnectDelay
+	for {
+		bound, err := s.runOnce(ctx)
+		if ctx.Err() != nil {
+			s.setState(StateClosed, nil)
+			return
+		}
+		wait := delay
+		var be *bindError
+		switch {
+		case errors.As(err, &be):
+			wait = s.o.ReconnectMax
+		case bound:
+			delay, wait = s.o.ReconnectDelay, s.o.ReconnectDelay
+		default:
+			delay = min(2*delay, s.o.ReconnectMax)
+		}
+		wait = jitter(wait)
+		s.log.Warn("session down, reconnecting", "err", err, "wait", wait)
+		s.setState(StateBackoff, err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			s.setState(StateClosed, nil)
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// jitter spreads d by ±20 %.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// runOnce dials, binds and serves one connection until it is lost or ctx
+// ends (then it unbinds gracefully). It reports whether the bind succeeded.
+func (s *session) runOnce(ctx context.Context) (bound bool, err error) {
+	s.setState(StateConnecting, nil)
+	nc, err := s.dial(ctx)
+	if err != nil {
+		return false, err
+	}
+	// The connection outlives ctx so a graceful unbind can still talk.
+	c := newConn(context.WithoutCancel(ctx), nc, s.mode, s.o, s.log, &s.stats)
+	var wg sync.WaitGroup
+	wg.Go(c.writeLoop)
+	wg.Go(c.readLoop)
+	defer func() {
+		c.close(errStopping)
+		s.mu.Lock()
+		s.cur = nil
+		s.mu.Unlock()
+		wg.Wait()
+		c.hwg.Wait()
+	}()
+	stop := context.AfterFunc(ctx, func() { c.close(errStopping) })
+	err = s.bind(c)
+	stop()
+	if err != nil {
+		return false, err
+	}
+	wg.Go(c.keepalive)
+	s.mu.Lock()
+	s.cur = c
+	s.mu.Unlock()
+	s.setState(StateBound, nil)
+	s.log.Info("bound")
+
+	select {
+	case <-c.ctx.Done():
+		return true, context.Cause(c.ctx)
+	case <-ctx.Done():
+	}
+	s.setState(StateUnbinding, nil)
+	s.unbind(c)
+	return true, nil
+}
+
+// dial opens the transport, TLS when configured, within ResponseTimeout.
+func (s *session) dial(ctx context.Context) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.o.ResponseTimeout)
+	defer cancel()
+	dial := s.o.Dial
+	if dial == nil {
+		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+	}
+	nc, err := dial(ctx, "tcp", s.o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", s.o.Addr, err)
+	}
+	if s.o.TLS == nil {
+		return nc, nil
+	}
+	cfg := s.o.TLS.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(s.o.Addr)
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("tls handshake %s: %w", s.o.Addr, err)
+	}
+	return tc, nil
+}
+
+// bind sends the bind request and checks its response.
+func (s *session) bind(c *conn) error {
+	o := s.o
+	resp, err := c.send(c.ctx, &pdu.PDU{
+		Header: pdu.Header{ID: s.mode.command()},
+		Body: &pdu.Bind{
+			SystemID: o.SystemID, Password: o.Password, SystemType: o.SystemType,
+			InterfaceVersion: 0x34, AddrTON: o.AddrTON, AddrNPI: o.AddrNPI, AddressRange: o.AddressRange,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.mode.command(), err)
+	}
+	if st := resp.Header.Status; st != pdu.StatusOK {
+		s.log.Error("bind refused", "command", resp.Header.ID, "status", st)
+		return &bindError{status: st}
+	}
+	return nil
+}
+
+// unbind stops a healthy link gracefully (§7.7): no new submits, wait for
+// the outstanding ones (bounded), send unbind, wait for unbind_resp
+// (bounded) while still answering deliver_sm, then close.
+func (s *session) unbind(c *conn) {
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	if !s.drain(c) {
+		s.log.Warn("unbinding with submits outstanding", "inflight", c.inflight())
+	}
+	if c.ctx.Err() != nil {
+		return
+	}
+	resp, err := c.sendTimeout(c.ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.Unbind}}, s.o.UnbindTimeout)
+	switch {
+	case err != nil && c.ctx.Err() != nil:
+		s.log.Info("SMSC closed the link after unbind") // counts as success (§7.7)
+	case err != nil:
+		s.log.Warn("unbind unanswered", "err", err)
+	default:
+		s.log.Info("unbound", "status", resp.Header.Status)
+	}
+}
+
+// drain waits up to UnbindTimeout for outstanding submits to be answered
+// and reports whether they all were.
+func (s *session) drain(c *conn) bool {
+	deadline := time.NewTimer(s.o.UnbindTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for c.inflight() > 0 && c.ctx.Err() == nil {
+		select {
+		case <-deadline.C:
+			return false
+		case <-c.ctx.Done():
+		case <-tick.C:
+		}
+	}
+	return c.inflight() == 0
+}

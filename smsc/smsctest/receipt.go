@@ -1,0 +1,122 @@
+package smsctest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+)
+
+// ReceiptForm says where a receipt carries its data.
+type ReceiptForm int
+
+// Receipt forms.
+const (
+	ReceiptBoth ReceiptForm = iota // text in short_message and TLVs
+	ReceiptText                    // only the "id:… stat:…" text
+	ReceiptTLV                     // only receipted_message_id and message_state
+)
+
+// Receipt describes a delivery receipt to send for a recorded submit.
+type Receipt struct {
+	Stat string      // DELIVRD, UNDELIV, EXPIRED, ACCEPTD, ENROUTE, REJECTD, DELETED, UNKNOWN; default DELIVRD
+	Err  string      // err: field; default "000"
+	Form ReceiptForm // where the data goes; default ReceiptBoth
+	ID   string      // id to quote; default: the submit's id through WithReceiptIDs
+	// TextKey spells the text field key ("text", "Text"); default "text".
+	TextKey string
+	// Intermediate marks it esm_class 0x20 instead of 0x04.
+	Intermediate bool
+}
+
+var messageStates = map[string]uint8{
+	"ENROUTE": pdu.StateEnroute, "DELIVRD": pdu.StateDelivered, "EXPIRED": pdu.StateExpired,
+	"DELETED": pdu.StateDeleted, "UNDELIV": pdu.StateUndeliverable, "ACCEPTD": pdu.StateAccepted,
+	"UNKNOWN": pdu.StateUnknown, "REJECTD": pdu.StateRejected,
+}
+
+// BuildReceipt returns the deliver_sm body of a receipt for sub: source and
+// destination swapped, esm_class 0x04, text "id:… sub:001 dlvrd:… submit
+// date:… done date:… stat:… err:… text:…" and/or the receipted_message_id
+// and message_state TLVs. id is the id to quote.
+func BuildReceipt(sub Submit, r Receipt, id string, now time.Time) *pdu.ShortMessage {
+	if r.Stat == "" {
+		r.Stat = "DELIVRD"
+	}
+	if r.Err == "" {
+		r.Err = "000"
+	}
+	if r.TextKey == "" {
+		r.TextKey = "text"
+	}
+	o := sub.SM
+	sm := &pdu.ShortMessage{
+		SourceTON: o.DestTON, SourceNPI: o.DestNPI, SourceAddr: o.DestAddr,
+		DestTON: o.SourceTON, DestNPI: o.SourceNPI, DestAddr: o.SourceAddr,
+		ESMClass: pdu.ESMClassReceipt,
+	}
+	if r.Intermediate {
+		sm.ESMClass = pdu.ESMClassIntermediate
+	}
+	if r.Form != ReceiptTLV {
+		dlvrd := "000"
+		if r.Stat == "DELIVRD" {
+			dlvrd = "001"
+		}
+		txt := fmt.Sprintf("id:%s sub:001 dlvrd:%s submit date:%s done date:%s stat:%s err:%s %s:%s",
+			id, dlvrd, sub.At.Format("0601021504"), now.Format("0601021504"), r.Stat, r.Err, r.TextKey, excerpt(o))
+		sm.Message = []byte(txt)
+	}
+	if r.Form != ReceiptText {
+		sm.TLVs.SetString(pdu.TagReceiptedMessageID, id)
+		if st, ok := messageStates[r.Stat]; ok {
+			sm.TLVs.SetUint8(pdu.TagMessageState, st)
+		}
+	}
+	return sm
+}
+
+// excerpt returns up to 20 printable ASCII characters of the original text
+// (empty for UCS2 or binary messages).
+func excerpt(sm *pdu.ShortMessage) string {
+	switch sm.DataCoding {
+	case 0x00, 0x01, 0x03:
+	default:
+		return ""
+	}
+	b := sm.Message
+	if sm.ESMClass&pdu.ESMClassUDHI != 0 && len(b) > 0 && int(b[0])+1 <= len(b) {
+		b = b[int(b[0])+1:]
+	}
+	var sb strings.Builder
+	for _, c := range b {
+		if sb.Len() == 20 {
+			break
+		}
+		if c >= 0x20 && c < 0x7F {
+			sb.WriteByte(c)
+		}
+	}
+	return sb.String()
+}
+
+// SendReceipt sends a receipt for sub to a receiver or transceiver bound
+// with the same account (else any) and returns the deliver_sm_resp status.
+func (s *Server) SendReceipt(ctx context.Context, sub Submit, r Receipt) (pdu.Status, error) {
+	id := r.ID
+	if id == "" {
+		id = sub.MessageID
+		if sub.N != 0 {
+			id = cut(s.receiptID(sub.N))
+		}
+	}
+	ss := s.receiver(sub.SystemID)
+	if ss == nil {
+		return 0, ErrNoReceiver
+	}
+	st, err := ss.Deliver(ctx, BuildReceipt(sub, r, id, time.Now()))
+	s.countDeliver(st, err, &s.stats.ReceiptsSent)
+	return st, err
+}

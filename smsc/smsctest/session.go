@@ -1,0 +1,384 @@
+package smsctest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+)
+
+// Session is one ESME connection to the server.
+type Session struct {
+	srv  *Server
+	nc   net.Conn
+	id   int
+	out  chan outItem
+	done chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+
+	mu          sync.Mutex
+	bind        pdu.CommandID
+	systemID    string
+	seq         uint32
+	pending     map[uint32]chan *pdu.PDU
+	inflight    int
+	maxInflight int
+}
+
+type outItem struct {
+	b          []byte
+	closeAfter bool
+}
+
+func newSession(srv *Server, nc net.Conn, id int) *Session {
+	return &Session{
+		srv: srv, nc: nc, id: id,
+		out:     make(chan outItem, 64),
+		done:    make(chan struct{}),
+		pending: make(map[uint32]chan *pdu.PDU),
+	}
+}
+
+// ID numbers sessions from 1 in connection order.
+func (ss *Session) ID() int { return ss.id }
+
+// SystemID is the account the session bound with ("" before the bind).
+func (ss *Session) SystemID() string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.systemID
+}
+
+// Bind is the bind command the session is bound with (0 before the bind).
+func (ss *Session) Bind() pdu.CommandID {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.bind
+}
+
+// MaxInflight is the highest number of submits this session had received
+// and not yet answered at one time.
+func (ss *Session) MaxInflight() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.maxInflight
+}
+
+func (ss *Session) canReceive() bool {
+	b := ss.Bind()
+	return b == pdu.BindReceiver || b == pdu.BindTransceiver
+}
+
+// Close closes the connection without unbind.
+func (ss *Session) Close() {
+	ss.once.Do(func() {
+		close(ss.done)
+		ss.nc.Close()
+	})
+}
+
+// Done is closed when the session has ended.
+func (ss *Session) Done() <-chan struct{} { return ss.done }
+
+// serve runs the session: a writer goroutine and this reader.
+func (ss *Session) serve() {
+	defer ss.srv.remove(ss)
+	ss.wg.Go(ss.writeLoop)
+	if d := ss.srv.initTimeout; d > 0 {
+		t := time.AfterFunc(d, func() {
+			if ss.Bind() == 0 {
+				ss.srv.logf("session-init timeout", "session", ss.id)
+				ss.Close()
+			}
+		})
+		defer t.Stop()
+	}
+	br := bufio.NewReaderSize(ss.nc, 16*1024)
+	for {
+		p, err := pdu.Read(br, 0)
+		if err != nil && !ss.undecodable(p, err) {
+			break
+		}
+		if err == nil {
+			ss.dispatch(p)
+		}
+	}
+	ss.Close()
+	ss.wg.Wait()
+}
+
+// undecodable answers a PDU that failed to decode; false ends the session.
+func (ss *Session) undecodable(p *pdu.PDU, err error) bool {
+	var de *pdu.DecodeError
+	if !errors.As(err, &de) {
+		return false
+	}
+	ss.srv.logf("undecodable PDU", "session", ss.id, "err", err)
+	h := de.Header
+	switch {
+	case !de.HeaderOK:
+		ss.Write(pdu.NewGenericNack(h.Seq, de.Status))
+		return false
+	case h.ID.IsResponse():
+		if p != nil {
+			ss.settle(p)
+		}
+	case h.ID.Known() && h.ID.HasResponse():
+		if h.ID == pdu.SubmitSM {
+			ss.srv.count(func(st *Stats) { st.SubmitErrors++ })
+		}
+		ss.Write(pdu.NewResponse(&pdu.PDU{Header: h}, de.Status, nil))
+	case !h.ID.Known():
+		ss.Write(pdu.NewGenericNack(h.Seq, de.Status))
+	}
+	return true
+}
+
+// dispatch handles one decoded PDU.
+func (ss *Session) dispatch(p *pdu.PDU) {
+	ss.srv.logf("PDU in", "session", ss.id, "command", p.ID, "seq", p.Seq, "status", p.Status)
+	switch {
+	case p.ID.IsResponse():
+		ss.settle(p)
+	case p.ID == pdu.BindTransceiver || p.ID == pdu.BindTransmitter || p.ID == pdu.BindReceiver:
+		ss.doBind(p)
+	case p.ID == pdu.EnquireLink:
+		ss.Write(pdu.NewResponse(p, pdu.StatusOK, nil))
+	case p.ID == pdu.Unbind:
+		ss.writeItem(pdu.NewResponse(p, pdu.StatusOK, nil), true)
+	case ss.Bind() == 0:
+		if p.ID.Known() {
+			ss.Write(pdu.NewResponse(p, pdu.StatusInvBndSts, nil))
+		} else {
+			ss.Write(pdu.NewGenericNack(p.Seq, pdu.StatusInvCmdID))
+		}
+	default:
+		ss.request(p)
+	}
+}
+
+// doBind checks a bind request and answers it.
+func (ss *Session) doBind(p *pdu.PDU) {
+	b, _ := p.Body.(*pdu.Bind)
+	st := ss.srv.checkBind(b)
+	if ss.Bind() != 0 {
+		st = pdu.StatusAlyBnd
+	}
+	resp := pdu.NewResponse(p, st, &pdu.BindResp{SystemID: ss.srv.systemID})
+	if st == pdu.StatusOK {
+		resp.Body.(*pdu.BindResp).TLVs.SetUint8(pdu.TagSCInterfaceVersion, pdu.InterfaceVersion34)
+	}
+	ss.Write(resp) // queued before the state changes: no deliver_sm can overtake it
+	if st != pdu.StatusOK {
+		ss.srv.count(func(s *Stats) { s.BindsRefused++ })
+		return
+	}
+	ss.mu.Lock()
+	ss.bind, ss.systemID = p.ID, b.SystemID
+	ss.mu.Unlock()
+	ss.srv.mu.Lock()
+	ss.srv.stats.Binds++
+	ss.srv.notify()
+	ss.srv.mu.Unlock()
+	if ss.srv.enquireEvery > 0 {
+		ss.wg.Go(ss.enquireLoop)
+	}
+}
+
+// request runs a request on a bound session through the Handler.
+func (ss *Session) request(p *pdu.PDU) {
+	submit := p.ID == pdu.SubmitSM
+	if submit {
+		ss.mu.Lock()
+		ss.inflight++
+		ss.maxInflight = max(ss.maxInflight, ss.inflight)
+		m := ss.maxInflight
+		ss.mu.Unlock()
+		ss.srv.count(func(s *Stats) { s.MaxInflight = max(s.MaxInflight, m) })
+	}
+	ss.srv.mu.Lock()
+	h, delay := ss.srv.handler, ss.srv.faults.delay
+	ss.srv.mu.Unlock()
+	var resp *pdu.PDU
+	if h != nil {
+		resp = h.HandlePDU(ss, p)
+	} else {
+		resp = ss.srv.Default(ss, p)
+	}
+	answer := func() {
+		if resp != nil {
+			ss.Write(resp)
+		}
+		if submit {
+			ss.mu.Lock()
+			ss.inflight--
+			ss.mu.Unlock()
+		}
+	}
+	if !submit || delay <= 0 || resp == nil {
+		answer()
+		return
+	}
+	ss.wg.Go(func() {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			answer()
+		case <-ss.done:
+		}
+	})
+}
+
+// Write queues p for the wire as it is (sequence number included).
+func (ss *Session) Write(p *pdu.PDU) error { return ss.writeItem(p, false) }
+
+func (ss *Session) writeItem(p *pdu.PDU, closeAfter bool) error {
+	b, err := p.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	ss.srv.logf("PDU out", "session", ss.id, "command", p.ID, "seq", p.Seq, "status", p.Status)
+	return ss.send(outItem{b: b, closeAfter: closeAfter})
+}
+
+// WriteRaw queues raw octets, e.g. a bad command_length.
+func (ss *Session) WriteRaw(b []byte) error {
+	return ss.send(outItem{b: append([]byte(nil), b...)})
+}
+
+func (ss *Session) send(it outItem) error {
+	select {
+	case ss.out <- it:
+		return nil
+	case <-ss.done:
+		return ErrClosed
+	}
+}
+
+// writeLoop is the only writer of the connection; it batches queued PDUs.
+func (ss *Session) writeLoop() {
+	bw := bufio.NewWriterSize(ss.nc, 16*1024)
+	for {
+		var it outItem
+		select {
+		case it = <-ss.out:
+		case <-ss.done:
+			return
+		}
+		for {
+			if _, err := bw.Write(it.b); err != nil || it.closeAfter {
+				bw.Flush()
+				ss.Close()
+				return
+			}
+			select {
+			case it = <-ss.out:
+				continue
+			default:
+			}
+			break
+		}
+		if err := bw.Flush(); err != nil {
+			ss.Close()
+			return
+		}
+	}
+}
+
+// Request sends a request PDU with the session's next sequence number and
+// waits for its response (or generic_nack).
+func (ss *Session) Request(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
+	ch := make(chan *pdu.PDU, 1)
+	ss.mu.Lock()
+	ss.seq = ss.seq%0x7FFFFFFF + 1
+	seq := ss.seq
+	ss.pending[seq] = ch
+	ss.mu.Unlock()
+	defer func() {
+		ss.mu.Lock()
+		delete(ss.pending, seq)
+		ss.mu.Unlock()
+	}()
+	q := *p
+	q.Seq, q.Status = seq, pdu.StatusOK
+	if err := ss.Write(&q); err != nil {
+		return nil, err
+	}
+	t := time.NewTimer(ss.srv.respTimeout)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-t.C:
+		return nil, fmt.Errorf("smsctest: no response to %s seq %d within %s", p.ID, seq, ss.srv.respTimeout)
+	case <-ss.done:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (ss *Session) settle(p *pdu.PDU) {
+	ss.mu.Lock()
+	ch := ss.pending[p.Seq]
+	delete(ss.pending, p.Seq)
+	ss.mu.Unlock()
+	if ch != nil {
+		ch <- p
+	}
+}
+
+// Deliver sends sm as deliver_sm and returns the deliver_sm_resp status. It
+// refuses sessions not bound as receiver or transceiver.
+func (ss *Session) Deliver(ctx context.Context, sm *pdu.ShortMessage) (pdu.Status, error) {
+	if !ss.canReceive() {
+		return 0, fmt.Errorf("smsctest: session %d bound as %v: %w", ss.id, ss.Bind(), ErrNoReceiver)
+	}
+	resp, err := ss.Request(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.DeliverSM}, Body: sm})
+	if err != nil {
+		return 0, err
+	}
+	return resp.Status, nil
+}
+
+// EnquireLink sends enquire_link and waits for its response.
+func (ss *Session) EnquireLink(ctx context.Context) error {
+	_, err := ss.Request(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.EnquireLink}})
+	return err
+}
+
+// Unbind sends unbind, waits for unbind_resp and closes the connection.
+func (ss *Session) Unbind(ctx context.Context) error {
+	defer ss.Close()
+	_, err := ss.Request(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.Unbind}})
+	return err
+}
+
+// enquireLoop sends enquire_link every interval and drops the link when it
+// is not answered in time.
+func (ss *Session) enquireLoop() {
+	t := time.NewTicker(ss.srv.enquireEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ss.done:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(ss.srv.ctx, ss.srv.enquireTimeout)
+		err := ss.EnquireLink(ctx)
+		cancel()
+		if err != nil {
+			ss.srv.logf("enquire_link unanswered, dropping link", "session", ss.id, "err", err)
+			ss.Close()
+			return
+		}
+	}
+}
