@@ -43,7 +43,7 @@ type request struct {
 	cmd     pdu.CommandID
 	seq     uint32
 	resp    chan result // buffered(1): the response or generic_nack
-	written atomic.Bool   // set just before the writer hands it to the socket
+	written atomic.Bool // set just before the writer hands it to the socket
 }
 
 // result is what settles a request: a response PDU or an error.

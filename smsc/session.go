@@ -32,9 +32,9 @@ type slotStats struct {
 
 // session is one bind the Client keeps up, across reconnects.
 type session struct {
-	o     *Options
-	mode  BindMode // never Pair
-	index int
+	o      *Options
+	mode   BindMode // never Pair
+	index  int
 	log    *slog.Logger
 	stats  slotStats
 	notify func() // tells the Client a state changed
