@@ -1,0 +1,234 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// List returns up to limit queued items (leased or not) of lane, in due
+// order, or of every lane in id (creation) order when lane is "". A limit
+// of 0 or less means no limit.
+func (s *Store) List(ctx context.Context, lane string, limit int) ([]Item, error) {
+	var items []Item
+	err := s.view(func(tx *bolt.Tx) error {
+		if lane == "" {
+			return scan(ctx, tx.Bucket(bktItems), "", limit, &items)
+		}
+		prefix := laneKey(nil, lane)
+		b := tx.Bucket(bktItems)
+		c := tx.Bucket(bktDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if limit > 0 && len(items) >= limit {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			u := id(k[len(k)-16:])
+			r, err := decodeRecord(b.Get(u[:]))
+			if err != nil {
+				return err
+			}
+			items = append(items, r.item(u))
+		}
+		return nil
+	})
+	return items, err
+}
+
+// ListDead returns up to limit dead letters of lane ("" = all lanes), in id
+// (creation) order. A limit of 0 or less means no limit.
+func (s *Store) ListDead(ctx context.Context, lane string, limit int) ([]Item, error) {
+	var items []Item
+	err := s.view(func(tx *bolt.Tx) error {
+		return scan(ctx, tx.Bucket(bktDead), lane, limit, &items)
+	})
+	return items, err
+}
+
+func scan(ctx context.Context, b *bolt.Bucket, lane string, limit int, items *[]Item) error {
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if limit > 0 && len(*items) >= limit {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := decodeRecord(v)
+		if err != nil {
+			return err
+		}
+		if len(k) == 16 && (lane == "" || r.lane == lane) {
+			*items = append(*items, r.item(id(k)))
+		}
+	}
+	return nil
+}
+
+// Get returns a queued item or a dead letter by id (DeadReason tells which),
+// or ErrNotFound.
+func (s *Store) Get(ctx context.Context, sid string) (Item, error) {
+	u, ok := parseID(sid)
+	if !ok {
+		return Item{}, fmt.Errorf("%w: bad id %q", ErrNotFound, sid)
+	}
+	var it Item
+	err := s.view(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bktItems, bktDead} {
+			if v := tx.Bucket(name).Get(u[:]); v != nil {
+				r, err := decodeRecord(v)
+				it = r.item(u)
+				return err
+			}
+		}
+		return fmt.Errorf("%w: %s", ErrNotFound, sid)
+	})
+	return it, err
+}
+
+// Requeue moves a dead letter back to its lane's queue, due now, with its
+// attempt count reset and its MaxAge counted from now. Durable on return.
+func (s *Store) Requeue(ctx context.Context, sid string) error {
+	u, ok := parseID(sid)
+	if !ok {
+		return fmt.Errorf("%w: bad id %q", ErrNotFound, sid)
+	}
+	return s.update(ctx, func(w *wtx) error { return w.requeue(u) })
+}
+
+func (w *wtx) dead(u id) (record, error) {
+	v := w.tx.Bucket(bktDead).Get(u[:])
+	if v == nil {
+		return record{}, fmt.Errorf("%w: no dead letter %s", ErrNotFound, u)
+	}
+	return decodeRecord(v)
+}
+
+func (w *wtx) requeue(u id) error {
+	r, err := w.dead(u)
+	if err != nil {
+		return err
+	}
+	if err := w.tx.Bucket(bktDead).Delete(u[:]); err != nil {
+		return err
+	}
+	w.delta(r.lane).Dead--
+	w.delta(r.lane).Queued++
+	r.attempts, r.deadReason, r.deadAt = 0, "", 0
+	r.ageFrom, r.nextDue, r.idx, r.leased = w.now, w.now, w.now, false
+	return w.putQueued(u, &r)
+}
+
+// Drop deletes an item by id, queued or dead. Durable on return.
+func (s *Store) Drop(ctx context.Context, sid string) error {
+	u, ok := parseID(sid)
+	if !ok {
+		return fmt.Errorf("%w: bad id %q", ErrNotFound, sid)
+	}
+	return s.update(ctx, func(w *wtx) error {
+		if _, r, err := w.queued("", sid); err == nil {
+			return w.unqueue(u, &r)
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return w.drop(u)
+	})
+}
+
+func (w *wtx) drop(u id) error {
+	r, err := w.dead(u)
+	if err != nil {
+		return err
+	}
+	w.delta(r.lane).Dead--
+	return w.tx.Bucket(bktDead).Delete(u[:])
+}
+
+// RequeueLane requeues every dead letter of lane and returns how many.
+func (s *Store) RequeueLane(ctx context.Context, lane string) (int, error) {
+	return s.eachDead(ctx, lane, (*wtx).requeue)
+}
+
+// DropLane deletes every dead letter of lane (queued items are left alone)
+// and returns how many.
+func (s *Store) DropLane(ctx context.Context, lane string) (int, error) {
+	return s.eachDead(ctx, lane, (*wtx).drop)
+}
+
+// eachDead applies fn to the dead letters of lane in transactions of up to
+// 1000, so a long list never holds up other writers for long.
+func (s *Store) eachDead(ctx context.Context, lane string, fn func(*wtx, id) error) (int, error) {
+	if lane == "" {
+		return 0, invalid("empty lane")
+	}
+	total := 0
+	for {
+		n := 0
+		err := s.update(ctx, func(w *wtx) error {
+			n = 0
+			var ids []id
+			c := w.tx.Bucket(bktDead).Cursor()
+			for k, v := c.First(); k != nil && len(ids) < 1000; k, v = c.Next() {
+				r, err := decodeRecord(v)
+				if err != nil {
+					return err
+				}
+				if len(k) == 16 && r.lane == lane {
+					ids = append(ids, id(k))
+				}
+			}
+			for _, u := range ids {
+				if err := fn(w, u); err != nil {
+					return err
+				}
+			}
+			n = len(ids)
+			return nil
+		})
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
+		}
+	}
+}
+
+// Compact copies the store at src into a new, compacted file dst (which
+// must not exist), leaving src untouched. It is an offline operation: it
+// fails with ErrLocked if a daemon has src open. bbolt never shrinks a file
+// by itself; it reuses freed pages, so a store only needs this after a
+// backlog much larger than its steady state has drained.
+func Compact(src, dst string) error {
+	if _, err := os.Stat(dst); err == nil {
+		return fmt.Errorf("store: compact: %s already exists", dst)
+	}
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("store: compact: %w", err)
+	}
+	in, err := openBolt(src, 5e9, true)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := in.View(checkFormat); err != nil {
+		return err
+	}
+	out, err := bolt.Open(dst, 0o600, &bolt.Options{Timeout: 5e9})
+	if err != nil {
+		return fmt.Errorf("store: compact: %w", classify(err))
+	}
+	err = bolt.Compact(out, in, 64<<20)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst)
+		return fmt.Errorf("store: compact: %w", classify(err))
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Group commit. One goroutine (writer) owns every write transaction. It
+// takes the first waiting call, then every call that queued up while the
+// previous commit was being fsynced (up to MaxBatch), runs them all in one
+// bbolt transaction and commits once. A call whose function fails is taken
+// out, the others are run again without it, and it is then run alone, so
+// one bad call never fails or half-applies another (the same contract as
+// bbolt's DB.Batch, without its timer).
+
+type op struct {
+	fn   func(w *wtx) error
+	done chan error
+}
+
+// wtx is the state of one write transaction shared by the calls in it.
+type wtx struct {
+	tx     *bolt.Tx
+	s      *Store
+	now    int64 // the transaction's clock, unix nanoseconds
+	deltas map[string]*LaneStats
+	wake   map[string]bool
+}
+
+func (w *wtx) delta(lane string) *LaneStats {
+	d := w.deltas[lane]
+	if d == nil {
+		d = &LaneStats{}
+		w.deltas[lane] = d
+	}
+	return d
+}
+
+// update runs fn in a shared write transaction and returns once that
+// transaction is committed and fsynced (or failed). ctx only bounds the wait
+// for a place in a batch: once taken, the call runs to completion.
+func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
+	o := &op{fn: fn, done: make(chan error, 1)}
+	select {
+	case <-s.quit:
+		return ErrClosed
+	default:
+	}
+	select {
+	case s.ops <- o:
+	case <-s.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-o.done
+}
+
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	batch := make([]*op, 0, s.opt.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case o := <-s.ops:
+			batch = append(batch, o)
+		case <-s.quit:
+			return
+		}
+	drain:
+		for len(batch) < s.opt.MaxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs batch in as few transactions as it can; see the comment at
+// the top of this file.
+func (s *Store) commit(batch []*op) {
+	var alone []*op
+	for len(batch) > 0 {
+		failed, err := s.runTx(batch)
+		if failed < 0 || len(batch) == 1 {
+			for _, o := range batch {
+				o.done <- err
+			}
+			break
+		}
+		alone = append(alone, batch[failed])
+		batch = slices.Delete(slices.Clone(batch), failed, failed+1)
+	}
+	for _, o := range alone {
+		_, err := s.runTx([]*op{o})
+		o.done <- err
+	}
+}
+
+// runTx runs the calls in one transaction. It returns the index of the call
+// that failed (and rolled the transaction back), or -1 and the commit result.
+func (s *Store) runTx(batch []*op) (failed int, err error) {
+	failed = -1
+	w := &wtx{s: s, now: s.opt.Now().UnixNano(), deltas: map[string]*LaneStats{}, wake: map[string]bool{}}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		w.tx = tx
+		for i, o := range batch {
+			if err := o.fn(w); err != nil {
+				failed = i
+				return err
+			}
+		}
+		return w.saveCounters()
+	})
+	if err == nil {
+		s.applied(w)
+	}
+	return failed, classify(err)
+}
+
+// saveCounters adds the transaction's lane deltas to the stored counters.
+func (w *wtx) saveCounters() error {
+	b := w.tx.Bucket(bktLanes)
+	for lane, d := range w.deltas {
+		if d.Queued == 0 && d.Dead == 0 {
+			continue
+		}
+		dec := decoder{b: b.Get([]byte(lane))}
+		q, dead := int(dec.uvarint())+d.Queued, int(dec.uvarint())+d.Dead
+		if q <= 0 && dead <= 0 {
+			if err := b.Delete([]byte(lane)); err != nil {
+				return err
+			}
+			continue
+		}
+		v := binary.AppendUvarint(nil, uint64(max(q, 0)))
+		v = binary.AppendUvarint(v, uint64(max(dead, 0)))
+		if err := b.Put([]byte(lane), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applied publishes a committed transaction: counters, then wake-ups.
+func (s *Store) applied(w *wtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for lane, d := range w.deltas {
+		st := s.stats[lane]
+		if st == nil {
+			st = &LaneStats{}
+			s.stats[lane] = st
+		}
+		st.Queued += d.Queued
+		st.Leased += d.Leased
+		st.Dead += d.Dead
+	}
+	for lane := range w.wake {
+		if ch, ok := s.waitCh[lane]; ok {
+			close(ch)
+			delete(s.waitCh, lane)
+		}
+	}
+}
+
+// waitChan returns a channel closed at the next commit that puts an item of
+// lane into the time index.
+func (s *Store) waitChan(lane string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.waitCh[lane]
+	if !ok {
+		ch = make(chan struct{})
+		s.waitCh[lane] = ch
+	}
+	return ch
+}

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// Bucket names. They never leave this package (design.md "Beyond one
+// machine": no bbolt type or bucket name crosses the store boundary).
+var (
+	bktMeta    = []byte("meta")    // "format" → formatVersion
+	bktItems   = []byte("items")   // id → record (queued, leased or not)
+	bktDue     = []byte("due")     // lanekey ‖ be64(time) ‖ id → nil: the time index
+	bktLeased  = []byte("leased")  // id → nil: items under lease (reset at Open)
+	bktDead    = []byte("dead")    // id → record (dead letters)
+	bktLanes   = []byte("lanes")   // lane → uvarint queued ‖ uvarint dead
+	bktDedup   = []byte("dedup")   // key → id ‖ be64(expiry)
+	bktDedupX  = []byte("dedupx")  // be64(expiry) ‖ key → nil
+	bktRcpt    = []byte("rcpt")    // lanekey(smsc) ‖ msgid → receipt record
+	bktRcptX   = []byte("rcptx")   // be64(expiry) ‖ rcpt key → nil
+	bktGroups  = []byte("mo")      // group key → group record (MO reassembly)
+	bktGroupsX = []byte("mox")     // be64(deadline) ‖ group key → nil
+	allBuckets = [][]byte{bktMeta, bktItems, bktDue, bktLeased, bktDead, bktLanes,
+		bktDedup, bktDedupX, bktRcpt, bktRcptX, bktGroups, bktGroupsX}
+
+	metaFormat    = []byte("format")
+	formatVersion = []byte("smscbridge-store-1")
+)
+
+const maxKeyString = 4096 // lanes, dedup keys, SMSC ids, message ids
+
+// record is an item as stored in bktItems or bktDead.
+type record struct {
+	lane       string
+	payload    []byte
+	attempts   int
+	firstSeen  int64 // unix nanoseconds
+	ageFrom    int64 // MaxAge counts from here: firstSeen, or the last requeue
+	nextDue    int64 // when the item is (was) scheduled
+	idx        int64 // its time in bktDue: nextDue, or the lease expiry when leased
+	leased     bool
+	lastError  string
+	deadReason string
+	deadAt     int64
+}
+
+func (r *record) encode() []byte {
+	b := make([]byte, 0, 64+len(r.lane)+len(r.payload)+len(r.lastError)+len(r.deadReason))
+	flags := byte(0)
+	if r.leased {
+		flags = 1
+	}
+	b = append(b, 1, flags)
+	b = binary.AppendUvarint(b, uint64(r.attempts))
+	for _, t := range []int64{r.firstSeen, r.ageFrom, r.nextDue, r.idx, r.deadAt} {
+		b = binary.AppendVarint(b, t)
+	}
+	for _, s := range []string{r.lane, r.lastError, r.deadReason} {
+		b = appendString(b, s)
+	}
+	return appendBytes(b, r.payload)
+}
+
+// decodeRecord copies everything out of v, which may be bbolt memory.
+func decodeRecord(v []byte) (record, error) {
+	d := decoder{b: v}
+	var r record
+	if ver := d.byte(); ver != 1 {
+		return r, fmt.Errorf("%w: item record version %d", ErrCorrupt, ver)
+	}
+	r.leased = d.byte()&1 != 0
+	r.attempts = int(d.uvarint())
+	for _, t := range []*int64{&r.firstSeen, &r.ageFrom, &r.nextDue, &r.idx, &r.deadAt} {
+		*t = d.varint()
+	}
+	r.lane, r.lastError, r.deadReason = d.string(), d.string(), d.string()
+	r.payload = d.bytes()
+	return r, d.done("item record")
+}
+
+func (r *record) item(u id) Item {
+	it := Item{
+		ID: u.String(), Lane: r.lane, Payload: r.payload, Attempts: r.attempts,
+		FirstSeen: time.Unix(0, r.firstSeen), NextDue: time.Unix(0, r.nextDue),
+		LastError: r.lastError, DeadReason: r.deadReason,
+	}
+	if r.deadAt != 0 {
+		it.DeadAt = time.Unix(0, r.deadAt)
+	}
+	return it
+}
+
+// laneKey is a length-prefixed string, so that one lane's keys never share a
+// prefix with another's, whatever bytes lane names contain.
+func laneKey(b []byte, lane string) []byte {
+	b = binary.BigEndian.AppendUint16(b, uint16(len(lane)))
+	return append(b, lane...)
+}
+
+func dueKey(lane string, t int64, u id) []byte {
+	b := laneKey(make([]byte, 0, 2+len(lane)+8+16), lane)
+	b = binary.BigEndian.AppendUint64(b, uint64(max(t, 0)))
+	return append(b, u[:]...)
+}
+
+// timeKey is be64(t) ‖ rest, for the expiry indexes.
+func timeKey(t int64, rest []byte) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(rest)), uint64(max(t, 0)))
+	return append(b, rest...)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendBytes(b, p []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p)))
+	return append(b, p...)
+}
+
+// decoder reads what the append helpers wrote. The first problem sticks;
+// done reports it as ErrCorrupt.
+type decoder struct {
+	b   []byte
+	bad bool
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) < 1 {
+		d.bad = true
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) raw() []byte {
+	n := d.uvarint()
+	if d.bad || n > uint64(len(d.b)) {
+		d.bad = true
+		return nil
+	}
+	p := d.b[:n]
+	d.b = d.b[n:]
+	return p
+}
+
+func (d *decoder) string() string { return string(d.raw()) }
+
+// bytes returns a copy, or nil for an empty field.
+func (d *decoder) bytes() []byte {
+	p := d.raw()
+	if len(p) == 0 {
+		return nil
+	}
+	return append([]byte(nil), p...)
+}
+
+func (d *decoder) fixed(n int) []byte {
+	if len(d.b) < n {
+		d.bad = true
+		return make([]byte, n)
+	}
+	p := d.b[:n]
+	d.b = d.b[n:]
+	return p
+}
+
+func (d *decoder) done(what string) error {
+	if d.bad || len(d.b) != 0 {
+		return fmt.Errorf("%w: bad %s", ErrCorrupt, what)
+	}
+	return nil
+}

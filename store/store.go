@@ -1,0 +1,355 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// RetryPolicy bounds how often and for how long an item is retried.
+type RetryPolicy struct {
+	// MaxAttempts is how many failed attempts (Retry calls) an item may
+	// have: the Retry that makes Attempts reach it dead-letters the item.
+	// 0 means the default, 20; negative means no limit.
+	MaxAttempts int
+	// InitialBackoff and MaxBackoff bound the policy delay: the n-th retry
+	// waits a uniformly random time in [InitialBackoff, min(MaxBackoff,
+	// InitialBackoff·2ⁿ)] ("full jitter" above a floor). Defaults 2s, 10m.
+	InitialBackoff, MaxBackoff time.Duration
+	// MaxAge is how long after it was first queued (or last requeued) an
+	// item may still be retried; a Retry past it dead-letters the item.
+	// 0 means the default, 48h; negative means no limit.
+	MaxAge time.Duration
+}
+
+// PartialPolicy decides what happens to a concatenated MO whose parts did
+// not all arrive within Options.ReassemblyTimeout.
+type PartialPolicy int
+
+const (
+	// DeliverPartial enqueues what arrived, with Assembled.Missing set.
+	DeliverPartial PartialPolicy = iota
+	// DeadPartial puts what arrived in the dead letters of the part's lane
+	// with reason "incomplete: ...", where an operator can requeue it.
+	DeadPartial
+)
+
+// Options configure a Store. Only Path is required.
+type Options struct {
+	// Path of the bbolt file. It is created (atomically: written under a
+	// temporary name, synced, renamed) if it does not exist.
+	Path string
+	// LockTimeout is how long Open waits for another process to release the
+	// file before it fails with ErrLocked. Default 5s.
+	LockTimeout time.Duration
+	// Retry is the retry and dead-letter policy.
+	Retry RetryPolicy
+	// LeaseTTL is how long a leased item stays invisible to Lease. An item
+	// neither acked, retried nor dead-lettered by then is handed out again
+	// (at-least-once). Default 5m.
+	LeaseTTL time.Duration
+	// ReceiptTTL is how long a receipt mapping is kept. Default 72h.
+	ReceiptTTL time.Duration
+	// ReceiptGrace is how long the caller keeps retrying MatchReceipt for a
+	// receipt that arrived before its submit_sm_resp mapping. The store does
+	// not use it; it is here so that one Options value carries the whole
+	// store configuration. Default 60s.
+	ReceiptGrace time.Duration
+	// ReassemblyTimeout is how long the parts of a concatenated MO wait for
+	// the rest, counted from the first part. Default 10m.
+	ReassemblyTimeout time.Duration
+	// PartialMO decides the fate of incomplete MO after ReassemblyTimeout.
+	PartialMO PartialPolicy
+	// SweepInterval is how often Run looks for expired receipts, dedup keys
+	// and reassembly sets. Default 1s.
+	SweepInterval time.Duration
+	// MaxBatch caps how many calls share one transaction and one fsync.
+	// Calls arriving while a commit is in flight wait for the next one, so
+	// batches grow with load and a lone call pays only its own commit.
+	// Default 512.
+	MaxBatch int
+	// Now is the clock; nil means time.Now. Tests inject their own.
+	Now func() time.Time
+}
+
+func (o *Options) setDefaults() error {
+	if o.Path == "" {
+		return invalid("empty Path")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.LockTimeout, 5*time.Second)
+	def(&o.Retry.InitialBackoff, 2*time.Second)
+	def(&o.Retry.MaxBackoff, 10*time.Minute)
+	def(&o.LeaseTTL, 5*time.Minute)
+	def(&o.ReceiptTTL, 72*time.Hour)
+	def(&o.ReceiptGrace, 60*time.Second)
+	def(&o.ReassemblyTimeout, 10*time.Minute)
+	def(&o.SweepInterval, time.Second)
+	if o.Retry.MaxAttempts == 0 {
+		o.Retry.MaxAttempts = 20
+	}
+	if o.Retry.MaxAge == 0 {
+		o.Retry.MaxAge = 48 * time.Hour
+	}
+	if o.Retry.MaxBackoff < o.Retry.InitialBackoff {
+		o.Retry.MaxBackoff = o.Retry.InitialBackoff
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 512
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PartialMO != DeliverPartial && o.PartialMO != DeadPartial {
+		return invalid("unknown PartialMO policy %d", o.PartialMO)
+	}
+	return nil
+}
+
+// LaneStats are the counters of one lane.
+type LaneStats struct {
+	Queued int // items waiting or leased (leased ones included)
+	Leased int // items handed out by Lease and not yet acked, retried or dead-lettered
+	Dead   int // dead letters
+}
+
+// Store is the durable queue. All methods are safe for concurrent use.
+type Store struct {
+	opt Options
+	db  *bolt.DB
+
+	ops        chan *op
+	quit       chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
+
+	mu     sync.Mutex
+	stats  map[string]*LaneStats
+	waitCh map[string]chan struct{} // closed when the lane may have due items
+}
+
+// Open opens (or creates) the store at o.Path. Items that were leased when
+// the store was last closed, or when the process died, are due again at
+// once. Open fails with ErrLocked if another process holds the file for
+// longer than LockTimeout, and with ErrCorrupt if the file is unreadable;
+// it never recreates an existing file.
+func Open(o Options) (*Store, error) {
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := createIfMissing(o.Path); err != nil {
+		return nil, err
+	}
+	db, err := openBolt(o.Path, o.LockTimeout, false)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		opt: o, db: db,
+		ops: make(chan *op), quit: make(chan struct{}), writerDone: make(chan struct{}),
+		stats: map[string]*LaneStats{}, waitCh: map[string]chan struct{}{},
+	}
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: timeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType,
+	})
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("%w: %s (waited %s)", ErrLocked, path, timeout)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
+		errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrInvalidMapping):
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
+	}
+	return nil, fmt.Errorf("store: open %s: %w", path, classify(err))
+}
+
+// createIfMissing makes a new, initialised store file under a temporary
+// name and renames it into place, so a crash never leaves a half-written
+// file at path (bbolt README caveat on first initialisation).
+func createIfMissing(path string) error {
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return nil // exists, or an error Open will report
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".new-*")
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, classify(err))
+	}
+	tmp := f.Name()
+	f.Close()
+	defer os.Remove(tmp) // no-op after the rename
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, classify(err))
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bktMeta).Put(metaFormat, formatVersion)
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, classify(err))
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// checkFormat reports ErrCorrupt unless tx holds a store this package wrote.
+func checkFormat(tx *bolt.Tx) error {
+	m := tx.Bucket(bktMeta)
+	if m == nil || string(m.Get(metaFormat)) != string(formatVersion) {
+		return fmt.Errorf("%w: missing or unknown format marker", ErrCorrupt)
+	}
+	for _, b := range allBuckets {
+		if tx.Bucket(b) == nil {
+			return fmt.Errorf("%w: bucket %q missing", ErrCorrupt, b)
+		}
+	}
+	return nil
+}
+
+// load checks the file, reads the lane counters and makes every leased item
+// due again (a lease does not survive the process that took it).
+func (s *Store) load() error {
+	now := s.opt.Now().UnixNano()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := checkFormat(tx); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bktLanes).ForEach(func(k, v []byte) error {
+			d := decoder{b: v}
+			st := &LaneStats{Queued: int(d.uvarint()), Dead: int(d.uvarint())}
+			s.stats[string(k)] = st
+			return d.done("lane counters")
+		}); err != nil {
+			return err
+		}
+		return resetLeases(tx, now)
+	})
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", s.opt.Path, classify(err))
+	}
+	return nil
+}
+
+func resetLeases(tx *bolt.Tx, now int64) error {
+	leased, items, due := tx.Bucket(bktLeased), tx.Bucket(bktItems), tx.Bucket(bktDue)
+	var ids []id
+	if err := leased.ForEach(func(k, _ []byte) error {
+		if len(k) != 16 {
+			return fmt.Errorf("%w: bad lease key", ErrCorrupt)
+		}
+		ids = append(ids, id(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, u := range ids {
+		if err := leased.Delete(u[:]); err != nil {
+			return err
+		}
+		v := items.Get(u[:])
+		if v == nil {
+			continue
+		}
+		r, err := decodeRecord(v)
+		if err != nil {
+			return err
+		}
+		if err := due.Delete(dueKey(r.lane, r.idx, u)); err != nil {
+			return err
+		}
+		r.leased, r.idx = false, min(r.nextDue, now)
+		if err := items.Put(u[:], r.encode()); err != nil {
+			return err
+		}
+		if err := due.Put(dueKey(r.lane, r.idx, u), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close waits for the calls in flight, then closes the file. Queued and
+// leased items stay on disk (leased ones are due again at the next Open).
+// Close is idempotent; later calls return the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.writerDone
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// Stats returns the counters of every lane that has or had items. It reads
+// counters kept in memory (and on disk, updated in each commit), not the data.
+func (s *Store) Stats() map[string]LaneStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := make(map[string]LaneStats, len(s.stats))
+	for lane, st := range s.stats {
+		if *st != (LaneStats{}) {
+			m[lane] = *st
+		}
+	}
+	return m
+}
+
+// view runs a read-only transaction.
+func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+	select {
+	case <-s.quit:
+		return ErrClosed
+	default:
+	}
+	err := s.db.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
+}
+
+func be64(b []byte) int64 { return int64(binary.BigEndian.Uint64(b)) }
