@@ -9,18 +9,18 @@ import (
 // Bucket names. They never leave this package (design.md "Beyond one
 // machine": no bbolt type or bucket name crosses the store boundary).
 var (
-	bktMeta    = []byte("meta")    // "format" → formatVersion
-	bktItems   = []byte("items")   // id → record (queued, leased or not)
-	bktDue     = []byte("due")     // lanekey ‖ be64(time) ‖ id → nil: the time index
-	bktLeased  = []byte("leased")  // id → nil: items under lease (reset at Open)
-	bktDead    = []byte("dead")    // id → record (dead letters)
-	bktLanes   = []byte("lanes")   // lane → uvarint queued ‖ uvarint dead
-	bktDedup   = []byte("dedup")   // key → id ‖ be64(expiry)
-	bktDedupX  = []byte("dedupx")  // be64(expiry) ‖ key → nil
-	bktRcpt    = []byte("rcpt")    // lanekey(smsc) ‖ msgid → receipt record
-	bktRcptX   = []byte("rcptx")   // be64(expiry) ‖ rcpt key → nil
-	bktGroups  = []byte("mo")      // group key → group record (MO reassembly)
-	bktGroupsX = []byte("mox")     // be64(deadline) ‖ group key → nil
+	bktMeta    = []byte("meta")   // "format" → formatVersion
+	bktItems   = []byte("items")  // id → record (queued, leased or not)
+	bktDue     = []byte("due")    // lanekey ‖ be64(time) ‖ id → nil: the time index
+	bktLeased  = []byte("leased") // id → nil: items under lease (reset at Open)
+	bktDead    = []byte("dead")   // id → record (dead letters)
+	bktLanes   = []byte("lanes")  // lane → uvarint queued ‖ uvarint dead
+	bktDedup   = []byte("dedup")  // key → id ‖ be64(expiry)
+	bktDedupX  = []byte("dedupx") // be64(expiry) ‖ key → nil
+	bktRcpt    = []byte("rcpt")   // lanekey(smsc) ‖ msgid → receipt record
+	bktRcptX   = []byte("rcptx")  // be64(expiry) ‖ rcpt key → nil
+	bktGroups  = []byte("mo")     // group key → group record (MO reassembly)
+	bktGroupsX = []byte("mox")    // be64(deadline) ‖ group key → nil
 	allBuckets = [][]byte{bktMeta, bktItems, bktDue, bktLeased, bktDead, bktLanes,
 		bktDedup, bktDedupX, bktRcpt, bktRcptX, bktGroups, bktGroupsX}
 

@@ -408,7 +408,7 @@ func TestRestart(t *testing.T) {
 	for i := range 6 {
 		ids = append(ids, MustEnqueue(t, s, "l", fmt.Sprint(i)))
 	}
-	MustLease(t, s, "l", 4)                        // 0..3 leased
+	MustLease(t, s, "l", 4)                         // 0..3 leased
 	if err := s.Ack(ctx, "l", ids[0]); err != nil { // 0 done
 		t.Fatal(err)
 	}
