@@ -116,7 +116,7 @@ var goldens = []struct {
 			{Flag: DestFlagSME, TON: 1, NPI: 1, Addr: "15550003333"},
 		},
 		RegisteredDelivery: 1, Message: []byte("meeting at 10"),
-		TLVs:               tlvs(TagUserMessageReference, []byte{0, 7})}}},
+		TLVs: tlvs(TagUserMessageReference, []byte{0, 7})}}},
 	{"submit_multi_resp", &PDU{Header: hdr(SubmitMultiResp, 0, 15), Body: &SubmitMultiRespBody{
 		MessageID: "m-77",
 		Unsuccess: []UnsuccessSME{{TON: 1, NPI: 1, Addr: "15550003333", Status: StatusInvDstAdr}}}}},
