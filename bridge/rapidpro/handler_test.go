@@ -273,6 +273,7 @@ func TestSendRejected(t *testing.T) {
 		{sendCase{name: "json array", ctype: js, body: `[{` + good + `}]`}, 400, "body", "body: must be a JSON object"},
 		{sendCase{name: "json null", ctype: js, body: `null`}, 400, "body", "body: must be a JSON object"},
 		{sendCase{name: "json trailing data", ctype: js, body: `{` + good + `} {}`}, 400, "body", "body: invalid JSON"},
+		{sendCase{name: "json body sent as form", ctype: form, body: `{` + good + `}`}, 400, "body", "looks like JSON"},
 		{sendCase{name: "form bad escape", ctype: form, body: "id=9&to=%2B1&text=%zz"}, 400, "body", "form body"},
 		{sendCase{name: "query bad escape", ctype: js, query: "id=%zz", body: `{` + good + `}`}, 400, "query", "query string"},
 		{sendCase{name: "form text not utf-8", ctype: form, body: "id=9&to=%2B1&text=%FF%FE"}, 400, "text", `field "text" (form body): not valid UTF-8`},
@@ -447,3 +448,26 @@ func TestSendAnswersAfterCommit(t *testing.T) {
 		t.Errorf("after Accept: code %d, %d writes; want 200 and a body", w.Code, w.writes)
 	}
 }
+
+func BenchmarkServeHTTP(b *testing.B) {
+	for _, c := range []sendCase{
+		{name: "json", ctype: js, body: `{"uuid":"` + testUUID + `","text":"Love is patient. Love is kind.","to":"+250788123123","from":"2020","channel":"8eb23e93-5ecb-45ba-b726-3b064e0c56ab","quick_replies":[]}`},
+		{name: "form", ctype: form, body: currentDefault},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			a := MustAdapter(b, discardAccepter{}, nil, nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				a.ServeHTTP(rec, c.request())
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status = %d", rec.Code)
+				}
+			}
+		})
+	}
+}
+
+type discardAccepter struct{}
+
+func (discardAccepter) Accept(context.Context, bridge.MT) (string, error) { return "id", nil }

@@ -95,6 +95,9 @@ func parseBody(contentType string, body []byte) (fields, error) {
 	case mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json"):
 		return jsonFields(body)
 	case mt == "application/x-www-form-urlencoded":
+		if bytes.TrimSpace(body)[0] == '{' {
+			return fields{}, badRequest("body", "body: looks like JSON but Content-Type is %s: choose content type json in RapidPro", mt)
+		}
 		v, err := url.ParseQuery(string(body))
 		if err != nil {
 			return fields{}, badRequest("body", "form body: %v", err)
