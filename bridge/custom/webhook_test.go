@@ -296,3 +296,15 @@ func TestSpecExamples(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkMO(b *testing.B) {
+	a := MustNew(b, testConfig(), &fakeAccepter{}, nil)
+	mo := bridge.MO{ID: "01J0Z8K3Q4ABCDEFGHJKMNPQRS", From: "+5491122334455", Text: "Hola, quiero info",
+		Received: time.UnixMilli(1718035200123)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.MO(mo); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
