@@ -230,8 +230,7 @@ func (e *encoder) tlvs(t TLVs) {
 // the result.
 func decodeBody(h Header, body []byte) (*PDU, error) {
 	if !h.ID.Known() {
-		return &PDU{Header: h}, &DecodeError{Header: h, HeaderOK: true, Status: StatusInvCmdID,
-			Err: fmt.Errorf("command_id 0x%08X: %w", uint32(h.ID), ErrUnknownCommand)}
+		return &PDU{Header: h}, &DecodeError{Header: h, HeaderOK: true, Status: StatusInvCmdID, Err: ErrUnknownCommand}
 	}
 	if len(body) == 0 && h.ID.IsResponse() {
 		return &PDU{Header: h}, nil

@@ -54,12 +54,12 @@ type DecodeError struct {
 }
 
 // Error returns a message such as
-// "pdu: submit_sm seq 7: sm_length 200 exceeds body: body truncated (ESME_RINVMSGLEN)".
+// "pdu: submit_sm seq 7: sm_length 200 exceeds the 12 octets left: body truncated (ESME_RINVMSGLEN)".
 func (e *DecodeError) Error() string {
 	if e.HeaderOK {
-		return fmt.Sprintf("pdu: %s seq %d: %v (%s)", e.Header.ID, e.Header.Seq, e.Err, e.Status)
+		return fmt.Sprintf("pdu: %s seq %d: %v (%s)", e.Header.ID, e.Header.Seq, e.Err, e.Status.String())
 	}
-	return fmt.Sprintf("pdu: %v (%s)", e.Err, e.Status)
+	return fmt.Sprintf("pdu: %v (%s)", e.Err, e.Status.String())
 }
 
 // Unwrap returns the underlying error, one of the sentinel errors wrapped.

@@ -22,6 +22,11 @@ type Header struct {
 	Seq    uint32    // sequence_number
 }
 
+// String returns e.g. "submit_sm_resp seq=7 status=ESME_RTHROTTLED", for logs.
+func (h Header) String() string {
+	return fmt.Sprintf("%s seq=%d status=%s", h.ID, h.Seq, h.Status.String())
+}
+
 // PDU is one SMPP message: a header and a typed body. Body is nil for
 // header-only PDUs (enquire_link[_resp], unbind[_resp], generic_nack,
 // cancel_sm_resp, replace_sm_resp) and for responses that arrive without a
