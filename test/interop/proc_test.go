@@ -17,6 +17,12 @@ import (
 	"time"
 )
 
+// Shared constants of the interop tests.
+const (
+	waitLong  = 15 * time.Second // bounded wait for anything crossing a peer
+	ourNumber = "12345"          // our short code: source of MT, destination of MO
+)
+
 // proc is a child process started by a test. It runs in its own process
 // group so that stopping it also stops anything it forked, and nothing
 // else: every signal goes to the group of the PID we started.

@@ -1,0 +1,341 @@
+//go:build interop
+
+package interop
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc/coding"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
+)
+
+// kannelConfig fills kannel.conf.tmpl.
+type kannelConfig struct {
+	Dir                                    string
+	AdminPort, BoxPort, SendPort, SMSCPort int
+	AdminPassword, User, UserPassword      string
+	SystemID, Password                     string
+	MsgIDType                              string
+}
+
+// kannel is a running bearerbox + smsbox pair.
+type kannel struct {
+	t      *testing.T
+	cfg    kannelConfig
+	bb, sb *proc
+}
+
+// startKannel renders the config, starts bearerbox, waits until its SMPP
+// connection to the SMSC on smscPort is online, then starts smsbox and
+// waits for the sendsms port.
+func startKannel(t *testing.T, smscPort int, systemID, password, msgIDType string) *kannel {
+	t.Helper()
+	bearerbox := mustTool(t, "BEARERBOX", "/usr/sbin/bearerbox")
+	smsbox := mustTool(t, "SMSBOX", "/usr/sbin/smsbox")
+	k := &kannel{t: t, cfg: kannelConfig{
+		Dir: t.TempDir(), AdminPort: freePort(t), BoxPort: freePort(t), SendPort: freePort(t), SMSCPort: smscPort,
+		AdminPassword: "adm1n", User: "u", UserPassword: "p", SystemID: systemID, Password: password, MsgIDType: msgIDType,
+	}}
+	tmpl := template.Must(template.ParseFiles(filepath.Join(repoRoot(t), "test", "interop", "kannel.conf.tmpl")))
+	conf := filepath.Join(k.cfg.Dir, "kannel.conf")
+	var b bytes.Buffer
+	if err := tmpl.Execute(&b, k.cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bearerbox, "-v", "1", conf)
+	cmd.Dir = k.cfg.Dir
+	k.bb = mustStart(t, cmd, nil)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, f := range []string{"bearerbox.log", "smsbox.log", "access.log"} {
+				b, _ := os.ReadFile(filepath.Join(k.cfg.Dir, f))
+				t.Logf("--- kannel %s:\n%s", f, tail(string(b), 6000))
+			}
+		}
+	})
+	waitFor(t, "bearerbox admin port", waitLong, dialable(k.adminAddr()))
+	waitFor(t, "Kannel smsc 'sim' online", 30*time.Second, func() error {
+		st, err := k.status()
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(st, "\n") {
+			if strings.Contains(line, "sim") && strings.Contains(line, "online") {
+				return nil
+			}
+		}
+		return fmt.Errorf("status:\n%s", st)
+	})
+	cmd = exec.Command(smsbox, "-v", "1", conf)
+	cmd.Dir = k.cfg.Dir
+	k.sb = mustStart(t, cmd, nil)
+	waitFor(t, "smsbox sendsms port", waitLong, dialable(fmt.Sprintf("127.0.0.1:%d", k.cfg.SendPort)))
+	return k
+}
+
+func (k *kannel) adminAddr() string { return fmt.Sprintf("127.0.0.1:%d", k.cfg.AdminPort) }
+
+// status returns bearerbox's status.txt page.
+func (k *kannel) status() (string, error) {
+	return httpGet(fmt.Sprintf("http://%s/status.txt?password=%s", k.adminAddr(), k.cfg.AdminPassword))
+}
+
+// shutdown asks bearerbox to stop (it unbinds first) and waits, bounded,
+// for both boxes to exit.
+func (k *kannel) shutdown() {
+	k.t.Helper()
+	if _, err := httpGet(fmt.Sprintf("http://%s/shutdown?password=%s", k.adminAddr(), k.cfg.AdminPassword)); err != nil {
+		k.t.Logf("kannel shutdown: %v", err)
+	}
+	select {
+	case <-k.bb.done:
+	case <-time.After(20 * time.Second):
+		k.t.Errorf("bearerbox did not exit within 20s of shutdown")
+	}
+	k.sb.stop(5 * time.Second)
+}
+
+// sendsms submits text through Kannel's HTTP interface; extra holds more
+// query parameters (coding, charset, dlr-mask, dlr-url...).
+func (k *kannel) sendsms(to, text string, extra url.Values) {
+	k.t.Helper()
+	q := url.Values{"username": {k.cfg.User}, "password": {k.cfg.UserPassword}, "from": {ourNumber}, "to": {to}, "text": {text}}
+	for key, v := range extra {
+		q[key] = v
+	}
+	body, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms?%s", k.cfg.SendPort, q.Encode()))
+	if err != nil || !strings.Contains(body, "Accepted for delivery") {
+		k.t.Fatalf("sendsms to %s: %q, %v", to, body, err)
+	}
+}
+
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+func httpGet(u string) (string, error) {
+	resp, err := httpClient.Get(u)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode/100 != 2 {
+		return string(b), fmt.Errorf("GET %s: %s", strings.SplitN(u, "?", 2)[0], resp.Status)
+	}
+	return string(b), nil
+}
+
+// dlrSink is the dlr-url endpoint: it records every callback's query.
+type dlrSink struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	got  []url.Values
+	more chan struct{}
+}
+
+func newDLRSink(t *testing.T) *dlrSink {
+	d := &dlrSink{more: make(chan struct{})}
+	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.mu.Lock()
+		d.got = append(d.got, r.URL.Query())
+		close(d.more)
+		d.more = make(chan struct{})
+		d.mu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(d.srv.Close)
+	return d
+}
+
+// url returns a dlr-url for Kannel: tag identifies the message, the
+// %-escapes are Kannel's (type, smsc-id, foreign id, reply text, to, from).
+func (d *dlrSink) url(tag string) string {
+	return d.srv.URL + "/dlr?tag=" + tag + "&type=%d&smsc=%i&fid=%F&reply=%A&to=%p&from=%P"
+}
+
+// wait returns the first callback for tag with the given Kannel dlr type
+// (1 delivered, 2 undelivered, 4 buffered, 8 SMSC ack, 16 SMSC reject).
+func (d *dlrSink) wait(t *testing.T, tag, typ string) url.Values {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		d.mu.Lock()
+		more := d.more
+		for _, q := range d.got {
+			if q.Get("tag") == tag && q.Get("type") == typ {
+				d.mu.Unlock()
+				return q
+			}
+		}
+		seen := fmt.Sprint(d.got)
+		d.mu.Unlock()
+		select {
+		case <-more:
+		case <-deadline:
+			t.Fatalf("no dlr-url callback type %s for %s within 30s; got %s", typ, tag, seen)
+		}
+	}
+}
+
+// simSubmit is what an SMSC simulator recorded of one submit_sm.
+type simSubmit struct {
+	Dest       string
+	ESMClass   uint8
+	DataCoding uint8
+	Message    []byte // short_message, UDH included
+	MessageID  string
+}
+
+// kannelCase is one message sent through Kannel.
+type kannelCase struct {
+	tag, to, text string
+	extra         url.Values
+	dc            uint8
+	parts         int
+}
+
+var kannelCases = []kannelCase{
+	{"gsm", "15550003331", "Kannel GSM: Hello {}[]~€ @ £", nil, 0x00, 1},
+	{"ucs2", "15550003332", "Kannel UCS-2: Привет 😀 ✓", url.Values{"coding": {"2"}, "charset": {"UTF-8"}}, 0x08, 1},
+	{"long", "15550003333", strings.Repeat("Long GSM via Kannel, concatenated. ", 6), nil, 0x00, 2},
+}
+
+// checkSimView asserts that the submit_sm PDUs the simulator recorded
+// decode, with our coding package, back to each case's text, with the
+// expected data_coding and concatenation UDH.
+func checkSimView(t *testing.T, subs []simSubmit) {
+	t.Helper()
+	for _, c := range kannelCases {
+		var parts []simSubmit
+		for _, s := range subs {
+			if strings.HasSuffix(s.Dest, c.to) {
+				parts = append(parts, s)
+			}
+		}
+		if len(parts) != c.parts {
+			t.Errorf("%s: simulator saw %d submit_sm to %s, want %d", c.tag, len(parts), c.to, c.parts)
+			continue
+		}
+		texts := make([]string, c.parts)
+		for i, p := range parts {
+			if p.DataCoding != c.dc {
+				t.Errorf("%s part %d: data_coding 0x%02x, want 0x%02x", c.tag, i+1, p.DataCoding, c.dc)
+			}
+			payload, seq := p.Message, 1
+			if c.parts > 1 {
+				if p.ESMClass&0x40 == 0 {
+					t.Errorf("%s part %d: esm_class 0x%02x without UDHI", c.tag, i+1, p.ESMClass)
+					continue
+				}
+				cc, rest, err := coding.ParseUDH(p.Message)
+				if err != nil || cc == nil || cc.Total != c.parts {
+					t.Errorf("%s part %d: UDH of %x: %+v, %v", c.tag, i+1, p.Message, cc, err)
+					continue
+				}
+				payload, seq = rest, cc.Seq
+			}
+			txt, err := coding.Decode(p.DataCoding, payload)
+			if err != nil || seq < 1 || seq > c.parts {
+				t.Errorf("%s part %d: decode %x: %q, %v (seq %d)", c.tag, i+1, payload, txt, err, seq)
+				continue
+			}
+			texts[seq-1] = txt
+		}
+		if got := strings.Join(texts, ""); got != c.text {
+			t.Errorf("%s: simulator decoded %q\n want %q", c.tag, got, c.text)
+		}
+	}
+}
+
+// sendKannelCases sends every case through Kannel with dlr-mask 31.
+func sendKannelCases(k *kannel, d *dlrSink) {
+	for _, c := range kannelCases {
+		q := url.Values{"dlr-mask": {"31"}, "dlr-url": {d.url(c.tag)}}
+		for key, v := range c.extra {
+			q[key] = v
+		}
+		k.sendsms("+"+c.to, c.text, q)
+	}
+}
+
+// checkDLRs waits for Kannel's SMSC-ack and delivered callbacks of every
+// case: the delivered one proves Kannel matched our receipt to its submit.
+func checkDLRs(t *testing.T, d *dlrSink) {
+	t.Helper()
+	for _, c := range kannelCases {
+		ack := d.wait(t, c.tag, "8")
+		if ack.Get("smsc") != "sim" {
+			t.Errorf("%s: ack callback %v, want smsc sim", c.tag, ack)
+		}
+		got := d.wait(t, c.tag, "1")
+		if !strings.Contains(got.Get("reply"), "stat:DELIVRD") || got.Get("to") != "+"+c.to {
+			t.Errorf("%s: delivered callback %v, want a DELIVRD receipt for +%s", c.tag, got, c.to)
+		}
+	}
+}
+
+// TestKannelSmsctest binds Kannel to the in-process smsctest server, which
+// answers with hex ids and quotes them decimal in receipts (pitfall 15,
+// Kannel msg-id-type 0x01), and checks the recorded submit_sm PDUs.
+func TestKannelSmsctest(t *testing.T) {
+	srv := smsctest.NewServer(
+		smsctest.WithAccount("kannel", "secret"),
+		// Ids from 4096 up: "00001000" in the resp, "4096" in the receipt.
+		smsctest.WithMessageIDs(func(n uint64) string { return smsctest.HexIDs(n + 4095) }),
+		smsctest.WithReceiptIDs(func(n uint64) string { return smsctest.DecimalIDs(n + 4095) }),
+		smsctest.WithReceipts(200*time.Millisecond, nil),
+	)
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Addr())
+	p, _ := strconv.Atoi(port)
+	k := startKannel(t, p, "kannel", "secret", "0x01")
+	d := newDLRSink(t)
+	sendKannelCases(k, d)
+	want := 0
+	for _, c := range kannelCases {
+		want += c.parts
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	recs, err := srv.WaitSubmits(ctx, want)
+	if err != nil {
+		t.Fatalf("smsctest saw %d submit_sm, want %d: %v", len(srv.Submits()), want, err)
+	}
+	subs := make([]simSubmit, len(recs))
+	for i, r := range recs {
+		subs[i] = simSubmit{Dest: r.SM.DestAddr, ESMClass: r.SM.ESMClass, DataCoding: r.SM.DataCoding, Message: r.SM.Message, MessageID: r.MessageID}
+		if r.Status != pdu.StatusOK {
+			t.Errorf("submit_sm %d answered %v", i, r.Status)
+		}
+	}
+	checkSimView(t, subs)
+	checkDLRs(t, d)
+	k.shutdown()
+	// Kannel asks for a receipt on one part of a concatenated message only,
+	// so there is one receipt per message, not per part.
+	if st := srv.Stats(); st.Binds != 1 || st.Unbinds != 1 || st.ReceiptsSent != len(kannelCases) || st.DeliverFails != 0 {
+		t.Errorf("smsctest stats %+v, want 1 bind, 1 unbind, %d receipts, no deliver errors", st, len(kannelCases))
+	}
+}
