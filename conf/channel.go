@@ -75,8 +75,12 @@ func (v validator) rapidpro(w where, ch *Channel) {
 	if v.required(w, "receive_url", ch.ReceiveURL, "the channel's courier receive URL (…/c/ex/{uuid}/receive)") {
 		v.httpURL(w, "receive_url", ch.ReceiveURL, false)
 	}
-	for _, u := range []struct{ k, v string }{{"sent_url", ch.SentURL}, {"delivered_url", ch.DeliveredURL}, {"failed_url", ch.FailedURL}} {
+	for _, u := range []struct{ k, v, action string }{
+		{"sent_url", ch.SentURL, "sent"}, {"delivered_url", ch.DeliveredURL, "delivered"}, {"failed_url", ch.FailedURL, "failed"},
+	} {
 		switch {
+		case u.v != "" && u.v == orDerived("", ch.ReceiveURL, u.action):
+			// derived from receive_url, which is checked above
 		case u.v != "":
 			v.httpURL(w, u.k, u.v, false)
 		case ch.ReceiveURL != "":

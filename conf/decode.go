@@ -123,7 +123,7 @@ func (d *decoder) text(v any, f reflect.Value, path, label string, bad func(stri
 		return
 	}
 	if err := u.UnmarshalText([]byte(s)); err != nil {
-		bad(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "conf: not "), "a "))
+		bad(strings.TrimPrefix(err.Error(), "conf: not "))
 	}
 }
 

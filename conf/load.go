@@ -51,7 +51,35 @@ func parse(path string, src []byte) (*Config, error) {
 	if err := p.err(); err != nil {
 		return nil, err
 	}
+	cfg.resolvePaths()
 	return &cfg, nil
+}
+
+// resolve makes a relative file name relative to the configuration file's
+// directory (not to the daemon's working directory).
+func (c *Config) resolve(name string) string {
+	if name == "" || filepath.IsAbs(name) || c.File == "" {
+		return name
+	}
+	return filepath.Join(filepath.Dir(c.File), name)
+}
+
+// resolvePaths rewrites every relative file name of a loaded Config as
+// resolve does, so the daemon opens the files Load checked.
+func (c *Config) resolvePaths() {
+	for _, p := range []*string{&c.HTTP.TLSCert, &c.HTTP.TLSKey, &c.Store.Path, &c.Admin.TokenFile} {
+		*p = c.resolve(*p)
+	}
+	for i := range c.SMSC {
+		c.SMSC[i].TLSCA = c.resolve(c.SMSC[i].TLSCA)
+		c.SMSC[i].PasswordFile = c.resolve(c.SMSC[i].PasswordFile)
+	}
+	for i := range c.Channel {
+		ch := &c.Channel[i]
+		for _, p := range []*string{&ch.PasswordFile, &ch.APITokenFile, &ch.APIKeyFile, &ch.SendAuthorizationFile} {
+			*p = c.resolve(*p)
+		}
+	}
 }
 
 // secret is one inline-or-file secret of the configuration.
@@ -91,11 +119,7 @@ func (c *Config) readSecrets(p *problems) {
 			p.add(fpath, fkey, *s.file, "give either %s or %s, not both", lastKey(s.key), lastKey(fkey))
 			continue
 		}
-		name := *s.file
-		if !filepath.IsAbs(name) && c.File != "" {
-			name = filepath.Join(filepath.Dir(c.File), name)
-		}
-		b, err := os.ReadFile(name)
+		b, err := os.ReadFile(c.resolve(*s.file))
 		if err != nil {
 			p.add(fpath, fkey, *s.file, "cannot read the secret: %s", errText(err))
 			continue

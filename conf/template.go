@@ -3,6 +3,7 @@ package conf
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Placeholders returns the names of the template's {{name}} placeholders in
@@ -50,6 +51,7 @@ func contains(ss []string, s string) bool {
 // scanPlaceholders walks text, calling repl for each placeholder and
 // writing the result (literal text and replacements) to out if not nil.
 func scanPlaceholders(text string, repl func(string) string, out *strings.Builder) error {
+	at := func(off int) int { return utf8.RuneCountInString(text[:off]) + 1 }
 	write := func(s string) {
 		if out != nil {
 			out.WriteString(s)
@@ -59,23 +61,26 @@ func scanPlaceholders(text string, repl func(string) string, out *strings.Builde
 		open, close := strings.Index(rest, "{{"), strings.Index(rest, "}}")
 		if open < 0 {
 			if close >= 0 {
-				return fmt.Errorf(`"}}" without "{{" at character %d`, off+close+1)
+				return fmt.Errorf(`"}}" without "{{" at character %d`, at(off+close))
 			}
 			write(rest)
 			return nil
 		}
 		if close >= 0 && close < open {
-			return fmt.Errorf(`"}}" without "{{" at character %d`, off+close+1)
+			return fmt.Errorf(`"}}" without "{{" at character %d`, at(off+close))
 		}
 		write(rest[:open])
 		body := rest[open+2:]
 		end := strings.Index(body, "}}")
 		if end < 0 {
-			return fmt.Errorf(`"{{" at character %d is never closed with "}}"`, off+open+1)
+			return fmt.Errorf(`"{{" at character %d is never closed with "}}"`, at(off+open))
+		}
+		if strings.Contains(body[:end], "{{") {
+			return fmt.Errorf(`"{{" at character %d is never closed with "}}"`, at(off+open))
 		}
 		name := strings.TrimSpace(body[:end])
 		if !validPlaceholder(name) {
-			return fmt.Errorf(`placeholder {{%s}} at character %d: a name must be letters, digits, '_' or '-'`, body[:end], off+open+1)
+			return fmt.Errorf(`placeholder {{%s}} at character %d: a name must be letters, digits, '_' or '-'`, body[:end], at(off+open))
 		}
 		write(repl(name))
 		consumed := open + 2 + end + 2

@@ -360,7 +360,7 @@ func (v validator) readable(w where, k, file string) {
 	if file == "" {
 		return
 	}
-	f, err := os.Open(file)
+	f, err := os.Open(v.c.resolve(file))
 	if err != nil {
 		v.at(w, k, file, "cannot be read: %s", errText(err))
 		return
