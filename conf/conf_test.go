@@ -229,7 +229,9 @@ func TestSecretsNeverPrinted(t *testing.T) {
 // containsWord reports whether s occurs in out not as part of a longer
 // identifier ("pw" inside "password" does not count).
 func containsWord(out, s string) bool {
-	isWord := func(b byte) bool { return b == '_' || b == '-' || b >= '0' && b <= '9' || b|0x20 >= 'a' && b|0x20 <= 'z' }
+	isWord := func(b byte) bool {
+		return b == '_' || b == '-' || b >= '0' && b <= '9' || b|0x20 >= 'a' && b|0x20 <= 'z'
+	}
 	for i := 0; ; {
 		j := strings.Index(out[i:], s)
 		if j < 0 {
