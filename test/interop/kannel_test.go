@@ -33,6 +33,7 @@ type kannelConfig struct {
 	AdminPassword, User, UserPassword      string
 	SystemID, Password                     string
 	MsgIDType                              string
+	MOURL                                  string // sms-service get-url
 }
 
 // kannel is a running bearerbox + smsbox pair.
@@ -45,13 +46,13 @@ type kannel struct {
 // startKannel renders the config, starts bearerbox, waits until its SMPP
 // connection to the SMSC on smscPort is online, then starts smsbox and
 // waits for the sendsms port.
-func startKannel(t *testing.T, smscPort int, systemID, password, msgIDType string) *kannel {
+func startKannel(t *testing.T, smscPort int, systemID, password, msgIDType, moURL string) *kannel {
 	t.Helper()
 	bearerbox := mustTool(t, "BEARERBOX", "/usr/sbin/bearerbox")
 	smsbox := mustTool(t, "SMSBOX", "/usr/sbin/smsbox")
 	k := &kannel{t: t, cfg: kannelConfig{
 		Dir: t.TempDir(), AdminPort: freePort(t), BoxPort: freePort(t), SendPort: freePort(t), SMSCPort: smscPort,
-		AdminPassword: "adm1n", User: "u", UserPassword: "p", SystemID: systemID, Password: password, MsgIDType: msgIDType,
+		AdminPassword: "adm1n", User: "u", UserPassword: "p", SystemID: systemID, Password: password, MsgIDType: msgIDType, MOURL: moURL,
 	}}
 	tmpl := template.Must(template.ParseFiles(filepath.Join(repoRoot(t), "test", "interop", "kannel.conf.tmpl")))
 	conf := filepath.Join(k.cfg.Dir, "kannel.conf")
@@ -147,44 +148,45 @@ func httpGet(u string) (string, error) {
 	return string(b), nil
 }
 
-// dlrSink is the dlr-url endpoint: it records every callback's query.
-type dlrSink struct {
+// httpSink is an HTTP endpoint for Kannel's callbacks (dlr-url and the
+// sms-service get-url): it records every request's query.
+type httpSink struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
 	got  []url.Values
 	more chan struct{}
 }
 
-func newDLRSink(t *testing.T) *dlrSink {
-	d := &dlrSink{more: make(chan struct{})}
+func newHTTPSink(t *testing.T) *httpSink {
+	d := &httpSink{more: make(chan struct{})}
 	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		q.Set("path", r.URL.Path)
 		d.mu.Lock()
-		d.got = append(d.got, r.URL.Query())
+		d.got = append(d.got, q)
 		close(d.more)
 		d.more = make(chan struct{})
 		d.mu.Unlock()
-		io.WriteString(w, "ok")
 	}))
 	t.Cleanup(d.srv.Close)
 	return d
 }
 
-// url returns a dlr-url for Kannel: tag identifies the message, the
+// dlrURL returns a dlr-url for Kannel: tag identifies the message, the
 // %-escapes are Kannel's (type, smsc-id, foreign id, reply text, to, from).
-func (d *dlrSink) url(tag string) string {
+func (d *httpSink) dlrURL(tag string) string {
 	return d.srv.URL + "/dlr?tag=" + tag + "&type=%d&smsc=%i&fid=%F&reply=%A&to=%p&from=%P"
 }
 
-// wait returns the first callback for tag with the given Kannel dlr type
-// (1 delivered, 2 undelivered, 4 buffered, 8 SMSC ack, 16 SMSC reject).
-func (d *dlrSink) wait(t *testing.T, tag, typ string) url.Values {
+// wait returns the first request that matches, failing after 30s.
+func (d *httpSink) wait(t *testing.T, what string, match func(url.Values) bool) url.Values {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
 		d.mu.Lock()
 		more := d.more
 		for _, q := range d.got {
-			if q.Get("tag") == tag && q.Get("type") == typ {
+			if match(q) {
 				d.mu.Unlock()
 				return q
 			}
@@ -194,9 +196,18 @@ func (d *dlrSink) wait(t *testing.T, tag, typ string) url.Values {
 		select {
 		case <-more:
 		case <-deadline:
-			t.Fatalf("no dlr-url callback type %s for %s within 30s; got %s", typ, tag, seen)
+			t.Fatalf("no HTTP callback %s within 30s; got %s", what, seen)
 		}
 	}
+}
+
+// waitDLR returns the first dlr-url callback for tag with Kannel dlr type
+// typ (1 delivered, 2 undelivered, 4 buffered, 8 SMSC ack, 16 SMSC reject).
+func (d *httpSink) waitDLR(t *testing.T, tag, typ string) url.Values {
+	t.Helper()
+	return d.wait(t, fmt.Sprintf("dlr type %s for %s", typ, tag), func(q url.Values) bool {
+		return q.Get("path") == "/dlr" && q.Get("tag") == tag && q.Get("type") == typ
+	})
 }
 
 // simSubmit is what an SMSC simulator recorded of one submit_sm.
@@ -270,9 +281,9 @@ func checkSimView(t *testing.T, subs []simSubmit) {
 }
 
 // sendKannelCases sends every case through Kannel with dlr-mask 31.
-func sendKannelCases(k *kannel, d *dlrSink) {
+func sendKannelCases(k *kannel, d *httpSink) {
 	for _, c := range kannelCases {
-		q := url.Values{"dlr-mask": {"31"}, "dlr-url": {d.url(c.tag)}}
+		q := url.Values{"dlr-mask": {"31"}, "dlr-url": {d.dlrURL(c.tag)}}
 		for key, v := range c.extra {
 			q[key] = v
 		}
@@ -282,14 +293,14 @@ func sendKannelCases(k *kannel, d *dlrSink) {
 
 // checkDLRs waits for Kannel's SMSC-ack and delivered callbacks of every
 // case: the delivered one proves Kannel matched our receipt to its submit.
-func checkDLRs(t *testing.T, d *dlrSink) {
+func checkDLRs(t *testing.T, d *httpSink) {
 	t.Helper()
 	for _, c := range kannelCases {
-		ack := d.wait(t, c.tag, "8")
+		ack := d.waitDLR(t, c.tag, "8")
 		if ack.Get("smsc") != "sim" {
 			t.Errorf("%s: ack callback %v, want smsc sim", c.tag, ack)
 		}
-		got := d.wait(t, c.tag, "1")
+		got := d.waitDLR(t, c.tag, "1")
 		if !strings.Contains(got.Get("reply"), "stat:DELIVRD") || got.Get("to") != "+"+c.to {
 			t.Errorf("%s: delivered callback %v, want a DELIVRD receipt for +%s", c.tag, got, c.to)
 		}
@@ -310,8 +321,8 @@ func TestKannelSmsctest(t *testing.T) {
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Addr())
 	p, _ := strconv.Atoi(port)
-	k := startKannel(t, p, "kannel", "secret", "0x01")
-	d := newDLRSink(t)
+	d := newHTTPSink(t)
+	k := startKannel(t, p, "kannel", "secret", "0x01", d.srv.URL+"/mo")
 	sendKannelCases(k, d)
 	want := 0
 	for _, c := range kannelCases {
@@ -332,10 +343,55 @@ func TestKannelSmsctest(t *testing.T) {
 	}
 	checkSimView(t, subs)
 	checkDLRs(t, d)
+	t.Run("mo", func(t *testing.T) { checkKannelMO(t, srv, d) })
 	k.shutdown()
 	// Kannel asks for a receipt on one part of a concatenated message only,
 	// so there is one receipt per message, not per part.
 	if st := srv.Stats(); st.Binds != 1 || st.Unbinds != 1 || st.ReceiptsSent != len(kannelCases) || st.DeliverFails != 0 {
 		t.Errorf("smsctest stats %+v, want 1 bind, 1 unbind, %d receipts, no deliver errors", st, len(kannelCases))
+	}
+}
+
+// checkKannelMO sends MO deliver_sm to Kannel through smsctest (a single
+// GSM 03.38 one and a two-part UCS-2 one with a concatenation UDH, parts out
+// of order) and checks what Kannel's sms-service passed to its get-url.
+func checkKannelMO(t *testing.T, srv *smsctest.Server, d *httpSink) {
+	gsmText := "MO to Kannel {ok} @ 100€ [x]"
+	ucsText := strings.Repeat("Кириллица 😀 ", 8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	deliver := func(from string, dc uint8, esm uint8, msg []byte) {
+		st, err := srv.Deliver(ctx, &pdu.ShortMessage{SourceTON: 1, SourceNPI: 1, SourceAddr: from, DestAddr: ourNumber, ESMClass: esm, DataCoding: dc, Message: msg})
+		if err != nil || st != pdu.StatusOK {
+			t.Fatalf("Deliver from %s to Kannel = %v, %v; want ESME_ROK", from, st, err)
+		}
+	}
+	gsm, err := coding.Encode(coding.GSM7, gsmText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver("15550004441", 0x00, 0, gsm)
+	chunks, err := coding.Split(ucsText, coding.UCS2, coding.Capacity(coding.UCS2, coding.UDHConcat8Len))
+	if err != nil || len(chunks) != 2 {
+		t.Fatalf("Split: %d chunks, %v", len(chunks), err)
+	}
+	for i := len(chunks) - 1; i >= 0; i-- { // out of order on purpose
+		udh := coding.Concat{Ref: 0x5a, Total: len(chunks), Seq: i + 1}.UDH()
+		deliver("15550004442", 0x08, pdu.ESMClassUDHI, append(udh, chunks[i]...))
+	}
+	for from, want := range map[string]string{"15550004441": gsmText, "15550004442": ucsText} {
+		q := d.wait(t, "MO get-url from "+from, func(q url.Values) bool {
+			return q.Get("path") == "/mo" && strings.HasSuffix(q.Get("from"), from)
+		})
+		got := q.Get("msg")
+		if strings.EqualFold(q.Get("charset"), "UTF-16BE") {
+			got, err = coding.Decode(0x08, []byte(got))
+			if err != nil {
+				t.Errorf("MO from %s: %v", from, err)
+			}
+		}
+		if got != want || q.Get("smsc") != "sim" {
+			t.Errorf("Kannel passed on MO from %s as %q (charset %q, coding %q, smsc %q)\n want %q", from, got, q.Get("charset"), q.Get("coding"), q.Get("smsc"), want)
+		}
 	}
 }
