@@ -33,7 +33,7 @@ type HTTP struct {
 
 // Admin is the status/metrics/queue-admin listener ([admin]).
 type Admin struct {
-	Listen    string `toml:"listen"`     // host:port, default "127.0.0.1:13000"
+	Listen    string `toml:"listen"`     // host:port, default "127.0.0.1:13000"; "" = no admin listener
 	Token     string `toml:"token"`      // Bearer token for admin actions; "" disables them
 	TokenFile string `toml:"token_file"` // where Token was read from, if it was
 }

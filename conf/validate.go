@@ -96,6 +96,9 @@ func (v validator) http() {
 
 func (v validator) admin() {
 	a, w := v.c.Admin, section("admin")
+	if a.Listen == "" {
+		return // no admin listener
+	}
 	v.listen(w, "listen", a.Listen)
 	if a.Listen == v.c.HTTP.Listen && a.Listen != "" && !strings.HasSuffix(a.Listen, ":0") {
 		v.at(w, "listen", a.Listen, "must differ from http.listen")
