@@ -2,6 +2,8 @@ package rapidpro
 
 import (
 	"flag"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -183,5 +185,19 @@ func TestNew(t *testing.T) {
 				t.Errorf("error %q leaks a URL password", err)
 			}
 		})
+	}
+}
+
+func TestConfigHidesSecret(t *testing.T) {
+	c := Config{Channel: "c", ReceiveURL: testRecv, SendAuthorization: testSecret}
+	var logs strings.Builder
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "cfg", c)
+	for _, out := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%v", &c), logs.String()} {
+		if strings.Contains(out, "s3cret") {
+			t.Errorf("output shows the secret: %s", out)
+		}
+		if !strings.Contains(out, testRecv) {
+			t.Errorf("output lacks receive_url: %s", out)
+		}
 	}
 }

@@ -39,6 +39,27 @@ type Config struct {
 	Now func() time.Time
 }
 
+// String formats c with SendAuthorization masked, so printing a Config
+// never shows the secret.
+func (c Config) String() string {
+	return fmt.Sprintf("{Channel:%s ReceiveURL:%s SentURL:%s DeliveredURL:%s FailedURL:%s SendAuthorization:%s}",
+		c.Channel, c.ReceiveURL, c.SentURL, c.DeliveredURL, c.FailedURL, mask(c.SendAuthorization))
+}
+
+// LogValue logs c with SendAuthorization masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("channel", c.Channel), slog.String("receive_url", c.ReceiveURL),
+		slog.String("sent_url", c.SentURL), slog.String("delivered_url", c.DeliveredURL),
+		slog.String("failed_url", c.FailedURL), slog.String("send_authorization", mask(c.SendAuthorization)))
+}
+
+func mask(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "xxxxx"
+}
+
 // Adapter is the RapidPro External (courier EX) dialect for one channel. It
 // implements bridge.Adapter.
 type Adapter struct {
