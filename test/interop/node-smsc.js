@@ -17,7 +17,8 @@
 //   {"ev":"done","id":X,...} / {"ev":"error","id":X,"error":"..."}
 //
 // Commands arrive as JSON lines on stdin (see handleCommand): "mo" sends a
-// deliver_sm (single GSM, or UCS-2 split with a concatenation UDH),
+// deliver_sm (single GSM, UCS-2 split with a concatenation UDH, or the text
+// in message_payload), "raw" sends a header-only PDU with any command_id,
 // "receipt" sends a receipt, "enquire_link" and "unbind" poke the bound
 // sessions, "stop" closes everything and exits.
 //
@@ -44,9 +45,9 @@ const MODES = {
   bind_transceiver: 'transceiver',
 };
 
-// Receipt stat by the last digit of the destination: lets a test ask for a
-// failed receipt without a side channel.
-const STATS = { '5': ['UNDELIV', 5], '3': ['EXPIRED', 3] };
+// Receipt stat by the last four digits of the destination: lets a test ask
+// for a failed receipt without a side channel.
+const STATS = { '9995': ['UNDELIV', 5], '9993': ['EXPIRED', 3] };
 
 let nextSession = 1;
 let nextMsgID = 4096;
@@ -69,7 +70,11 @@ function parseArgs(argv) {
   return o;
 }
 
+const started = Date.now();
+
+// emit prints one event, stamped with milliseconds since start.
 function emit(obj) {
+  obj.ms = Date.now() - started;
   process.stdout.write(JSON.stringify(obj) + '\n');
 }
 
@@ -198,7 +203,7 @@ function onSubmit(s, pdu) {
   const n = nextMsgID++;
   send(s, pdu.response({ message_id: makeID(n) }));
   if (opts.dlr && (raw.registered_delivery & 0x03) === 0x01) {
-    const st = STATS[raw.destination_addr.slice(-1)] || ['DELIVRD', 2];
+    const st = STATS[raw.destination_addr.slice(-4)] || ['DELIVRD', 2];
     const r = { systemId: s.systemId, prefer: s, n: n, src: raw.destination_addr, dst: raw.source_addr, stat: st[0], state: st[1] };
     setTimeout(() => { pendingReceipts.push(r); flushReceipts(); }, opts.dlrDelayMs);
   }
@@ -250,11 +255,29 @@ function splitUCS2(text, max) {
   return parts;
 }
 
+// raw sends a header-only PDU with any command_id (for generic_nack tests).
+function raw(c) {
+  const ids = [];
+  for (const s of sessions) {
+    if (!s.mode) continue;
+    const seq = ++s.session.sequence;
+    const buf = Buffer.alloc(16);
+    buf.writeUInt32BE(16, 0);
+    buf.writeUInt32BE(c.command_id >>> 0, 4);
+    buf.writeUInt32BE(seq, 12);
+    s.session.socket.write(buf);
+    emit({ ev: 'pdu', dir: 'out', session: s.id, command: 'raw', seq: seq, status: 0, hex: buf.toString('hex') });
+    ids.push(s.id);
+  }
+  return { sessions: ids };
+}
+
 // mo sends one MO message to a receiving session of system id c.system_id
 // (default: the configured one). c.coding "gsm" sends one deliver_sm with
 // data_coding 0 encoded by the library; "ucs2" sends data_coding 8, split
 // into 67-unit parts with an 8-bit reference UDH when c.split is set, in
-// c.order (0-based part indexes) if given.
+// c.order (0-based part indexes) if given. c.payload puts the text in
+// message_payload instead.
 function mo(c) {
   const s = receiverFor(c.system_id || opts.systemId, null);
   if (!s) throw new Error('no receiving session bound');
@@ -265,7 +288,10 @@ function mo(c) {
   };
   const coding = c.coding || 'gsm';
   let bodies;
-  if (coding === 'gsm') {
+  if (c.payload) {
+    // The whole text in message_payload, sm_length 0 (smpp.md §6.6).
+    bodies = [{ data_coding: coding === 'gsm' ? 0 : 8, message_payload: { message: c.text } }];
+  } else if (coding === 'gsm') {
     bodies = [{ data_coding: 0, short_message: c.text }];
   } else if (coding === 'ucs2') {
     const parts = c.split ? splitUCS2(c.text, 67) : [c.text];
@@ -306,6 +332,8 @@ function handleCommand(c) {
       }
       return { sessions: ids };
     }
+    case 'raw':
+      return raw(c);
     case 'stop':
       stop(0);
       return {};

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,7 @@ type event struct {
 	Hex       string   `json:"hex"`
 	MessageID string   `json:"message_id"`
 	Error     string   `json:"error"`
+	MS        int      `json:"ms"`
 	Lib       libView  `json:"lib"`
 	Raw       *rawView `json:"raw"`
 }
@@ -101,7 +103,16 @@ func startNodeSMSC(t *testing.T, args ...string) *nodeSMSC {
 	}
 	pr, pw := io.Pipe()
 	s := &nodeSMSC{t: t, stdin: stdin, more: make(chan struct{})}
-	s.p = mustStart(t, cmd, pw)
+	var out io.Writer = pw
+	if dir := os.Getenv("INTEROP_LOGDIR"); dir != "" {
+		// Keep the peer's full record next to run.sh's logs.
+		name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+		if f, err := os.Create(filepath.Join(dir, "node-smsc-"+name+".jsonl")); err == nil {
+			t.Cleanup(func() { f.Close() })
+			out = io.MultiWriter(pw, f)
+		}
+	}
+	s.p = mustStart(t, cmd, out)
 	go s.read(pr)
 	t.Cleanup(func() {
 		stdin.Close()
