@@ -23,7 +23,7 @@ func (m *Bind) decode(d *decoder) {
 	m.InterfaceVersion = d.u8("interface_version")
 	m.AddrTON = d.u8("addr_ton")
 	m.AddrNPI = d.u8("addr_npi")
-	m.AddressRange = d.cstr("address_range", maxAddressRange, StatusInvCmdLen)
+	m.AddressRange = d.cstr("address_range", maxAddressRange, StatusBindFail)
 	d.end()
 }
 

@@ -90,6 +90,8 @@ func TestDecodeErrors(t *testing.T) {
 			StatusInvPaswd, true, ErrFieldTooLong},
 		{"system_type too long", frame(t, BindTransceiver, 0, 1, "6100 6100"+hexStr(strings.Repeat("s", 13))+"00 34 00 00 00"),
 			StatusInvSysTyp, true, ErrFieldTooLong},
+		{"address_range too long", frame(t, BindReceiver, 0, 1, "6100 6100 00 34 00 00"+hexStr(strings.Repeat("9", 41))+"00"),
+			StatusBindFail, true, ErrFieldTooLong},
 		{"bind trailing octet", frame(t, BindTransceiver, 0, 1, "6100 6100 00 34 00 00 00 00"),
 			StatusInvCmdLen, true, ErrTrailingData},
 		{"bind truncated", frame(t, BindTransceiver, 0, 1, "6100 6100 00 34"),
