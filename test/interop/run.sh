@@ -140,7 +140,7 @@ FAILED=$((FAILED + nf))
 record "node-smsc self-check: $np passed, $nf failed" $rc
 
 echo "=== interop: go test -tags interop ./test/interop/..."
-export SMSCSIM="$ROOT/bin/smscsim" BEARERBOX=/usr/sbin/bearerbox SMSBOX=/usr/sbin/smsbox
+export SMSCSIM="$ROOT/bin/smscsim" BEARERBOX=/usr/sbin/bearerbox SMSBOX=/usr/sbin/smsbox INTEROP_LOGDIR="$LOGDIR"
 run_bg timeout 420 go test -tags interop -count=1 -v -timeout 6m ./test/interop/... >"$LOGDIR/go.out" 2>&1
 rc=$?
 cat "$LOGDIR/go.out"
