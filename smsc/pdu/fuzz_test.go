@@ -16,7 +16,7 @@ func FuzzDecode(f *testing.F) {
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no seeds: %v", err)
 	}
-	for _, name := range files {
+	for _, name := range append(files, captureFiles(f)...) {
 		f.Add(MustReadHex(f, name))
 	}
 	for _, seed := range regressionSeeds {
