@@ -1,0 +1,147 @@
+// Package conf loads and checks the smscbridge TOML configuration
+// (design.md, "Configuration").
+//
+// Load reads one file over Default(), strictly: unknown keys, values of the
+// wrong type, secrets given twice and every rule below are errors. It
+// reports every problem at once, each on its own line of the joined error,
+// as
+//
+//	FILE:LINE: KEY VALUE: WHAT IS ALLOWED
+//	smscbridge.toml:14: smsc "agg-a": port 0: must be 1..65535
+//
+// BurntSushi/toml gives a position only for the first decode error and one
+// position per key name (not per [[smsc]] entry), so the package decodes the
+// generic TOML tree itself and keeps its own key → line index.
+//
+// What conf does not do: open listeners, dial SMSCs, resolve host names or
+// fetch URLs. The only files it reads are the configuration, the *_file
+// secrets, and (to check they are readable) tls_cert, tls_key and tls_ca.
+// It never logs. Formatting a Config with fmt or slog masks every secret
+// (String, GoString, LogValue); the fields keep the real values.
+//
+// # Conventions
+//
+// Durations are Go duration strings ("30s", "10m", "1h30m"). Sizes are
+// "512KiB", "1MiB", "1GiB", "1MB" or an integer number of bytes. Relative
+// file names (tls_cert, tls_key, tls_ca, store.path, *_file) are relative
+// to the configuration file's directory; Load rewrites them as such. Each
+// secret key may instead be given as KEY_file, whose content (one trailing
+// newline dropped, must not be empty) becomes the value; giving both is an
+// error. Secrets: admin.token, smsc password, channel password, api_token,
+// apikey and send_authorization.
+//
+// # Key reference
+//
+// [http], the platform-facing listener:
+//
+//	listen     host:port, default "0.0.0.0:13013" (port 0 = any, for tests)
+//	tls_cert   PEM certificate file; with tls_key, both or neither
+//	tls_key    PEM key file
+//	max_body   size > 0, default "1MiB"; larger request bodies get 413
+//
+// [admin], status page, metrics and queue administration:
+//
+//	listen     host:port, default "127.0.0.1:13000"; "" = no admin listener;
+//	           must differ from http.listen
+//	token      Bearer token for admin actions (or token_file); "" = actions off
+//
+// [store], the durable queue:
+//
+//	path                bbolt file, default "/var/lib/smscbridge/bridge.db"
+//	receipt_ttl         > 0, default "72h": how long a message waits for its receipt
+//	reassembly_timeout  > 0, default "10m": how long MO parts wait for the rest
+//	partial_mo          "deliver" (default: what arrived, flagged) | "dead"
+//
+// [retry], durable retries with exponential backoff and jitter:
+//
+//	max_attempts     >= 1, default 20
+//	initial_backoff  > 0, default "2s", at most max_backoff
+//	max_backoff      > 0, default "10m"
+//	max_age          > 0, default "48h"
+//
+// [log]:
+//
+//	level   "debug" | "info" (default) | "warn" | "error"
+//	format  "text" (default) | "json"
+//
+// [[smsc]], one per SMSC; at least one:
+//
+//	id                        required, unique; letters, digits, '.', '_', '-' (1-64)
+//	host                      required; IP address or host name
+//	port                      1..65535, default 2775
+//	system_id                 required, at most 15 characters
+//	password                  at most 8 characters (or password_file)
+//	system_type               at most 12 characters, default ""
+//	bind                      "transceiver" (default) | "transmitter" | "receiver" | "pair"
+//	sessions                  1..32, default 1
+//	tls                       default false
+//	tls_ca                    PEM CA bundle (only with tls = true)
+//	tls_insecure_skip_verify  default false (only with tls = true)
+//	enquire_link              > 0, default "30s"
+//	response_timeout          > 0, default "10s"
+//	reconnect_delay           > 0, default "2s"; doubles up to reconnect_max
+//	reconnect_max             >= reconnect_delay, default "1m"
+//	window                    1..1000, default 10
+//	throughput                >= 0 submit_sm per second, default 0 (no limit)
+//	default_coding            "gsm7" (default) | "latin1" | "ascii"
+//	long_messages             "udh" (default) | "sar" | "payload"
+//	source_ton, dest_ton      "auto" (default) or a TON 0..6 (string or integer)
+//	registered_delivery       default true
+//	msg_id_type               "auto" (default) | "hex" | "decimal"
+//	country                   ISO 3166 alpha-2 (any case, stored upper case) or ""
+//	default_channel           id of a channel that receives MO (not notify), or ""
+//	max_parts                 1..255, default 10
+//
+// [[route]], optional MT routing by destination prefix:
+//
+//	prefix  required, unique; optional "+" and 1-15 digits
+//	smsc    required, non-empty list of known SMSC ids, at least one not a "receiver"
+//
+// [[channel]], one per platform connection; at least one. Every kind:
+//
+//	id       required, unique; letters, digits, '.', '_', '-' (1-64)
+//	kind     "rapidpro" | "kannel" | "custom" | "notify"
+//	smsc     required list of known SMSC ids, failover order, at least one
+//	         not a "receiver"
+//	numbers  (not notify) E.164 ("+" and 8-15 digits), short codes (up to 8
+//	         digits) or alphanumeric senders (up to 11); a number belongs to
+//	         one channel, and some SMSC of the channel must receive
+//
+// A key of another kind is an error (webhook_url on a rapidpro channel).
+//
+// kind = "rapidpro" (platforms.md B):
+//
+//	receive_url         required absolute http(s) URL (courier …/c/ex/{uuid}/receive)
+//	sent_url, delivered_url, failed_url
+//	                    default: the sibling paths of receive_url; required
+//	                    when receive_url does not end in /receive
+//	send_authorization  the exact Authorization header courier sends (or _file)
+//
+// kind = "kannel" (platforms.md C):
+//
+//	username   required; unique among kannel channels
+//	password   required (or password_file)
+//	mo_url     absolute http(s) URL; Kannel escapes (%p, %b, ...) allowed
+//	mo_method  "GET" | "POST" (default; courier's KN receive takes POST only)
+//
+// kind = "custom" (platforms.md A):
+//
+//	channel_id    required, the platform's Channel ID
+//	api_token     required (or api_token_file), Bearer token both ways
+//	webhook_url   required absolute http(s) URL
+//	id_type       "phone" (default) | "custom"
+//	dedup_window  >= 0, default "10s"; "0s" = off
+//
+// kind = "notify" (platforms.md D):
+//
+//	website_id           required, unique among notify channels
+//	apikey               required (or apikey_file)
+//	from                 required sender: E.164, short code or alphanumeric
+//	allow_private_media  default false
+//	dedup_window         >= 0, default "10s"; "0s" = off
+//	[[channel.template]] at least one:
+//	  id    required, unique in the channel
+//	  type  "text" | "image" | "video" | "document" (any case, stored lower case)
+//	  text  required; {{name}} placeholders (see Template.Placeholders)
+//	  url   media link for media types only; absolute http(s)
+package conf
