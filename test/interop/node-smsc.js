@@ -195,9 +195,14 @@ function onSubmit(s, pdu) {
   }
   const raw = rawFields(pdu);
   // A destination ending in 9999 is refused with a header-only error
-  // response, as this library always encodes them (pitfall 1).
+  // response, as this library always encodes them (pitfall 1); one ending
+  // in 9988 is throttled.
   if (raw.destination_addr.endsWith('9999')) {
     send(s, pdu.response({ command_status: smpp.ESME_RINVDSTADR }));
+    return;
+  }
+  if (raw.destination_addr.endsWith('9988')) { // ESME_RTHROTTLED, header-only
+    send(s, pdu.response({ command_status: smpp.ESME_RTHROTTLED }));
     return;
   }
   const n = nextMsgID++;
