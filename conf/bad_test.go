@@ -31,6 +31,12 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:7: channel "cc": api_token: required: the platform's API Token (or api_token_file)`,
 			`:7: channel "cc": webhook_url: required: the Webhook URL the platform shows`,
 		}},
+		{"dedup-negative", []string{
+			`:14: channel "cc": dedup_window "-5s": must be "0s" (off) or a positive duration like "10s"`,
+		}},
+		{"default-channel-notify", []string{
+			`:6: smsc "agg-a": default_channel "nt": must be a channel that receives MO (kind "notify" does not)`,
+		}},
 		{"default-channel-unknown", []string{
 			`:6: smsc "agg-a": default_channel "rapidpro": must be the id of a [[channel]] (known: "rp")`,
 		}},
@@ -112,11 +118,17 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:7: channel "nt": from: required: the sender address of the notifications`,
 			`:7: channel "nt": template: at least one [[channel.template]] is required`,
 		}},
+		{"notify-numbers", []string{
+			`:14: channel "nt": numbers: not used by kind "notify" (only by "rapidpro", "kannel", "custom")`,
+		}},
 		{"number-claimed-twice", []string{
 			`:17: channel "rp2": numbers "+5582999489287": is already claimed by channel "rp"; a number belongs to one channel`,
 		}},
 		{"number", []string{
 			`:10: channel "rp": numbers "082999489287": must be E.164 ("+" and 8-15 digits), a short code (up to 8 digits) or an alphanumeric sender (up to 11 letters, digits or spaces)`,
+		}},
+		{"numbers-never-receive", []string{
+			`:11: channel "rp": numbers ["+5582999489287"]: never receive MO: every SMSC of this channel binds as "transmitter"`,
 		}},
 		{"partial-mo", []string{
 			`:2: store.partial_mo "drop": must be one of "deliver", "dead"`,
@@ -146,6 +158,12 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:3: retry.initial_backoff "20m0s": must not exceed max_backoff "10m0s"`,
 			`:5: retry.max_age "0s": must be a duration above 0 like "30s"`,
 		}},
+		{"route-duplicate-prefix", []string{
+			`:19: route "+55": prefix "+55": is routed twice; merge the two [[route]] entries`,
+		}},
+		{"route-prefix", []string{
+			`:15: route "55x": prefix "55x": must be "+" and/or up to 15 digits, like "+55"`,
+		}},
 		{"route-receiver-only", []string{
 			`:23: route "+60": smsc ["rx-only"]: must include an SMSC that can send (these all bind as "receiver")`,
 		}},
@@ -155,20 +173,42 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"route-unknown-smsc", []string{
 			`:16: route "+55": smsc "agg-z": must be the id of an [[smsc]] (known: "agg-a")`,
 		}},
+		{"same-smsc-twice", []string{
+			`:11: channel "rp": smsc "agg-a": is listed twice`,
+		}},
+		{"send-authorization-file-unreadable", []string{
+			`:13: channel "rp": send_authorization_file "/nonexistent/dir/auth.txt": cannot read the secret: no such file or directory`,
+		}},
 		{"sessions-range", []string{
 			`:6: smsc "agg-a": sessions 33: must be 1..32`,
 		}},
 		{"size", []string{
 			`:2: http.max_body "1 lightyear": must be a size like "1MiB", "512KiB" or a number of bytes`,
 		}},
+		{"smsc-not-a-list", []string{
+			`:11: channel "rp": smsc "agg-a": must be a list of strings like ["a", "b"]`,
+		}},
+		{"smsc-table-not-array", []string{
+			`:1: smsc: must be a list of tables [[smsc]]`,
+			`:11: channel "rp": smsc "agg-a": must be the id of an [[smsc]]`,
+		}},
 		{"syntax", []string{
 			`:6: invalid TOML: expected value but found '=' instead`,
+		}},
+		{"template-problems", []string{
+			`:21: channel "nt": template "7": id "7": is used by another template of this channel`,
+			`:22: channel "nt": template "7": type "audio": must be one of "text", "image", "video", "document"`,
+			`:29: channel "nt": template "9": text: required: the SMS text, with {{name}} placeholders`,
+			`:30: channel "nt": template "9": url "https://x.example/a.pdf": only used by media templates (type "image", "video" or "document")`,
 		}},
 		{"template-syntax", []string{
 			`:18: channel "nt": template "7": text "Hola {{name}, tu pedido {{order}} está listo.": "{{" at character 6 is never closed with "}}"`,
 		}},
 		{"throughput-negative", []string{
 			`:6: smsc "agg-a": throughput -1.5: must be 0 (no limit) or a positive number of submit_sm per second`,
+		}},
+		{"tls-ca-without-tls", []string{
+			`:6: smsc "agg-a": tls_ca "secret.txt": only used with tls = true`,
 		}},
 		{"tls-cert-without-key", []string{
 			`:1: http.tls_key: required when tls_cert is set`,
@@ -188,6 +228,9 @@ func TestLoadBadConfigs(t *testing.T) {
 		}},
 		{"url", []string{
 			`:12: channel "rp": receive_url "ftp://rapidpro.example.org/c/ex/a86f686f-9168-4dd9-a03e-77f11b265b56/receive": must be an absolute http:// or https:// URL`,
+		}},
+		{"website-id-duplicate", []string{
+			`:24: channel "nt2": website_id "64652663e65219005dc61bd6": is already used by notify channel "nt"`,
 		}},
 		{"window-range", []string{
 			`:6: smsc "agg-a": window 0: must be 1..1000`,

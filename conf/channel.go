@@ -7,7 +7,7 @@ import (
 
 func (v validator) channels() {
 	if len(v.c.Channel) == 0 {
-		v.add("", "channel", nil, "at least one [[channel]] is required")
+		v.add("channel", "channel", nil, "at least one [[channel]] is required")
 	}
 	ids := map[string]bool{}
 	numbers := map[string]string{} // number → channel that claims it

@@ -296,3 +296,11 @@ func TestDerivedStatusURLs(t *testing.T) {
 		t.Errorf("orDerived kept explicit = %q", got)
 	}
 }
+
+func BenchmarkLoadSample(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load("../testdata/smscbridge.toml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -90,8 +90,8 @@ func (p *problems) err() error {
 
 func showValue(v any) string {
 	switch v := v.(type) {
-	case nil:
-		return ""
+	case nil, map[string]any, []map[string]any:
+		return "" // a missing key, or a whole table
 	case string:
 		return strconv.Quote(v)
 	case []string:

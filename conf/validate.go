@@ -136,7 +136,7 @@ func (v validator) log() {
 
 func (v validator) smscs() {
 	if len(v.c.SMSC) == 0 {
-		v.add("", "smsc", nil, "at least one [[smsc]] is required")
+		v.add("smsc", "smsc", nil, "at least one [[smsc]] is required")
 	}
 	seen := map[string]bool{}
 	for i := range v.c.SMSC {
