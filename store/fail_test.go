@@ -1,0 +1,212 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func TestLockTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	MustOpen(t, Options{Path: path})
+	_, err := Open(Options{Path: path, LockTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open = %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not name the file", err)
+	}
+}
+
+func TestCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	s := MustOpen(t, Options{Path: good})
+	MustEnqueue(t, s, "l", "x")
+	s.Close()
+	raw, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metaless := bytes.Clone(raw)
+	for _, off := range []int{0, os.Getpagesize()} { // both meta pages
+		copy(metaless[off+16:off+64], bytes.Repeat([]byte{0xff}, 48))
+	}
+	foreign := filepath.Join(dir, "foreign.db")
+	db, err := bolt.Open(foreign, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err })
+	db.Close()
+	foreignRaw, _ := os.ReadFile(foreign)
+
+	for name, content := range map[string][]byte{
+		"garbage":      bytes.Repeat([]byte("not a database "), 1000),
+		"short":        []byte("x"),
+		"meta pages":   metaless,
+		"foreign file": foreignRaw,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+			if err := os.WriteFile(path, content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(Options{Path: path})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Open = %v, want ErrCorrupt", err)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, content) {
+				t.Error("Open modified the corrupt file")
+			}
+		})
+	}
+}
+
+func TestCorruptRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	s := MustOpen(t, Options{Path: path})
+	id := MustEnqueue(t, s, "l", "x")
+	s.Close()
+	db, _ := bolt.Open(path, 0o600, nil)
+	u, _ := parseID(id)
+	db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bktItems).Put(u[:], []byte{9, 9}) })
+	db.Close()
+	s = MustOpen(t, Options{Path: path})
+	if _, err := s.Get(context.Background(), id); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Get(corrupt record) = %v, want ErrCorrupt", err)
+	}
+	if err := s.Ack(context.Background(), "l", id); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Ack(corrupt record) = %v, want ErrCorrupt", err)
+	}
+}
+
+// TestNoSpace fills a 1 MiB tmpfs (it needs root for mount(2) and skips
+// without it), checks that Enqueue fails with ErrNoSpace and that the store
+// works again, with nothing lost, once space is freed.
+func TestNoSpace(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("cannot mount a tmpfs (%v); needs root", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	filler := filepath.Join(dir, "filler")
+	if err := os.WriteFile(filler, make([]byte, 256<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	path := filepath.Join(dir, "q.db")
+	s := MustOpen(t, Options{Path: path})
+	payload := bytes.Repeat([]byte("x"), 32<<10)
+	var ids []string
+	var err error
+	for range 100 {
+		var id string
+		if id, _, err = s.Enqueue(ctx, NewItem{Lane: "l", Payload: payload}); err != nil {
+			break
+		}
+		ids = append(ids, id)
+	}
+	if !errors.Is(err, ErrNoSpace) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Enqueue on a full disk = %v, want ErrNoSpace wrapping ENOSPC", err)
+	}
+	if n := s.Stats()["l"].Queued; n != len(ids) {
+		t.Errorf("Queued = %d, want %d (the failed enqueue must not count)", n, len(ids))
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Enqueue(ctx, NewItem{Lane: "l", Payload: payload}); err != nil {
+		t.Fatalf("Enqueue after freeing space = %v", err)
+	}
+	for _, id := range ids[:min(len(ids), 5)] {
+		if err := s.Ack(ctx, "l", id); err != nil {
+			t.Fatalf("Ack after freeing space = %v", err)
+		}
+	}
+	s.Close()
+	s = MustOpen(t, Options{Path: path})
+	if n := s.Stats()["l"].Queued; n != len(ids)+1-min(len(ids), 5) {
+		t.Errorf("after reopen, Queued = %d, want %d", n, len(ids)+1-min(len(ids), 5))
+	}
+	items, err := s.List(ctx, "l", 0)
+	if err != nil || len(items) != s.Stats()["l"].Queued {
+		t.Errorf("List = %d items, %v", len(items), err)
+	}
+}
+
+func TestCompact(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "q.db"), filepath.Join(dir, "small.db")
+	s := MustOpen(t, Options{Path: src})
+	var keep string
+	for i := range 300 {
+		id := MustEnqueue(t, s, "l", strings.Repeat("x", 1000))
+		if i == 0 {
+			keep = id
+			continue
+		}
+		if err := s.Ack(ctx, "l", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Compact(src, dst); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Compact of an open store = %v, want ErrLocked", err)
+	}
+	s.Close()
+	if err := Compact(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := Compact(src, dst); err == nil {
+		t.Error("Compact over an existing file succeeded")
+	}
+	a, _ := os.Stat(src)
+	b, _ := os.Stat(dst)
+	if b.Size() > a.Size() {
+		t.Errorf("compacted %d bytes > original %d", b.Size(), a.Size())
+	}
+	t.Logf("compact: %d → %d bytes", a.Size(), b.Size())
+	s = MustOpen(t, Options{Path: dst})
+	if it, err := s.Get(ctx, keep); err != nil || len(it.Payload) != 1000 {
+		t.Errorf("Get after compact = %v", err)
+	}
+	if st := s.Stats()["l"]; st.Queued != 1 {
+		t.Errorf("Stats after compact = %+v", st)
+	}
+}
+
+func TestIDs(t *testing.T) {
+	now := time.Now()
+	prev := newID(now)
+	for i := range 10000 {
+		u := newID(now) // same millisecond: the counter must keep order
+		if bytes.Compare(u[:], prev[:]) <= 0 {
+			t.Fatalf("id %d: %s not after %s", i, u, prev)
+		}
+		if u[6]>>4 != 7 || u[8]>>6 != 2 {
+			t.Fatalf("id %s: version/variant bits wrong", u)
+		}
+		prev = u
+	}
+	s := prev.String()
+	if back, ok := parseID(s); !ok || back != prev {
+		t.Errorf("parseID(%s) = %s, %v", s, back, ok)
+	}
+	if tm, ok := IDTime(newID(now).String()); !ok || tm.UnixMilli() < now.UnixMilli() {
+		t.Errorf("IDTime = %s, %v; want ≥ %s", tm, ok, now)
+	}
+	for _, bad := range []string{"", "x", strings.Repeat("z", 36), "0190a0b0-c0d0-7e0f-8000-00000000000"} {
+		if _, ok := parseID(bad); ok {
+			t.Errorf("parseID(%q) ok", bad)
+		}
+	}
+}
