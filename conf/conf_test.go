@@ -304,3 +304,28 @@ func BenchmarkLoadSample(b *testing.B) {
 		}
 	}
 }
+
+// TestDecodeTypes checks the messages for values of the wrong TOML type.
+func TestDecodeTypes(t *testing.T) {
+	base := "[[smsc]]\nid = \"a\"\nhost = \"h\"\nsystem_id = \"s\"\n%s\n[[channel]]\nid = \"c\"\nkind = \"rapidpro\"\nsmsc = [\"a\"]\nreceive_url = \"https://x.example/c/ex/u/receive\"\n"
+	tests := []struct{ line, want string }{
+		{`window = 10.0`, `t.toml:5: smsc "a": window 10: must be an integer`},
+		{`window = 99999999999`, `t.toml:5: smsc "a": window 99999999999: must be a smaller integer`},
+		{`throughput = "fast"`, `t.toml:5: smsc "a": throughput "fast": must be a number`},
+		{`tls = "yes"`, `t.toml:5: smsc "a": tls "yes": must be true or false`},
+		{`source_ton = 1.5`, `t.toml:5: smsc "a": source_ton 1.5: must be "auto" or a TON number 0..6`},
+		{`system_type = 5`, `t.toml:5: smsc "a": system_type 5: must be a string`},
+		{`enquire_link = 30`, `t.toml:5: smsc "a": enquire_link 30: must be a duration string like "30s" or "10m"`},
+		{`reconnect_max = 1979-05-27`, `t.toml:5: smsc "a": reconnect_max 1979-05-27T00:00:00Z: must be a duration string like "30s" or "10m"`},
+	}
+	for _, tt := range tests {
+		_, err := parse("t.toml", fmt.Appendf(nil, base, tt.line))
+		if got := problemLines(err); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%s: errors %q, want %q", tt.line, got, tt.want)
+		}
+	}
+	cfg, err := parse("t.toml", fmt.Appendf(nil, base, "source_ton = 1\ndest_ton = \"auto\"\nthroughput = 7"))
+	if err != nil || cfg.SMSC[0].SourceTON != "1" || cfg.SMSC[0].Throughput != 7 {
+		t.Errorf("integer ton and throughput: %v, %+v", err, cfg)
+	}
+}

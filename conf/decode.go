@@ -26,6 +26,9 @@ func (w where) key(k string) (path, label string) { return join(w.path, k), w.la
 
 func (w where) child(k, label string) where { return where{join(w.path, k), label} }
 
+// tonKeys may be written as a string ("auto", "1") or a bare integer.
+var tonKeys = map[string]bool{"source_ton": true, "dest_ton": true}
+
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 // table fills the struct rv from m; unknown keys are problems.
@@ -59,21 +62,28 @@ func (d *decoder) value(v any, f reflect.Value, w where, k string) {
 		case string:
 			f.SetString(v)
 		case int64:
-			if k != "source_ton" && k != "dest_ton" {
+			if !tonKeys[k] {
 				bad("a string")
 				return
 			}
 			f.SetString(strconv.FormatInt(v, 10))
 		default:
+			if tonKeys[k] {
+				bad(`"auto" or a TON number 0..6`)
+				return
+			}
 			bad("a string")
 		}
 	case reflect.Int:
 		n, ok := v.(int64)
-		if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+		switch {
+		case !ok:
 			bad("an integer")
-			return
+		case n < math.MinInt32 || n > math.MaxInt32:
+			bad("a smaller integer")
+		default:
+			f.SetInt(n)
 		}
-		f.SetInt(n)
 	case reflect.Float64:
 		switch v := v.(type) {
 		case int64:

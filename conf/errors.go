@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Error is one problem found in a configuration. Load and Validate return
@@ -102,6 +103,8 @@ func showValue(v any) string {
 		return strconv.Quote(v.String())
 	case float64:
 		return strconv.FormatFloat(v, 'g', -1, 64)
+	case time.Time:
+		return v.Format(time.RFC3339)
 	}
 	return fmt.Sprint(v)
 }
