@@ -76,3 +76,37 @@ func TestNodeSMPPCaptures(t *testing.T) {
 		t.Errorf("query_sm_resp = %+v", q)
 	}
 }
+
+// TestKannelCaptures checks the fields of PDUs Kannel 1.4.5 sent as an ESME.
+func TestKannelCaptures(t *testing.T) {
+	decode := func(name string) *PDU {
+		t.Helper()
+		p, err := Decode(MustReadHex(t, "testdata/captures/kannel_"+name+".hex"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return p
+	}
+	if p := decode("bind_transceiver"); p.ID != BindTransceiver || p.Body.(*Bind).SystemID != "kannel" ||
+		p.Body.(*Bind).InterfaceVersion != InterfaceVersion34 {
+		t.Errorf("bind_transceiver = %s", describe(p))
+	}
+	gsm := decode("submit_sm_gsm_dlr").Body.(*ShortMessage)
+	if gsm.DestTON != 1 || gsm.DestAddr != "15550003333" || gsm.ESMClass != 0x03 ||
+		gsm.RegisteredDelivery != 0x11 || !bytes.Equal(gsm.Message, []byte("Hi \x00 \x1b(x\x1b)")) {
+		t.Errorf("submit_sm GSM = %+v", gsm)
+	}
+	ucs := decode("submit_sm_ucs2").Body.(*ShortMessage)
+	if ucs.SourceTON != 5 || ucs.SourceAddr != "Acme" || ucs.DataCoding != 8 || !bytes.Equal(ucs.Message, ucs2Privet) {
+		t.Errorf("submit_sm UCS2 = %+v", ucs)
+	}
+	if n := len(decode("submit_sm_160").Body.(*ShortMessage).Message); n != 160 {
+		t.Errorf("submit_sm_160 message length %d", n)
+	}
+	if p := decode("deliver_sm_resp"); p.ID != DeliverSMResp || p.Body.(*MessageResp).MessageID != "" {
+		t.Errorf("deliver_sm_resp = %s", describe(p))
+	}
+	if p := decode("unbind"); p.ID != Unbind || p.Body != nil {
+		t.Errorf("unbind = %s", describe(p))
+	}
+}
