@@ -310,7 +310,7 @@ func TestDecodeTypes(t *testing.T) {
 	base := "[[smsc]]\nid = \"a\"\nhost = \"h\"\nsystem_id = \"s\"\n%s\n[[channel]]\nid = \"c\"\nkind = \"rapidpro\"\nsmsc = [\"a\"]\nreceive_url = \"https://x.example/c/ex/u/receive\"\n"
 	tests := []struct{ line, want string }{
 		{`window = 10.0`, `t.toml:5: smsc "a": window 10: must be an integer`},
-		{`window = 99999999999`, `t.toml:5: smsc "a": window 99999999999: must be a smaller integer`},
+		{`window = 99999999999`, `t.toml:5: smsc "a": window 99999999999: must be an integer from -2147483648 to 2147483647`},
 		{`throughput = "fast"`, `t.toml:5: smsc "a": throughput "fast": must be a number`},
 		{`tls = "yes"`, `t.toml:5: smsc "a": tls "yes": must be true or false`},
 		{`source_ton = 1.5`, `t.toml:5: smsc "a": source_ton 1.5: must be "auto" or a TON number 0..6`},

@@ -53,9 +53,28 @@ func (d *decoder) value(v any, f reflect.Value, w where, k string) {
 		d.skip[path] = true
 	}
 	if reflect.PointerTo(f.Type()).Implements(textUnmarshaler) {
-		d.text(v, f, path, label, bad)
+		text(v, f, bad)
 		return
 	}
+	switch f.Kind() {
+	case reflect.String, reflect.Int, reflect.Float64, reflect.Bool:
+		scalar(v, f, k, bad)
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			bad("a table [" + k + "]")
+			return
+		}
+		d.table(m, f, w.child(k, label+"."))
+	case reflect.Slice:
+		d.slice(v, f, w, k, bad)
+	default:
+		panic("conf: no decoder for field " + k) // a programming error in Config
+	}
+}
+
+// scalar decodes a string, int, float64 or bool field named k.
+func scalar(v any, f reflect.Value, k string, bad func(string)) {
 	switch f.Kind() {
 	case reflect.String:
 		switch v := v.(type) {
@@ -80,7 +99,7 @@ func (d *decoder) value(v any, f reflect.Value, w where, k string) {
 		case !ok:
 			bad("an integer")
 		case n < math.MinInt32 || n > math.MaxInt32:
-			bad("a smaller integer")
+			bad("an integer from -2147483648 to 2147483647")
 		default:
 			f.SetInt(n)
 		}
@@ -100,22 +119,11 @@ func (d *decoder) value(v any, f reflect.Value, w where, k string) {
 			return
 		}
 		f.SetBool(b)
-	case reflect.Struct:
-		m, ok := v.(map[string]any)
-		if !ok {
-			bad("a table [" + k + "]")
-			return
-		}
-		d.table(m, f, w.child(k, label+"."))
-	case reflect.Slice:
-		d.slice(v, f, w, k, bad)
-	default:
-		panic("conf: no decoder for field " + k) // a programming error in Config
 	}
 }
 
 // text decodes a Duration or Size.
-func (d *decoder) text(v any, f reflect.Value, path, label string, bad func(string)) {
+func text(v any, f reflect.Value, bad func(string)) {
 	u := f.Addr().Interface().(encoding.TextUnmarshaler)
 	if _, isSize := u.(*Size); isSize {
 		if n, ok := v.(int64); ok && n >= 0 {
