@@ -6,7 +6,7 @@
 // definitions: bind*, outbind, submit_sm, deliver_sm, data_sm, query_sm,
 // cancel_sm, replace_sm, submit_multi, alert_notification, enquire_link,
 // unbind, generic_nack), §5.1.3 (command_status) and §5.3 (TLVs); the
-// project's summary is docs/smpp.md §1–4 and §8.
+// project's SMPP reference (smpp.md) covers it in §1–4 and §8.
 //
 // Decoding is strict where the stream depends on it and lenient where real
 // peers differ (smpp.md §8):
@@ -26,7 +26,8 @@
 //
 // A malformed PDU yields an error, never a panic; DecodeError.Status tells
 // what to answer. Decoded bodies share one private copy of the body octets
-// (see Decode): a decode takes two allocations.
+// (see Decode): decoding a submit_sm or deliver_sm with up to
+// four TLVs takes two allocations.
 //
 // Body types are named after the PDU family (Bind, ShortMessage,
 // MessageResp); where that name is a command id constant (QuerySM, DataSM,
