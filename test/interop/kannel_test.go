@@ -34,6 +34,7 @@ type kannelConfig struct {
 	SystemID, Password                     string
 	MsgIDType                              string
 	MOURL                                  string // sms-service get-url
+	Pair                                   bool   // bind_transmitter + bind_receiver instead of one transceiver
 }
 
 // kannel is a running bearerbox + smsbox pair.
@@ -43,17 +44,17 @@ type kannel struct {
 	bb, sb *proc
 }
 
-// startKannel renders the config, starts bearerbox, waits until its SMPP
-// connection to the SMSC on smscPort is online, then starts smsbox and
-// waits for the sendsms port.
-func startKannel(t *testing.T, smscPort int, systemID, password, msgIDType, moURL string) *kannel {
+// startKannel renders the config (cfg gives the SMSC side and the MO URL;
+// directories, ports and local passwords are filled in here), starts
+// bearerbox, waits until its SMPP connection is online, then starts smsbox
+// and waits for the sendsms port.
+func startKannel(t *testing.T, cfg kannelConfig) *kannel {
 	t.Helper()
 	bearerbox := mustTool(t, "BEARERBOX", "/usr/sbin/bearerbox")
 	smsbox := mustTool(t, "SMSBOX", "/usr/sbin/smsbox")
-	k := &kannel{t: t, cfg: kannelConfig{
-		Dir: t.TempDir(), AdminPort: freePort(t), BoxPort: freePort(t), SendPort: freePort(t), SMSCPort: smscPort,
-		AdminPassword: "adm1n", User: "u", UserPassword: "p", SystemID: systemID, Password: password, MsgIDType: msgIDType, MOURL: moURL,
-	}}
+	cfg.Dir, cfg.AdminPort, cfg.BoxPort, cfg.SendPort = t.TempDir(), freePort(t), freePort(t), freePort(t)
+	cfg.AdminPassword, cfg.User, cfg.UserPassword = "adm1n", "u", "p"
+	k := &kannel{t: t, cfg: cfg}
 	tmpl := template.Must(template.ParseFiles(filepath.Join(repoRoot(t), "test", "interop", "kannel.conf.tmpl")))
 	conf := filepath.Join(k.cfg.Dir, "kannel.conf")
 	var b bytes.Buffer
@@ -307,10 +308,19 @@ func checkDLRs(t *testing.T, d *httpSink) {
 	}
 }
 
-// TestKannelSmsctest binds Kannel to the in-process smsctest server, which
-// answers with hex ids and quotes them decimal in receipts (pitfall 15,
-// Kannel msg-id-type 0x01), and checks the recorded submit_sm PDUs.
+// TestKannelSmsctest binds Kannel to the in-process smsctest server, as a
+// transceiver and as a transmitter+receiver pair. The server answers with
+// hex ids and quotes them decimal in receipts (pitfall 15, Kannel
+// msg-id-type 0x01). Checked: the submit_sm PDUs recorded by the server,
+// Kannel's dlr-url callbacks, and MO from the server through Kannel.
 func TestKannelSmsctest(t *testing.T) {
+	for _, pair := range []bool{false, true} {
+		name := map[bool]string{false: "transceiver", true: "pair"}[pair]
+		t.Run(name, func(t *testing.T) { testKannelSmsctest(t, pair) })
+	}
+}
+
+func testKannelSmsctest(t *testing.T, pair bool) {
 	srv := smsctest.NewServer(
 		smsctest.WithAccount("kannel", "secret"),
 		// Ids from 4096 up: "00001000" in the resp, "4096" in the receipt.
@@ -322,14 +332,21 @@ func TestKannelSmsctest(t *testing.T) {
 	_, port, _ := net.SplitHostPort(srv.Addr())
 	p, _ := strconv.Atoi(port)
 	d := newHTTPSink(t)
-	k := startKannel(t, p, "kannel", "secret", "0x01", d.srv.URL+"/mo")
+	k := startKannel(t, kannelConfig{SMSCPort: p, SystemID: "kannel", Password: "secret", MsgIDType: "0x01", MOURL: d.srv.URL + "/mo", Pair: pair})
+	binds := 1
+	if pair {
+		binds = 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.WaitBound(ctx, binds); err != nil {
+		t.Fatalf("smsctest: %d binds of Kannel: %v", binds, err)
+	}
 	sendKannelCases(k, d)
 	want := 0
 	for _, c := range kannelCases {
 		want += c.parts
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	recs, err := srv.WaitSubmits(ctx, want)
 	if err != nil {
 		t.Fatalf("smsctest saw %d submit_sm, want %d: %v", len(srv.Submits()), want, err)
@@ -347,8 +364,8 @@ func TestKannelSmsctest(t *testing.T) {
 	k.shutdown()
 	// Kannel asks for a receipt on one part of a concatenated message only,
 	// so there is one receipt per message, not per part.
-	if st := srv.Stats(); st.Binds != 1 || st.Unbinds != 1 || st.ReceiptsSent != len(kannelCases) || st.DeliverFails != 0 {
-		t.Errorf("smsctest stats %+v, want 1 bind, 1 unbind, %d receipts, no deliver errors", st, len(kannelCases))
+	if st := srv.Stats(); st.Binds != binds || st.Unbinds != binds || st.ReceiptsSent != len(kannelCases) || st.DeliverFails != 0 {
+		t.Errorf("smsctest stats %+v, want %d binds and unbinds, %d receipts, no deliver errors", st, binds, len(kannelCases))
 	}
 }
 
