@@ -48,7 +48,6 @@ func (v validator) at(w where, k string, value any, format string, args ...any) 
 }
 
 var (
-	section     = func(name string) where { return where{name, name + "."} }
 	idRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	e164RE      = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
 	shortRE     = regexp.MustCompile(`^[0-9]{1,8}$`)
@@ -57,6 +56,9 @@ var (
 	prefixRE    = regexp.MustCompile(`^\+?[0-9]{1,15}$`)
 	hostRE      = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
 )
+
+// section locates a top-level table such as [http].
+func section(name string) where { return where{name, name + "."} }
 
 const (
 	idAllowed     = "required: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -386,7 +388,7 @@ func (v validator) httpURL(w where, k, raw string, kannel bool) {
 
 var kannelEscape = regexp.MustCompile(`%[A-Za-z%]|%#[^#]*#[^#]*#`)
 
-// number reports whether s is a valid channel number or sender.
+// validNumber reports whether s is a valid channel number or sender.
 func validNumber(s string) bool {
 	return e164RE.MatchString(s) || shortRE.MatchString(s) ||
 		alnumRE.MatchString(s) && hasNonDigit.MatchString(s) && strings.TrimSpace(s) == s && !strings.HasPrefix(s, "+")
