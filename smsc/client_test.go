@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,6 +58,15 @@ func mustWaitBound(t *testing.T, c *smsc.Client) {
 	if err := c.WaitBound(testCtx(t)); err != nil {
 		t.Fatalf("WaitBound: %v", err)
 	}
+}
+
+// mustBoundSession waits until the server has a bound session and returns it.
+func mustBoundSession(t *testing.T, srv *smsctest.Server) *smsctest.Session {
+	t.Helper()
+	if err := srv.WaitBound(testCtx(t), 1); err != nil {
+		t.Fatalf("server WaitBound: %v", err)
+	}
+	return srv.BoundSessions()[0]
 }
 
 func newServer(t *testing.T, opts ...smsctest.Option) *smsctest.Server {
@@ -163,5 +174,211 @@ func TestBindRefusedRetries(t *testing.T) {
 	st := c.Stats().Sessions[0]
 	if st.LastError == "" || st.State == smsc.StateBound {
 		t.Errorf("stats = %+v, want an error and not bound", st)
+	}
+}
+
+func TestSubmitErrorStatuses(t *testing.T) {
+	srv := newServer(t)
+	c := MustStartClient(t, srv, func(o *smsc.Options) { o.ThrottlePause = time.Millisecond })
+	mustWaitBound(t, c)
+	ctx := testCtx(t)
+
+	srv.Throttle(1)
+	_, err := c.Submit(ctx, sm("a"))
+	var st pdu.Status
+	if !errors.As(err, &st) || st != pdu.StatusThrottled {
+		t.Fatalf("Submit after Throttle(1) = %v, want ESME_RTHROTTLED", err)
+	}
+	for _, withBody := range []bool{false, true} {
+		srv.SetStatus(pdu.StatusInvDstAdr, withBody)
+		if _, err := c.Submit(ctx, sm("b")); !errors.As(err, &st) || st != pdu.StatusInvDstAdr {
+			t.Errorf("Submit with status 0x0B (body %v) = %v, want ESME_RINVDSTADR", withBody, err)
+		}
+	}
+	srv.SetStatus(pdu.StatusOK, false)
+	if _, err := c.Submit(ctx, sm("c")); err != nil {
+		t.Errorf("Submit after faults cleared = %v", err)
+	}
+	ss := c.Stats().Sessions[0]
+	if ss.Submitted != 4 || ss.SubmitOK != 1 || ss.SubmitFailed != 3 {
+		t.Errorf("stats = %+v, want 4 submitted, 1 ok, 3 failed", ss)
+	}
+}
+
+func TestWindowLimit(t *testing.T) {
+	const window, submitters, perSubmitter = 4, 16, 5
+	srv := newServer(t)
+	srv.SetDelay(5 * time.Millisecond) // keeps requests outstanding so the window fills
+	c := MustStartClient(t, srv, func(o *smsc.Options) { o.Window = window })
+	mustWaitBound(t, c)
+	ctx := testCtx(t)
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for range submitters {
+		wg.Go(func() {
+			for range perSubmitter {
+				if _, err := c.Submit(ctx, sm("w")); err != nil {
+					t.Errorf("Submit: %v", err)
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := srv.MaxInflight(); got != window {
+		t.Errorf("server saw max %d outstanding submits, want exactly the window %d", got, window)
+	}
+	if n := len(srv.Submits()); n != submitters*perSubmitter {
+		t.Errorf("server recorded %d submits, want %d", n, submitters*perSubmitter)
+	}
+}
+
+func TestDeliverAckedWithHandlerStatus(t *testing.T) {
+	srv := newServer(t)
+	got := make(chan string, 2)
+	c := MustStartClient(t, srv, func(o *smsc.Options) {
+		o.Handler = smsc.HandlerFunc(func(_ context.Context, p *pdu.PDU) pdu.Status {
+			m := p.Body.(*pdu.ShortMessage)
+			got <- string(m.Message)
+			if string(m.Message) == "busy" {
+				return pdu.StatusRxTAppn
+			}
+			return pdu.StatusOK
+		})
+	})
+	mustWaitBound(t, c)
+	ctx := testCtx(t)
+	for _, tc := range []struct {
+		text string
+		want pdu.Status
+	}{{"hello", pdu.StatusOK}, {"busy", pdu.StatusRxTAppn}} {
+		st, err := srv.Deliver(ctx, sm(tc.text))
+		if err != nil || st != tc.want {
+			t.Errorf("Deliver(%q) = %v, %v; want %v", tc.text, st, err, tc.want)
+		}
+		if g := <-got; g != tc.text {
+			t.Errorf("handler got %q, want %q", g, tc.text)
+		}
+	}
+	if d := c.Stats().Sessions[0].Delivered; d != 1 {
+		t.Errorf("Delivered = %d, want 1 (only the ESME_ROK one)", d)
+	}
+}
+
+func TestTransmitterRefusesDeliver(t *testing.T) {
+	srv := newServer(t)
+	c := MustStartClient(t, srv, func(o *smsc.Options) { o.Bind = smsc.Transmitter })
+	mustWaitBound(t, c)
+	ctx := testCtx(t)
+	// smsctest itself never delivers to a transmitter; write one by hand.
+	ss := mustBoundSession(t, srv)
+	if _, err := srv.Deliver(ctx, sm("x")); !errors.Is(err, smsctest.ErrNoReceiver) {
+		t.Errorf("server Deliver to a transmitter = %v, want ErrNoReceiver", err)
+	}
+	resp, err := ss.Request(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.DeliverSM}, Body: sm("x")})
+	if err != nil || resp.ID != pdu.DeliverSMResp || resp.Status != pdu.StatusInvBndSts {
+		t.Errorf("deliver_sm to a transmitter answered %+v, %v; want deliver_sm_resp ESME_RINVBNDSTS", resp, err)
+	}
+}
+
+func TestServerRequests(t *testing.T) {
+	srv := newServer(t)
+	c := MustStartClient(t, srv, nil)
+	mustWaitBound(t, c)
+	ctx := testCtx(t)
+	ss := mustBoundSession(t, srv)
+
+	if err := ss.EnquireLink(ctx); err != nil {
+		t.Errorf("server enquire_link: %v", err)
+	}
+	resp, err := ss.Request(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.CommandID(0x123)}})
+	if err != nil || resp.ID != pdu.GenericNack || resp.Status != pdu.StatusInvCmdID {
+		t.Errorf("unknown command answered %+v, %v; want generic_nack ESME_RINVCMDID", resp, err)
+	}
+	resp, err = ss.Request(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.QuerySM}, Body: &pdu.QuerySMBody{MessageID: "1"}})
+	if err != nil || resp.ID != pdu.GenericNack || resp.Status != pdu.StatusInvCmdID {
+		t.Errorf("query_sm to the ESME answered %+v, %v; want generic_nack ESME_RINVCMDID", resp, err)
+	}
+	if _, err := c.Submit(ctx, sm("still up")); err != nil {
+		t.Errorf("Submit after unknown command: %v", err)
+	}
+	// A submit_sm_resp for a sequence number nobody waits for is dropped.
+	if err := ss.Write(&pdu.PDU{Header: pdu.Header{ID: pdu.SubmitSMResp, Seq: 999}, Body: &pdu.MessageResp{MessageID: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Submit(ctx, sm("after stray resp")); err != nil {
+		t.Errorf("Submit after a stray response: %v", err)
+	}
+}
+
+func TestServerUnbindReconnects(t *testing.T) {
+	srv := newServer(t)
+	c := MustStartClient(t, srv, nil)
+	mustWaitBound(t, c)
+	ctx := testCtx(t)
+	if err := mustBoundSession(t, srv).Unbind(ctx); err != nil {
+		t.Fatalf("server unbind: %v (want an unbind_resp)", err)
+	}
+	if err := srv.WaitStats(ctx, func(s smsctest.Stats) bool { return s.Binds >= 2 }); err != nil {
+		t.Fatalf("no rebind after the SMSC's unbind: %v", err)
+	}
+	mustWaitBound(t, c)
+	if _, err := c.Submit(ctx, sm("again")); err != nil {
+		t.Errorf("Submit after rebind: %v", err)
+	}
+}
+
+func TestDroppedConnectionReconnects(t *testing.T) {
+	srv := newServer(t)
+	c := MustStartClient(t, srv, nil)
+	mustWaitBound(t, c)
+	ctx := testCtx(t)
+	if _, err := c.Submit(ctx, sm("one")); err != nil {
+		t.Fatal(err)
+	}
+	srv.DropConnections()
+	if err := srv.WaitStats(ctx, func(s smsctest.Stats) bool { return s.Binds >= 2 }); err != nil {
+		t.Fatalf("no rebind after the connection dropped: %v", err)
+	}
+	mustWaitBound(t, c)
+	if _, err := c.Submit(ctx, sm("two")); err != nil {
+		t.Errorf("Submit after reconnect: %v", err)
+	}
+	if st := c.Stats().Sessions[0]; st.LastError == "" {
+		t.Errorf("LastError empty after a dropped link: %+v", st)
+	}
+}
+
+func TestGracefulUnbindOnCancel(t *testing.T) {
+	srv := newServer(t)
+	c, err := smsc.New(smsc.Options{ID: "t", Addr: srv.Addr(), SystemID: "esme", Password: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(testCtx(t))
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	mustWaitBound(t, c)
+	srv.SetDelay(20 * time.Millisecond)
+	res := make(chan error, 1)
+	go func() { _, err := c.Submit(testCtx(t), sm("in flight")); res <- err }()
+	if _, err := srv.WaitSubmits(testCtx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	if err := <-res; err != nil {
+		t.Errorf("submit in flight during shutdown = %v, want its response (drained before unbind)", err)
+	}
+	if n := srv.Stats().Unbinds; n != 1 {
+		t.Errorf("server saw %d unbinds, want 1", n)
+	}
+	if _, err := c.Submit(testCtx(t), sm("late")); !errors.Is(err, smsc.ErrClosed) {
+		t.Errorf("Submit after Run = %v, want ErrClosed", err)
+	}
+	if st := c.Stats().Sessions[0].State; st != smsc.StateClosed {
+		t.Errorf("state after Run = %q, want %q", st, smsc.StateClosed)
 	}
 }

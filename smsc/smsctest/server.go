@@ -48,6 +48,7 @@ type Submit struct {
 // Stats counts what the server did.
 type Stats struct {
 	Binds        int `json:"binds"`
+	Unbinds      int `json:"unbinds"` // unbind requests received
 	BindsRefused int `json:"binds_refused"`
 	Submits      int `json:"submits"`
 	SubmitErrors int `json:"submit_errors"`
@@ -99,6 +100,7 @@ type faults struct {
 	delay      time.Duration
 	drop       int // next N submits unanswered; <0 all
 	refuse     pdu.Status
+	silent     bool
 }
 
 // NewUnstartedServer returns a configured server that does not listen yet;
@@ -335,6 +337,16 @@ func (s *Server) setFault(f func(*faults)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(&s.faults)
+}
+
+// SetSilent makes every session read and ignore all requests, answering
+// nothing (not even enquire_link): a black-holed link.
+func (s *Server) SetSilent(on bool) { s.setFault(func(f *faults) { f.silent = on }) }
+
+func (s *Server) silent() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults.silent
 }
 
 // DropConnections closes every connection at once, without unbind.

@@ -146,11 +146,13 @@ func (ss *Session) dispatch(p *pdu.PDU) {
 	switch {
 	case p.ID.IsResponse():
 		ss.settle(p)
+	case ss.srv.silent():
 	case p.ID == pdu.BindTransceiver || p.ID == pdu.BindTransmitter || p.ID == pdu.BindReceiver:
 		ss.doBind(p)
 	case p.ID == pdu.EnquireLink:
 		ss.Write(pdu.NewResponse(p, pdu.StatusOK, nil))
 	case p.ID == pdu.Unbind:
+		ss.srv.count(func(s *Stats) { s.Unbinds++ })
 		ss.writeItem(pdu.NewResponse(p, pdu.StatusOK, nil), true)
 	case ss.Bind() == 0:
 		if p.ID.Known() {
@@ -212,13 +214,13 @@ func (ss *Session) request(p *pdu.PDU) {
 		resp = ss.srv.Default(ss, p)
 	}
 	answer := func() {
-		if resp != nil {
-			ss.Write(resp)
-		}
-		if submit {
+		if submit { // before the write: the ESME may send the next one at once
 			ss.mu.Lock()
 			ss.inflight--
 			ss.mu.Unlock()
+		}
+		if resp != nil {
+			ss.Write(resp)
 		}
 	}
 	if !submit || delay <= 0 || resp == nil {

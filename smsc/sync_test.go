@@ -1,0 +1,242 @@
+package smsc_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
+)
+
+// bubble runs f inside a synctest bubble with an smsctest server reached
+// over net.Pipe and a running Client; everything is stopped before the
+// bubble ends. Time inside is fake, so the timers below cost nothing.
+func bubble(t *testing.T, edit func(*smsc.Options), f func(t *testing.T, srv *smsctest.Server, c *smsc.Client)) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		srv := smsctest.NewUnstartedServer(smsctest.WithAccount("esme", "secret"))
+		o := smsc.Options{
+			ID: "sync", Addr: "smsc.test:2775", SystemID: "esme", Password: "secret",
+			Dial: srv.DialPipe, Logger: slog.New(slog.DiscardHandler),
+		}
+		if edit != nil {
+			edit(&o)
+		}
+		c, err := smsc.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		wg.Go(func() { c.Run(ctx) })
+		f(t, srv, c)
+		cancel()
+		wg.Wait()
+		srv.Close()
+	})
+}
+
+func TestResponseTimeoutIsUnknownOutcome(t *testing.T) {
+	bubble(t, nil, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		srv.DropResponses(1)
+		start := time.Now()
+		_, err := c.Submit(t.Context(), sm("lost"))
+		if !errors.Is(err, smsc.ErrUnknownOutcome) {
+			t.Fatalf("Submit with dropped response = %v, want ErrUnknownOutcome", err)
+		}
+		if d := time.Since(start); d != smsc.DefaultResponseTimeout {
+			t.Errorf("gave up after %s, want the response timeout %s", d, smsc.DefaultResponseTimeout)
+		}
+		if n := len(srv.Submits()); n != 1 {
+			t.Errorf("server got %d submits, want 1 (never resent)", n)
+		}
+		if _, err := c.Submit(t.Context(), sm("next")); err != nil {
+			t.Errorf("Submit after a timeout = %v; the link should stay up", err)
+		}
+	})
+}
+
+func TestLinkLostAfterWriteIsUnknownOutcome(t *testing.T) {
+	bubble(t, nil, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		srv.DropResponses(1)
+		res := make(chan error, 1)
+		go func() { _, err := c.Submit(t.Context(), sm("x")); res <- err }()
+		if _, err := srv.WaitSubmits(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		srv.DropConnections()
+		if err := <-res; !errors.Is(err, smsc.ErrUnknownOutcome) {
+			t.Errorf("Submit when the link dropped after the write = %v, want ErrUnknownOutcome", err)
+		}
+	})
+}
+
+func TestEnquireLinkTimeoutReconnects(t *testing.T) {
+	edit := func(o *smsc.Options) { o.EnquireLink, o.ResponseTimeout = 30*time.Second, 10*time.Second }
+	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		// Idle link: the client enquires every 30s and the server answers.
+		time.Sleep(95 * time.Second)
+		synctest.Wait()
+		if n := srv.Stats().Binds; n != 1 {
+			t.Fatalf("binds = %d after an idle answered link, want 1", n)
+		}
+		srv.SetSilent(true) // black hole: nothing is answered
+		bindLost := time.Now()
+		time.Sleep(30*time.Second + 10*time.Second + time.Second)
+		synctest.Wait()
+		if c.Bound() {
+			t.Fatalf("still bound %s after the link went silent", time.Since(bindLost))
+		}
+		srv.SetSilent(false)
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n := srv.Stats().Binds; n != 2 {
+			t.Errorf("binds = %d, want 2 (reconnected)", n)
+		}
+		if _, err := c.Submit(t.Context(), sm("after")); err != nil {
+			t.Errorf("Submit after reconnect: %v", err)
+		}
+	})
+}
+
+func TestBackoffDoublesWithJitterAndCaps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var dials []time.Time
+		c, err := smsc.New(smsc.Options{
+			ID: "b", Addr: "nowhere.test:2775", ReconnectDelay: time.Second, ReconnectMax: 16 * time.Second,
+			Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				dials = append(dials, time.Now())
+				return nil, errors.New("connection refused")
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		c.Run(ctx)
+		want := []time.Duration{1, 2, 4, 8, 16, 16, 16}
+		if len(dials) < len(want)+1 {
+			t.Fatalf("%d dials in 2 minutes, want at least %d", len(dials), len(want)+1)
+		}
+		for i, w := range want {
+			gap := dials[i+1].Sub(dials[i])
+			lo, hi := w*time.Second*8/10, w*time.Second*12/10
+			if gap < lo || gap > hi {
+				t.Errorf("wait before dial %d = %s, want %s ±20%%", i+2, gap, w*time.Second)
+			}
+		}
+	})
+}
+
+func TestBindRefusedBacksOffLong(t *testing.T) {
+	edit := func(o *smsc.Options) {
+		o.Password = "wrong"
+		o.ReconnectDelay, o.ReconnectMax = time.Second, time.Minute
+	}
+	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		// One refusal at once, then one per ReconnectMax (±20 %): 9..13.
+		n := srv.Stats().BindsRefused
+		if n < 9 || n > 13 {
+			t.Errorf("refused binds in 10 minutes = %d, want 9..13 (one per minute)", n)
+		}
+		if c.Bound() {
+			t.Error("bound with a wrong password")
+		}
+		if ls := c.Stats().Sessions[0].LastError; ls == "" {
+			t.Errorf("LastError empty; want the bind refusal")
+		}
+	})
+}
+
+func TestGoodBindResetsBackoff(t *testing.T) {
+	edit := func(o *smsc.Options) { o.ReconnectDelay, o.ReconnectMax = time.Second, time.Minute }
+	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			srv.DropConnections()
+			start := time.Now()
+			synctest.Wait()
+			if err := c.WaitBound(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); d > 1200*time.Millisecond {
+				t.Errorf("drop %d: rebound after %s, want ≤ 1.2s (backoff reset after each good bind)", i+1, d)
+			}
+		}
+	})
+}
+
+func TestThrottlePausesBind(t *testing.T) {
+	edit := func(o *smsc.Options) { o.ThrottlePause = time.Second }
+	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		srv.Throttle(2)
+		for range 2 {
+			var st pdu.Status
+			if _, err := c.Submit(t.Context(), sm("t")); !errors.As(err, &st) || st != pdu.StatusThrottled {
+				t.Fatalf("Submit = %v, want ESME_RTHROTTLED", err)
+			}
+		}
+		// Two throttles in a row: paused 1s, then 2s before the next send.
+		start := time.Now()
+		if _, err := c.Submit(t.Context(), sm("ok")); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d < 2*time.Second {
+			t.Errorf("next submit sent after %s, want the bind paused ≥ 2s", d)
+		}
+		start = time.Now()
+		if _, err := c.Submit(t.Context(), sm("ok2")); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("submit after a success waited %s, want no pause", d)
+		}
+	})
+}
+
+func TestThroughputLimit(t *testing.T) {
+	edit := func(o *smsc.Options) { o.Throughput = 10 }
+	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		for range 31 {
+			if _, err := c.Submit(t.Context(), sm("r")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 10/s with a burst of 1: 31 submits need 3s.
+		if d := time.Since(start); d < 3*time.Second || d > 3100*time.Millisecond {
+			t.Errorf("31 submits at 10/s took %s, want 3s", d)
+		}
+	})
+}
