@@ -125,10 +125,17 @@ function libView(pdu) {
   for (const k of ['system_id', 'system_type', 'interface_version', 'message_id', 'receipted_message_id', 'message_state']) {
     if (pdu[k] !== undefined) v[k] = pdu[k];
   }
+  for (const k of ['sar_msg_ref_num', 'sar_total_segments', 'sar_segment_seqnum']) {
+    if (pdu[k] !== undefined) v[k] = pdu[k];
+  }
   const sm = pdu.short_message;
   if (sm && typeof sm === 'object' && !Buffer.isBuffer(sm)) {
     v.text = typeof sm.message === 'string' ? sm.message : Buffer.from(sm.message).toString('hex');
     if (sm.udh) v.udh = sm.udh.map((u) => u.toString('hex'));
+  }
+  const mp = pdu.message_payload;
+  if (mp && typeof mp === 'object' && !Buffer.isBuffer(mp) && typeof mp.message === 'string') {
+    v.payload_text = mp.message;
   }
   return v;
 }

@@ -49,6 +49,10 @@ type libView struct {
 	InterfaceVersion int      `json:"interface_version"`
 	Text             string   `json:"text"`
 	UDH              []string `json:"udh"`
+	PayloadText      string   `json:"payload_text"` // message_payload decoded by the library
+	SARRef           *int     `json:"sar_msg_ref_num"`
+	SARTotal         *int     `json:"sar_total_segments"`
+	SARSeq           *int     `json:"sar_segment_seqnum"`
 }
 
 // rawView is what node-smsc.js parsed from the octets itself.
