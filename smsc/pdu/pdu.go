@@ -7,6 +7,10 @@ import (
 	"io"
 )
 
+// readBufSize is the buffer Read allocates up front: a submit_sm or
+// deliver_sm with a full short_message and a few TLVs fits.
+const readBufSize = 512
+
 // HeaderLength is the size of the PDU header; the smallest command_length.
 const HeaderLength = 16
 
@@ -170,21 +174,26 @@ func Read(r io.Reader, maxLen uint32) (*PDU, error) {
 	if maxLen == 0 {
 		maxLen = DefaultMaxLength
 	}
-	var hb [HeaderLength]byte
-	if _, err := io.ReadFull(r, hb[:]); err != nil {
+	// One buffer serves the header and, for the usual small PDU, the body.
+	buf := make([]byte, HeaderLength, max(HeaderLength, min(readBufSize, maxLen)))
+	if _, err := io.ReadFull(r, buf); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, io.EOF
 		}
 		return nil, fmt.Errorf("pdu: read header: %w", err)
 	}
-	h := parseHeader(hb[:])
+	h := parseHeader(buf)
 	if h.Length < HeaderLength || h.Length > maxLen {
 		return nil, &DecodeError{Header: h, Status: StatusInvCmdLen,
 			Err: fmt.Errorf("command_length %d outside %d..%d: %w", h.Length, HeaderLength, maxLen, ErrCommandLength)}
 	}
 	var body []byte
-	if h.Length > HeaderLength {
-		body = make([]byte, h.Length-HeaderLength)
+	if n := int(h.Length) - HeaderLength; n > 0 {
+		if int(h.Length) <= cap(buf) {
+			body = buf[HeaderLength:h.Length:h.Length]
+		} else {
+			body = make([]byte, n)
+		}
 		if _, err := io.ReadFull(r, body); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
