@@ -90,17 +90,21 @@ func (d *decoder) cstr(field string, max int, st Status) string {
 	return str(rest[:i])
 }
 
+// u8 reads one octet. After an earlier error it may still return octets;
+// they are discarded with the PDU.
 func (d *decoder) u8(field string) uint8 {
-	if d.err != nil {
-		return 0
+	if d.off < len(d.b) {
+		v := d.b[d.off]
+		d.off++
+		return v
 	}
-	if d.off >= len(d.b) {
-		d.fail(StatusInvCmdLen, fmt.Errorf("%s: missing: %w", field, ErrTruncated))
-		return 0
-	}
-	v := d.b[d.off]
-	d.off++
-	return v
+	d.missing(field)
+	return 0
+}
+
+// missing records a field cut off by the end of the body.
+func (d *decoder) missing(field string) {
+	d.fail(StatusInvCmdLen, fmt.Errorf("%s: missing: %w", field, ErrTruncated))
 }
 
 func (d *decoder) u32(field string) uint32 {
@@ -108,7 +112,7 @@ func (d *decoder) u32(field string) uint32 {
 		return 0
 	}
 	if len(d.b)-d.off < 4 {
-		d.fail(StatusInvCmdLen, fmt.Errorf("%s: missing: %w", field, ErrTruncated))
+		d.missing(field)
 		return 0
 	}
 	v := binary.BigEndian.Uint32(d.b[d.off:])

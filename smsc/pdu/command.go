@@ -81,8 +81,15 @@ func (c CommandID) String() string {
 
 // Known reports whether c is one of the command ids this package decodes.
 func (c CommandID) Known() bool {
-	_, ok := commandNames[c]
-	return ok
+	switch c {
+	case GenericNack, BindReceiver, BindReceiverResp, BindTransmitter, BindTransmitterResp,
+		QuerySM, QuerySMResp, SubmitSM, SubmitSMResp, DeliverSM, DeliverSMResp, Unbind, UnbindResp,
+		ReplaceSM, ReplaceSMResp, CancelSM, CancelSMResp, BindTransceiver, BindTransceiverResp,
+		Outbind, EnquireLink, EnquireLinkResp, SubmitMulti, SubmitMultiResp, AlertNotification,
+		DataSM, DataSMResp:
+		return true
+	}
+	return false
 }
 
 // IsResponse reports whether bit 31 (the response bit) is set.

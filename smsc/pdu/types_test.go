@@ -157,3 +157,16 @@ func TestIsReceipt(t *testing.T) {
 		}
 	}
 }
+
+func TestKnownMatchesNames(t *testing.T) {
+	for id := range commandNames {
+		if !id.Known() {
+			t.Errorf("%s.Known() = false", id)
+		}
+	}
+	for _, id := range []CommandID{0, 0x0A, 0x8000000A, 0x8000000B, 0x123, 0x80000102, 0xFFFFFFFF} {
+		if id.Known() {
+			t.Errorf("CommandID(0x%X).Known() = true", uint32(id))
+		}
+	}
+}
