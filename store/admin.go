@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -196,39 +195,4 @@ func (s *Store) eachDead(ctx context.Context, lane string, fn func(*wtx, id) err
 			return total, err
 		}
 	}
-}
-
-// Compact copies the store at src into a new, compacted file dst (which
-// must not exist), leaving src untouched. It is an offline operation: it
-// fails with ErrLocked if a daemon has src open. bbolt never shrinks a file
-// by itself; it reuses freed pages, so a store only needs this after a
-// backlog much larger than its steady state has drained.
-func Compact(src, dst string) error {
-	if _, err := os.Stat(dst); err == nil {
-		return fmt.Errorf("store: compact: %s already exists", dst)
-	}
-	if _, err := os.Stat(src); err != nil {
-		return fmt.Errorf("store: compact: %w", err)
-	}
-	in, err := openBolt(src, 5e9, true)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := in.View(checkFormat); err != nil {
-		return err
-	}
-	out, err := bolt.Open(dst, 0o600, &bolt.Options{Timeout: 5e9})
-	if err != nil {
-		return fmt.Errorf("store: compact: %w", classify(err))
-	}
-	err = bolt.Compact(out, in, 64<<20)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(dst)
-		return fmt.Errorf("store: compact: %w", classify(err))
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -148,17 +149,10 @@ func TestCompact(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "q.db"), filepath.Join(dir, "small.db")
 	s := MustOpen(t, Options{Path: src})
-	var keep string
-	for i := range 300 {
-		id := MustEnqueue(t, s, "l", strings.Repeat("x", 1000))
-		if i == 0 {
-			keep = id
-			continue
-		}
-		if err := s.Ack(ctx, "l", id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fill(t, s, "l", 300)
+	items, _ := s.List(ctx, "l", 0)
+	keep := items[0].ID
+	ackAll(t, s, items[1:])
 	if err := Compact(src, dst); !errors.Is(err, ErrLocked) {
 		t.Fatalf("Compact of an open store = %v, want ErrLocked", err)
 	}
@@ -176,7 +170,7 @@ func TestCompact(t *testing.T) {
 	}
 	t.Logf("compact: %d → %d bytes", a.Size(), b.Size())
 	s = MustOpen(t, Options{Path: dst})
-	if it, err := s.Get(ctx, keep); err != nil || len(it.Payload) != 1000 {
+	if it, err := s.Get(ctx, keep); err != nil || len(it.Payload) != 100 {
 		t.Errorf("Get after compact = %v", err)
 	}
 	if st := s.Stats()["l"]; st.Queued != 1 {
@@ -209,4 +203,95 @@ func TestIDs(t *testing.T) {
 			t.Errorf("parseID(%q) ok", bad)
 		}
 	}
+}
+
+func TestCompactInPlace(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	s := MustOpen(t, Options{Path: path})
+	fill(t, s, "l", 500)
+	items, _ := s.List(ctx, "l", 0)
+	ackAll(t, s, items[1:])
+	if _, _, err := CompactInPlace(path); !errors.Is(err, ErrLocked) {
+		t.Fatalf("CompactInPlace of an open store = %v, want ErrLocked", err)
+	}
+	s.Close()
+	before, after, err := CompactInPlace(path)
+	if err != nil || after >= before {
+		t.Fatalf("CompactInPlace = %d → %d, %v", before, after, err)
+	}
+	s = MustOpen(t, Options{Path: path})
+	if it, err := s.Get(ctx, items[0].ID); err != nil || len(it.Payload) != 100 {
+		t.Errorf("Get after compact = %v", err)
+	}
+	if matches, _ := filepath.Glob(path + ".*"); len(matches) != 0 {
+		t.Errorf("left behind: %v", matches)
+	}
+}
+
+// An Open waiting for the lock while the file is replaced (as
+// CompactInPlace does) ends up with the new file, not the unlinked one.
+func TestOpenReplacedWhileWaiting(t *testing.T) {
+	dir := t.TempDir()
+	path, other := filepath.Join(dir, "q.db"), filepath.Join(dir, "new.db")
+	holder := MustOpen(t, Options{Path: path})
+	MustEnqueue(t, holder, "old", "x")
+	s2 := MustOpen(t, Options{Path: other})
+	MustEnqueue(t, s2, "new", "y")
+	s2.Close()
+
+	opened := make(chan *Store)
+	go func() {
+		s, err := Open(Options{Path: path, LockTimeout: time.Minute})
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- s
+	}()
+	for openFDs(t, path) < 2 { // the holder's and the waiter's
+		time.Sleep(time.Millisecond)
+	}
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	holder.Close()
+	s := <-opened
+	if s == nil {
+		return
+	}
+	defer s.Close()
+	if st := s.Stats(); st["new"].Queued != 1 || st["old"].Queued != 0 {
+		t.Errorf("Stats = %+v: opened the replaced file", st)
+	}
+}
+
+// openFDs counts this process's descriptors open on path.
+func openFDs(t *testing.T, path string) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	n := 0
+	for _, e := range ents {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && target == path {
+			n++
+		}
+	}
+	return n
+}
+
+// ackAll acks items from 16 goroutines (group commit keeps it quick).
+func ackAll(t *testing.T, s *Store, items []Item) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := g; i < len(items); i += 16 {
+				if err := s.Ack(context.Background(), items[i].Lane, items[i].ID); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

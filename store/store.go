@@ -170,11 +170,33 @@ func Open(o Options) (*Store, error) {
 }
 
 func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
+	for range 3 {
+		db, err := openBoltOnce(path, timeout, readOnly)
+		if !errors.Is(err, errReplaced) {
+			return db, err
+		}
+	}
+	return nil, fmt.Errorf("store: open %s: %w, three times", path, errReplaced)
+}
+
+// openBoltOnce opens the file and checks that, once locked, it is still
+// the file at path.
+func openBoltOnce(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
+	var file *os.File
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: timeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
 	})
 	switch {
 	case err == nil:
+		if !sameFile(path, file) {
+			db.Close()
+			return nil, errReplaced
+		}
 		return db, nil
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("%w: %s (waited %s)", ErrLocked, path, timeout)
