@@ -42,6 +42,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint8(0xF0), []byte{0x1b})
 	f.Add(uint8(0x07), []byte{0xE0, 0xC0})
 	f.Add(uint8(0x06), []byte{0xF0})
+	f.Add(uint8(0x00), []byte("Hello {world} €ç ΔΣ 😀"))
 	f.Fuzz(func(t *testing.T, dc uint8, b []byte) {
 		s, _ := Decode(dc, b)
 		if !utf8.ValidString(s) {

@@ -85,7 +85,9 @@ func stateOfStat(stat string) State {
 // when sm_length is 0) together with the receipt TLVs: receiptedID
 // (receipted_message_id, "" if absent), messageState (message_state, -1 if
 // absent) and networkError (network_error_code, nil if absent). TLV values win
-// over the text; a message_state outside 0–9 is ignored in favour of stat.
+// over the text; a message_state outside 1–8 (the SMPP 3.4 values) is used
+// only when the text has no stat, and then only 0 and 9 (SMPP 5.0 SCHEDULED,
+// SKIPPED) are understood.
 // The only error is ErrNoID, returned with everything else that was parsed.
 func Parse(text []byte, receiptedID string, messageState int, networkError []byte) (Receipt, error) {
 	r := Receipt{MessageState: messageState}
@@ -94,7 +96,9 @@ func Parse(text []byte, receiptedID string, messageState int, networkError []byt
 		r.ID = id
 	}
 	r.State = stateOfStat(r.Stat)
-	if ms, ok := messageStates[messageState]; ok {
+	// SMPP 3.4 defines message_state 1–8; 0 and 9 come from SMPP 5.0 and
+	// are trusted only when the text has no stat.
+	if ms, ok := messageStates[messageState]; ok && (messageState >= 1 && messageState <= 8 || r.Stat == "") {
 		r.State = ms.state
 		if r.Stat == "" {
 			r.Stat = ms.stat

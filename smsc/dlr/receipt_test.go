@@ -99,6 +99,18 @@ func TestParse(t *testing.T) {
 			want:   Receipt{ID: "5", Stat: "UNDELIV", State: Failed, MessageState: -1, NetworkError: "034"},
 		},
 		{
+			name:  "SMPP 5.0 message_state 0 does not override stat",
+			text:  "id:5 stat:DELIVRD",
+			state: 0,
+			want:  Receipt{ID: "5", Stat: "DELIVRD", State: Delivered, MessageState: 0},
+		},
+		{
+			name:  "SMPP 5.0 message_state 9 without stat",
+			text:  "id:5",
+			state: 9,
+			want:  Receipt{ID: "5", Stat: "SKIPPED", State: Failed, MessageState: 9},
+		},
+		{
 			name:  "unknown message_state falls back to stat",
 			text:  "id:5 stat:DELIVRD",
 			state: 42,
