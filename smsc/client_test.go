@@ -256,8 +256,13 @@ func TestDeliverAckedWithHandlerStatus(t *testing.T) {
 		if err != nil || st != tc.want {
 			t.Errorf("Deliver(%q) = %v, %v; want %v", tc.text, st, err, tc.want)
 		}
-		if g := <-got; g != tc.text {
-			t.Errorf("handler got %q, want %q", g, tc.text)
+		select {
+		case g := <-got:
+			if g != tc.text {
+				t.Errorf("handler got %q, want %q", g, tc.text)
+			}
+		case <-ctx.Done():
+			t.Fatalf("handler not called for %q", tc.text)
 		}
 	}
 	if d := c.Stats().Sessions[0].Delivered; d != 1 {

@@ -176,13 +176,17 @@ func (ss *Session) doBind(p *pdu.PDU) {
 	if st == pdu.StatusOK {
 		resp.Body.(*pdu.BindResp).TLVs.SetUint8(pdu.TagSCInterfaceVersion, pdu.InterfaceVersion34)
 	}
-	ss.Write(resp) // queued before the state changes: no deliver_sm can overtake it
 	if st != pdu.StatusOK {
+		ss.Write(resp)
 		ss.srv.count(func(s *Stats) { s.BindsRefused++ })
 		return
 	}
+	// Bound and bind_resp queued in one step under ss.mu, where Request
+	// queues too: no deliver_sm can overtake the bind_resp, and the
+	// session is bound before the ESME can see the response.
 	ss.mu.Lock()
 	ss.bind, ss.systemID = p.ID, b.SystemID
+	ss.Write(resp)
 	ss.mu.Unlock()
 	ss.srv.mu.Lock()
 	ss.srv.stats.Binds++
@@ -302,15 +306,16 @@ func (ss *Session) Request(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
 	ss.seq = ss.seq%0x7FFFFFFF + 1
 	seq := ss.seq
 	ss.pending[seq] = ch
+	q := *p
+	q.Seq, q.Status = seq, pdu.StatusOK
+	err := ss.Write(&q) // under ss.mu: ordered after a bind_resp (see doBind)
 	ss.mu.Unlock()
 	defer func() {
 		ss.mu.Lock()
 		delete(ss.pending, seq)
 		ss.mu.Unlock()
 	}()
-	q := *p
-	q.Seq, q.Status = seq, pdu.StatusOK
-	if err := ss.Write(&q); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	t := time.NewTimer(ss.srv.respTimeout)
@@ -321,7 +326,12 @@ func (ss *Session) Request(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
 	case <-t.C:
 		return nil, fmt.Errorf("smsctest: no response to %s seq %d within %s", p.ID, seq, ss.srv.respTimeout)
 	case <-ss.done:
-		return nil, ErrClosed
+		select {
+		case r := <-ch: // answered just before the link closed
+			return r, nil
+		default:
+			return nil, ErrClosed
+		}
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
