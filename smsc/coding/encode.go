@@ -25,6 +25,9 @@ func Encode(c Coding, text string) ([]byte, error) {
 	case Binary:
 		return []byte(text), nil
 	case GSM7:
+		if allSame(text) { // the common case: plain ASCII letters, digits, punctuation
+			return []byte(text), nil
+		}
 		out, bad, at, ok := encodeGSM7(make([]byte, 0, len(text)+8), text)
 		if !ok {
 			return nil, unencodable(c, bad, at)

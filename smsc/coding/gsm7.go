@@ -113,7 +113,7 @@ var gsmClass = func() (t [256]uint8) {
 }()
 
 // classOf ORs the classes of all octets of s.
-func classOf[T string | []byte](s T) uint8 {
+func classOf(s []byte) uint8 {
 	var cls uint8
 	for i := 0; i < len(s); i++ {
 		cls |= gsmClass[s[i]]
@@ -121,14 +121,22 @@ func classOf[T string | []byte](s T) uint8 {
 	return cls
 }
 
+// allSame reports whether text is ASCII whose GSM 03.38 septets have the
+// same values, so that it encodes as itself.
+func allSame(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if gsmClass[text[i]] != clsSame {
+			return false
+		}
+	}
+	return true
+}
+
 // encodeGSM7 appends the unpacked GSM 03.38 septets of text to dst. On a
 // character outside the default alphabet and its extension table, or an
 // invalid UTF-8 sequence (bad is -1), it returns that character
 // and its byte offset with ok false.
 func encodeGSM7(dst []byte, text string) (out []byte, bad rune, at int, ok bool) {
-	if classOf(text) == clsSame {
-		return append(dst, text...), 0, 0, true
-	}
 	for i := 0; i < len(text); {
 		c := text[i]
 		if e := gsmEnc[c]; c < utf8.RuneSelf && e&encBasic != 0 {
@@ -180,9 +188,12 @@ func decodeGSM7(b []byte) string {
 				}
 			}
 		}
-		if r < utf8.RuneSelf {
+		switch {
+		case r < utf8.RuneSelf:
 			buf = append(buf, byte(r))
-		} else {
+		case r < 0x800: // every basic-table character: two UTF-8 octets
+			buf = append(buf, byte(0xC0|r>>6), byte(0x80|r&0x3F))
+		default:
 			buf = utf8.AppendRune(buf, r)
 		}
 	}

@@ -75,7 +75,7 @@ func Split(text string, c Coding, perPart int) ([][]byte, error) {
 		unit = 2
 	}
 	limit := perPart * unit // chunk size in octets
-	var chunks [][]byte
+	chunks := make([][]byte, 0, len(b)/max(limit, 1)+1)
 	for start := 0; ; {
 		end := min(start+limit, len(b))
 		if end < len(b) {
