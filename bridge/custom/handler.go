@@ -52,11 +52,12 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // scheme "Bearer" in any case, surrounding whitespace ignored, token
 // compared in constant time (hashes first, so its length does not leak).
 func (a *Adapter) authorized(header string) bool {
-	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	header = strings.TrimSpace(header)
+	i := strings.IndexAny(header, " \t")
+	if i < 0 || !strings.EqualFold(header[:i], "Bearer") {
 		return false
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	sum := sha256.Sum256([]byte(strings.TrimSpace(header[i:])))
 	return subtle.ConstantTimeCompare(sum[:], a.tokenSum[:]) == 1
 }
 

@@ -150,6 +150,7 @@ func TestServeHTTPAccepts(t *testing.T) {
 		{name: "custom id type takes phone numbers", idType: IDTypeCustom,
 			body: textMsg("hi"), wantText: "hi"},
 		{name: "lowercase bearer", auth: "bearer " + testToken, body: textMsg("hi"), wantText: "hi"},
+		{name: "tab after scheme", auth: "Bearer\t" + testToken, body: textMsg("hi"), wantText: "hi"},
 		{name: "whitespace around token", auth: "  Bearer   " + testToken + "  ", body: textMsg("hi"), wantText: "hi"},
 	}
 	for _, tc := range cases {
@@ -201,6 +202,7 @@ func TestServeHTTPRejects(t *testing.T) {
 		{name: "wrong token", auth: "Bearer nope", body: textMsg("hi"), wantCode: 401, wantMsg: "unauthorized"},
 		{name: "token prefix", auth: "Bearer " + testToken[:10], body: textMsg("hi"), wantCode: 401, wantMsg: "unauthorized"},
 		{name: "token plus suffix", auth: "Bearer " + testToken + "x", body: textMsg("hi"), wantCode: 401, wantMsg: "unauthorized"},
+		{name: "empty token", auth: "Bearer   ", body: textMsg("hi"), wantCode: 401, wantMsg: "unauthorized"},
 		{name: "scheme only", auth: "Bearer", body: textMsg("hi"), wantCode: 401, wantMsg: "unauthorized"},
 		{name: "bare token", auth: testToken, body: textMsg("hi"), wantCode: 401, wantMsg: "unauthorized"},
 		{name: "Basic scheme", auth: "Basic " + testToken, body: textMsg("hi"), wantCode: 401, wantMsg: "unauthorized"},
