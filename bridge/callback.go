@@ -1,0 +1,143 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"log/slog"
+
+	"github.com/smscbridge/smscbridge/store"
+)
+
+// callback is a platform request waiting in a channel's HTTP lane.
+type callback struct {
+	Request Request `json:"req"`
+	MTID    string  `json:"mt,omitempty"`    // for status callbacks: the MT they report on
+	State   State   `json:"state,omitempty"` // for status callbacks: the state they report
+}
+
+func callbackItems(channel, mtid string, st State, reqs []Request) []store.NewItem {
+	out := make([]store.NewItem, 0, len(reqs))
+	for _, r := range reqs {
+		data, _ := json.Marshal(callback{Request: r, MTID: mtid, State: st})
+		out = append(out, store.NewItem{Lane: laneHTTP(channel), Payload: data})
+	}
+	return out
+}
+
+// NewHTTPClient returns the client platform callbacks go through:
+// go-retryablehttp with no retries of its own (durable retries belong to the
+// queue), a per-request timeout and the daemon's logger.
+func NewHTTPClient(timeout time.Duration, logger *slog.Logger) *http.Client {
+	rc := retryablehttp.NewClient()
+	rc.RetryMax = 0
+	rc.HTTPClient.Timeout = timeout
+	rc.Logger = logger
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	return rc.StandardClient()
+}
+
+// processCallback sends one platform request. 2xx is done; 408, 429, 5xx and
+// transport errors are retried from the queue (honouring Retry-After); other
+// 4xx go to the dead letters at once.
+func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
+	var cb callback
+	if err := json.Unmarshal(it.Payload, &cb); err != nil {
+		b.complete(ctx, it, store.Completion{DeadReason: "undecodable callback: " + err.Error()})
+		return
+	}
+	if cb.MTID != "" && !b.reported.advance(cb.MTID, cb.State, false) {
+		b.log.Debug("status callback skipped: a later state was already reported", "msg_id", cb.MTID, "status", cb.State)
+		b.complete(ctx, it, store.Completion{})
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, cb.Request.Method, cb.Request.URL, bytes.NewReader(cb.Request.Body))
+	if err != nil {
+		b.complete(ctx, it, store.Completion{DeadReason: "bad request: " + err.Error()})
+		return
+	}
+	for k, v := range cb.Request.Header {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.retry(ctx, it, "http: "+redactErr(err), 0)
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	resp.Body.Close()
+	code := resp.StatusCode
+	channel := it.Lane[len("http:"):]
+	switch {
+	case code >= 200 && code < 300:
+		if b.complete(ctx, it, store.Completion{}) {
+			if cb.MTID != "" {
+				b.reported.advance(cb.MTID, cb.State, true)
+			}
+			b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code)})
+		}
+	case code == 408 || code == 429 || code >= 500:
+		b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, redactURL(cb.Request.URL), code)})
+		b.retry(ctx, it, fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body)), retryAfter(resp.Header.Get("Retry-After"), b.o.Now()))
+	default:
+		if code == 401 || code == 403 {
+			b.log.Error("platform refused our credentials", "channel", channel, "status", code)
+		}
+		b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body))})
+	}
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date); 0 when
+// absent or unparsable.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// stateCache remembers the last state reported per MT so a late "sent"
+// never overwrites "delivered" (platforms.md E). It is bounded: when full it
+// starts over, which at worst lets one stale callback through.
+type stateCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]State
+}
+
+func newStateCache(max int) *stateCache { return &stateCache{max: max, m: map[string]State{}} }
+
+// advance reports whether st may be reported for id (it is not older than
+// what was reported); with record it also remembers st.
+func (c *stateCache) advance(id string, st State, record bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev, ok := c.m[id]
+	if ok && prev != StateSent && st == StateSent {
+		return false
+	}
+	if ok && prev != StateSent && st != prev {
+		return false
+	}
+	if record {
+		if len(c.m) >= c.max {
+			c.m = map[string]State{}
+		}
+		c.m[id] = st
+	}
+	return true
+}

@@ -1,0 +1,330 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc"
+	"github.com/smscbridge/smscbridge/smsc/coding"
+	"github.com/smscbridge/smscbridge/smsc/dlr"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/store"
+)
+
+// Queue is what the bridge needs of the durable store. *store.Store
+// satisfies it; another backend only has to offer the same calls.
+type Queue interface {
+	Enqueue(ctx context.Context, it store.NewItem) (id string, dup bool, err error)
+	LeaseWait(ctx context.Context, lane string, max int) ([]store.Item, error)
+	Ack(ctx context.Context, lane, id string) error
+	Retry(ctx context.Context, lane, id, cause string, delay time.Duration) (dead bool, err error)
+	Complete(ctx context.Context, c store.Completion) ([]string, error)
+	MatchReceipt(ctx context.Context, smsc, msgID string) (store.Receipt, bool, error)
+	AddPart(ctx context.Context, p store.Part) (complete bool, id string, err error)
+}
+
+// Submitter sends submit_sm on the binds of one SMSC. *smsc.Client satisfies it.
+type Submitter interface {
+	Submit(ctx context.Context, sm *pdu.ShortMessage) (messageID string, err error)
+	Bound() bool
+}
+
+// SMSC is the bridge's view of one configured SMSC.
+type SMSC struct {
+	ID                 string
+	Coding             coding.Coding // preferred coding when the text fits; UCS-2 otherwise
+	Long               smsc.LongMode // how long texts are split
+	MaxParts           int           // most SMS parts one MT may take
+	SourceTON, DestTON TONSetting
+	RegisteredDelivery bool
+	IDType             dlr.IDType // how receipt ids relate to submit_sm_resp ids
+	Country            string     // ISO 3166 alpha-2 for national numbers, or ""
+	DefaultChannel     string     // channel for MO no channel claims
+	Window             int        // MT items worked on at once
+}
+
+// Channel is one configured platform channel.
+type Channel struct {
+	ID      string
+	Kind    string   // rapidpro | custom | ...
+	Numbers []string // normalised numbers this channel owns
+	SMSC    []string // SMSCs for MT, in failover order
+}
+
+// Route sends MT whose destination starts with Prefix through SMSC (in order).
+type Route struct {
+	Prefix string
+	SMSC   []string
+}
+
+// Event is one step of a message's path, for people following the traffic
+// (the demo prints them). Observers must not block.
+type Event struct {
+	Kind    string // mo, receipt, queued, http, mt, submit, status, dead
+	SMSC    string
+	Channel string
+	ID      string
+	Text    string
+}
+
+// Options configure a Bridge.
+type Options struct {
+	Queue    Queue
+	SMSCs    []SMSC
+	Channels []Channel
+	Routes   []Route
+	// HTTP sends platform callbacks; nil means a client with a 30 s timeout.
+	HTTP *http.Client
+	// ReceiptGrace is how long a receipt waits for its submit_sm_resp
+	// mapping before it is dead-lettered (default 60 s).
+	ReceiptGrace time.Duration
+	// MaxBody limits platform request bodies (default 1 MiB).
+	MaxBody int64
+	// DrainTimeout bounds how long in-flight work may finish after Run's
+	// context ends (default 10 s).
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
+	Observe      func(Event)
+	Now          func() time.Time
+}
+
+// Bridge moves messages between SMSCs, the durable queue and platforms.
+type Bridge struct {
+	o        Options
+	log      *slog.Logger
+	q        Queue
+	smscs    map[string]*smscState
+	channels map[string]*channelState
+	routes   []Route
+	client   *http.Client
+	running  atomic.Bool
+	mu       sync.Mutex // guards submitters and adapters before Run
+	reported *stateCache
+}
+
+type smscState struct {
+	SMSC
+	sub Submitter
+	ref atomic.Uint32
+}
+
+type channelState struct {
+	Channel
+	adapter Adapter
+	numbers map[string]bool
+}
+
+// New checks the options and builds a Bridge; it does no I/O. Attach a
+// Submitter to every SMSC and an Adapter to every channel before Run.
+func New(o Options) (*Bridge, error) {
+	if o.Queue == nil {
+		return nil, errors.New("bridge: no queue")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ReceiptGrace <= 0 {
+		o.ReceiptGrace = time.Minute
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 1 << 20
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 10 * time.Second
+	}
+	b := &Bridge{o: o, log: o.Logger, q: o.Queue, routes: o.Routes,
+		smscs: map[string]*smscState{}, channels: map[string]*channelState{},
+		client: o.HTTP, reported: newStateCache(100000)}
+	if b.client == nil {
+		b.client = &http.Client{Timeout: 30 * time.Second}
+	}
+	for _, s := range o.SMSCs {
+		if s.MaxParts <= 0 {
+			s.MaxParts = 10
+		}
+		if s.Window <= 0 {
+			s.Window = 10
+		}
+		st := &smscState{SMSC: s}
+		st.ref.Store(rand.Uint32N(256))
+		b.smscs[s.ID] = st
+	}
+	for _, c := range o.Channels {
+		cs := &channelState{Channel: c, numbers: map[string]bool{}}
+		for _, n := range c.Numbers {
+			cs.numbers[n] = true
+		}
+		for _, id := range c.SMSC {
+			if b.smscs[id] == nil {
+				return nil, fmt.Errorf("bridge: channel %q names unknown smsc %q", c.ID, id)
+			}
+		}
+		b.channels[c.ID] = cs
+	}
+	for _, r := range o.Routes {
+		for _, id := range r.SMSC {
+			if b.smscs[id] == nil {
+				return nil, fmt.Errorf("bridge: route %q names unknown smsc %q", r.Prefix, id)
+			}
+		}
+	}
+	return b, nil
+}
+
+// AttachSMSC gives the bridge the Submitter of an SMSC.
+func (b *Bridge) AttachSMSC(id string, s Submitter) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.smscs[id]
+	if st == nil {
+		return fmt.Errorf("bridge: unknown smsc %q", id)
+	}
+	st.sub = s
+	return nil
+}
+
+// Mount gives the bridge the Adapter of a channel.
+func (b *Bridge) Mount(channel string, a Adapter) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cs := b.channels[channel]
+	if cs == nil {
+		return fmt.Errorf("bridge: unknown channel %q", channel)
+	}
+	cs.adapter = a
+	return nil
+}
+
+// Run works the queue lanes of every SMSC and channel until ctx ends, then
+// lets in-flight work finish (bounded by DrainTimeout) and returns nil.
+func (b *Bridge) Run(ctx context.Context) error {
+	b.mu.Lock()
+	for id, s := range b.smscs {
+		if s.sub == nil {
+			b.mu.Unlock()
+			return fmt.Errorf("bridge: smsc %q has no submitter", id)
+		}
+	}
+	for id, c := range b.channels {
+		if c.adapter == nil {
+			b.mu.Unlock()
+			return fmt.Errorf("bridge: channel %q has no adapter", id)
+		}
+	}
+	b.mu.Unlock()
+	b.running.Store(true)
+	defer b.running.Store(false)
+	var wg sync.WaitGroup
+	for _, s := range b.smscs {
+		wg.Go(func() { b.work(ctx, laneIn(s.ID), 16, b.processInbound) })
+		wg.Go(func() { b.work(ctx, laneCat(s.ID), 16, b.processAssembled) })
+		wg.Go(func() { b.work(ctx, laneMT(s.ID), s.Window, b.processMT) })
+	}
+	for _, c := range b.channels {
+		wg.Go(func() { b.work(ctx, laneHTTP(c.ID), 1, b.processCallback) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func laneIn(smscID string) string    { return "in:" + smscID }
+func laneCat(smscID string) string   { return "cat:" + smscID }
+func laneMT(smscID string) string    { return "mt:" + smscID }
+func laneHTTP(channel string) string { return "http:" + channel }
+
+// work leases items of one lane and hands each to fn, up to max at once. When
+// ctx ends it stops leasing; items already leased finish with a context that
+// lasts at most DrainTimeout longer.
+func (b *Bridge) work(ctx context.Context, lane string, max int, fn func(context.Context, store.Item)) {
+	drain, cancel := drainContext(ctx, b.o.DrainTimeout)
+	defer cancel()
+	pause := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		items, err := b.q.LeaseWait(ctx, lane, max)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b.log.Error("lease failed", "lane", lane, "err", err)
+			sleep(ctx, pause)
+			pause = min(pause*2, 10*time.Second)
+			continue
+		}
+		pause = 100 * time.Millisecond
+		var wg sync.WaitGroup
+		for _, it := range items {
+			wg.Go(func() { fn(drain, it) })
+		}
+		wg.Wait()
+	}
+}
+
+// drainContext returns a context that ends DrainTimeout after parent does.
+func drainContext(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	stop := context.AfterFunc(parent, func() { time.AfterFunc(d, cancel) })
+	return ctx, func() { stop(); cancel() }
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (b *Bridge) observe(e Event) {
+	if b.o.Observe != nil {
+		b.o.Observe(e)
+	}
+}
+
+// ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send and
+// POST /custom/{channel}/message (also .../{channel}//message, as platforms
+// send it when their base URL ends in a slash).
+func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	parts := strings.FieldsFunc(r.URL.Path, func(c rune) bool { return c == '/' })
+	if len(parts) != 3 {
+		jsonError(w, http.StatusNotFound, "not found: "+r.URL.Path)
+		return
+	}
+	kind, chID, action := parts[0], parts[1], parts[2]
+	want := map[string]string{"rapidpro": "send", "custom": "message"}[kind]
+	if want == "" || action != want {
+		jsonError(w, http.StatusNotFound, "not found: "+r.URL.Path)
+		return
+	}
+	cs := b.channels[chID]
+	if cs == nil || cs.Kind != kind {
+		jsonError(w, http.StatusNotFound, fmt.Sprintf("unknown %s channel %q", kind, chID))
+		return
+	}
+	// RapidPro may be set to GET, PUT or POST (platforms.md B.1.3): its
+	// adapter checks the method; the custom channel only POSTs.
+	if kind == "custom" && r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		jsonError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, b.o.MaxBody)
+	cs.adapter.ServeHTTP(w, r)
+}
+
+func jsonError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `{"error":{"message":%q}}`+"\n", msg)
+}

@@ -1,0 +1,287 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc"
+	"github.com/smscbridge/smscbridge/smsc/coding"
+	"github.com/smscbridge/smscbridge/smsc/dlr"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/store"
+)
+
+// inRecord is what the bridge commits for every inbound deliver_sm before it
+// answers: an MO (or one part of one), a receipt, or a PDU it could not make
+// sense of (kept so nothing disappears, then dead-lettered).
+type inRecord struct {
+	Kind       string       `json:"kind"` // mo | dlr | bad
+	SMSC       string       `json:"smsc"`
+	Src        Addr         `json:"src"`
+	Dst        Addr         `json:"dst"`
+	DataCoding uint8        `json:"dc"`
+	Payload    []byte       `json:"payload,omitempty"`
+	Receipt    *dlr.Receipt `json:"receipt,omitempty"`
+	Error      string       `json:"error,omitempty"`
+}
+
+// Handler returns the smsc.Handler for inbound deliver_sm and data_sm of one
+// SMSC. It answers ESME_ROK only after the message is committed, and
+// ESME_RX_T_APPN (a temporary error: the SMSC retries) when the commit fails.
+func (b *Bridge) Handler(smscID string) smsc.Handler {
+	return smsc.HandlerFunc(func(ctx context.Context, p *pdu.PDU) pdu.Status {
+		return b.handleDeliver(ctx, smscID, p)
+	})
+}
+
+func (b *Bridge) handleDeliver(ctx context.Context, smscID string, p *pdu.PDU) pdu.Status {
+	sm := shortMessage(p)
+	if sm == nil {
+		return pdu.StatusInvCmdID
+	}
+	rec := inRecord{SMSC: smscID, Src: Addr{sm.SourceAddr, sm.SourceTON, sm.SourceNPI},
+		Dst: Addr{sm.DestAddr, sm.DestTON, sm.DestNPI}, DataCoding: sm.DataCoding}
+	in, err := smsc.ParseInbound(sm)
+	var perr error
+	switch {
+	case err != nil:
+		rec.Kind, rec.Error, rec.Payload = "bad", err.Error(), sm.Message
+	case in.Receipt != nil:
+		rec.Kind, rec.Receipt = "dlr", in.Receipt
+	default:
+		rec.Kind, rec.Payload, rec.DataCoding = "mo", in.Payload, in.DataCoding
+	}
+	data, _ := json.Marshal(rec)
+	if rec.Kind == "mo" && in.Concat != nil {
+		c := in.Concat
+		_, _, perr = b.q.AddPart(ctx, store.Part{SMSC: smscID, Source: sm.SourceAddr, Dest: sm.DestAddr,
+			Ref: int(c.Ref), Total: c.Total, Seq: c.Seq, Wide: c.Wide, Data: data, Lane: laneCat(smscID)})
+		b.observe(Event{Kind: "mo", SMSC: smscID, Text: fmt.Sprintf("deliver_sm part %d/%d from %s committed", c.Seq, c.Total, sm.SourceAddr)})
+	} else {
+		_, _, perr = b.q.Enqueue(ctx, store.NewItem{Lane: laneIn(smscID), Payload: data})
+		if rec.Kind == "dlr" {
+			b.observe(Event{Kind: "receipt", SMSC: smscID, Text: fmt.Sprintf("deliver_sm receipt id:%s stat:%s committed", rec.Receipt.ID, rec.Receipt.Stat)})
+		} else {
+			b.observe(Event{Kind: "mo", SMSC: smscID, Text: fmt.Sprintf("deliver_sm from %s committed", sm.SourceAddr)})
+		}
+	}
+	if perr != nil {
+		b.log.Error("commit inbound failed; answering temporary error", "smsc_id", smscID, "seq", p.Seq, "err", perr)
+		return pdu.StatusRxTAppn
+	}
+	return pdu.StatusOK
+}
+
+// shortMessage returns the deliver_sm body, or a data_sm seen as one.
+func shortMessage(p *pdu.PDU) *pdu.ShortMessage {
+	switch body := p.Body.(type) {
+	case *pdu.ShortMessage:
+		return body
+	case *pdu.DataSMBody:
+		return &pdu.ShortMessage{ServiceType: body.ServiceType, SourceTON: body.SourceTON, SourceNPI: body.SourceNPI,
+			SourceAddr: body.SourceAddr, DestTON: body.DestTON, DestNPI: body.DestNPI, DestAddr: body.DestAddr,
+			ESMClass: body.ESMClass, RegisteredDelivery: body.RegisteredDelivery, DataCoding: body.DataCoding, TLVs: body.TLVs}
+	}
+	return nil
+}
+
+func (b *Bridge) processInbound(ctx context.Context, it store.Item) {
+	var rec inRecord
+	if err := json.Unmarshal(it.Payload, &rec); err != nil {
+		b.complete(ctx, it, store.Completion{DeadReason: "undecodable record: " + err.Error()})
+		return
+	}
+	switch rec.Kind {
+	case "mo":
+		b.deliverMO(ctx, it, []*inRecord{&rec}, nil)
+	case "dlr":
+		b.processReceipt(ctx, it, &rec)
+	default:
+		b.complete(ctx, it, store.Completion{DeadReason: "malformed deliver_sm: " + rec.Error})
+	}
+}
+
+func (b *Bridge) processAssembled(ctx context.Context, it store.Item) {
+	a, err := store.DecodeParts(it.Payload)
+	if err != nil {
+		b.complete(ctx, it, store.Completion{DeadReason: "undecodable parts: " + err.Error()})
+		return
+	}
+	var recs []*inRecord
+	for _, p := range a.Parts {
+		if p == nil {
+			continue
+		}
+		var rec inRecord
+		if err := json.Unmarshal(p, &rec); err != nil {
+			b.complete(ctx, it, store.Completion{DeadReason: "undecodable part: " + err.Error()})
+			return
+		}
+		recs = append(recs, &rec)
+	}
+	if len(recs) == 0 {
+		b.complete(ctx, it, store.Completion{DeadReason: "no parts"})
+		return
+	}
+	b.deliverMO(ctx, it, recs, a.Missing)
+}
+
+// deliverMO decodes and routes an MO, then commits the platform requests
+// for it and marks the inbound item done, in one store call.
+func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord, missing []int) {
+	first := recs[0]
+	s := b.smscs[first.SMSC]
+	if s == nil {
+		b.complete(ctx, it, store.Completion{DeadReason: "unknown smsc " + first.SMSC})
+		return
+	}
+	var text strings.Builder
+	for _, r := range recs {
+		t, err := coding.Decode(r.DataCoding, r.Payload)
+		if err != nil {
+			b.log.Warn("MO text decoded with fallback", "smsc_id", s.ID, "err", err)
+		}
+		text.WriteString(t)
+	}
+	mo := MO{ID: it.ID, SMSC: s.ID, From: NormalizeInbound(first.Src, s.Country),
+		To: NormalizeInbound(first.Dst, s.Country), Text: text.String(), Received: it.FirstSeen,
+		Parts: len(recs) + len(missing), Incomplete: len(missing) > 0}
+	cs := b.routeMO(s, mo.To)
+	if cs == nil {
+		b.observe(Event{Kind: "dead", SMSC: s.ID, ID: it.ID, Text: "MO to " + mo.To + " has no channel: dead letter no_route"})
+		b.complete(ctx, it, store.Completion{DeadReason: "no_route"})
+		return
+	}
+	mo.Channel = cs.ID
+	reqs, err := cs.adapter.MO(mo)
+	if err != nil {
+		b.complete(ctx, it, store.Completion{DeadReason: "build platform request: " + err.Error()})
+		return
+	}
+	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, "", 0, reqs)}) {
+		b.observe(Event{Kind: "queued", SMSC: s.ID, Channel: cs.ID, ID: it.ID,
+			Text: fmt.Sprintf("MO %s → %s %q (%d part(s)) routed to channel %s, %d callback(s) queued", mo.From, mo.To, abbreviate(mo.Text), mo.Parts, cs.ID, len(reqs))})
+	}
+}
+
+// routeMO picks the channel that owns number among those listing the SMSC,
+// else the SMSC's default channel.
+func (b *Bridge) routeMO(s *smscState, number string) *channelState {
+	for _, cs := range b.channels {
+		if cs.numbers[number] && contains(cs.SMSC, s.ID) {
+			return cs
+		}
+	}
+	if s.DefaultChannel != "" {
+		return b.channels[s.DefaultChannel]
+	}
+	return nil
+}
+
+// receiptData is kept with each receipt mapping.
+type receiptData struct {
+	MTID       string `json:"mt"`
+	ExternalID string `json:"ext,omitempty"`
+}
+
+func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecord) {
+	s := b.smscs[rec.SMSC]
+	if s == nil {
+		b.complete(ctx, it, store.Completion{DeadReason: "unknown smsc " + rec.SMSC})
+		return
+	}
+	r := rec.Receipt
+	m, ok, err := b.q.MatchReceipt(ctx, s.ID, s.IDType.ReceiptKey(r.ID))
+	if err != nil {
+		b.retry(ctx, it, "match receipt: "+err.Error(), 0)
+		return
+	}
+	if !ok {
+		if b.o.Now().Sub(it.FirstSeen) >= b.o.ReceiptGrace {
+			b.complete(ctx, it, store.Completion{DeadReason: "unmatched_receipt: no submit_sm_resp with id " + r.ID})
+			return
+		}
+		b.retry(ctx, it, "no submit matches receipt id "+r.ID+" yet", max(b.o.ReceiptGrace/6, time.Second))
+		return
+	}
+	var st State
+	switch {
+	case r.State == dlr.Delivered && m.Part >= m.Parts:
+		st = StateDelivered // a multipart MT is delivered when its last part is
+	case r.State == dlr.Failed:
+		st = StateFailed
+	default:
+		b.complete(ctx, it, store.Completion{})
+		return
+	}
+	var d receiptData
+	_ = json.Unmarshal(m.Data, &d)
+	cs := b.channels[m.Channel]
+	if cs == nil {
+		b.complete(ctx, it, store.Completion{DeadReason: "receipt for unknown channel " + m.Channel})
+		return
+	}
+	status := Status{MTID: d.MTID, ExternalID: d.ExternalID, Channel: cs.ID, State: st, SMSC: s.ID,
+		SMSCMsgID: r.ID, At: b.o.Now()}
+	if st == StateFailed {
+		status.ErrorCode, status.Description = r.Err, r.Stat
+	}
+	reqs, err := cs.adapter.Status(status)
+	if err != nil {
+		b.complete(ctx, it, store.Completion{DeadReason: "build status request: " + err.Error()})
+		return
+	}
+	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.MTID, st, reqs)}) {
+		b.observe(Event{Kind: "receipt", SMSC: s.ID, Channel: cs.ID, ID: d.MTID,
+			Text: fmt.Sprintf("receipt %s (stat %s) matched MT %s: %s callback queued", r.ID, r.Stat, d.MTID, st)})
+	}
+}
+
+// complete finishes a leased item with c (Lane and ID filled in). It
+// reports whether the store took it; when it did not, the item is retried.
+func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion) bool {
+	c.Lane, c.ID = it.Lane, it.ID
+	ctx = context.WithoutCancel(ctx)
+	if _, err := b.q.Complete(ctx, c); err != nil {
+		b.log.Error("store commit failed", "lane", it.Lane, "id", it.ID, "err", err)
+		b.retry(ctx, it, "commit: "+err.Error(), 0)
+		return false
+	}
+	if c.DeadReason != "" {
+		b.log.Warn("dead letter", "lane", it.Lane, "id", it.ID, "reason", c.DeadReason)
+	}
+	return true
+}
+
+func (b *Bridge) retry(ctx context.Context, it store.Item, cause string, delay time.Duration) {
+	dead, err := b.q.Retry(context.WithoutCancel(ctx), it.Lane, it.ID, cause, delay)
+	switch {
+	case err != nil:
+		b.log.Error("store retry failed; item is due again when its lease ends", "lane", it.Lane, "id", it.ID, "err", err)
+	case dead:
+		b.log.Warn("dead letter after retries", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "err", cause)
+		b.observe(Event{Kind: "dead", ID: it.ID, Text: "gave up: " + cause})
+	default:
+		b.log.Debug("retry scheduled", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "err", cause)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func abbreviate(s string) string {
+	r := []rune(s)
+	if len(r) > 40 {
+		return string(r[:37]) + "..."
+	}
+	return s
+}

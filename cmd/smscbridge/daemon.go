@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/smscbridge/smscbridge/bridge"
+	"github.com/smscbridge/smscbridge/bridge/custom"
+	"github.com/smscbridge/smscbridge/bridge/rapidpro"
+	"github.com/smscbridge/smscbridge/conf"
+	"github.com/smscbridge/smscbridge/smsc"
+	"github.com/smscbridge/smscbridge/smsc/coding"
+	"github.com/smscbridge/smscbridge/smsc/dlr"
+	"github.com/smscbridge/smscbridge/store"
+)
+
+// daemon is the whole bridge built from one configuration: the store, one
+// SMPP client per [[smsc]], the bridge core with one adapter per channel,
+// and the platform and admin listeners.
+type daemon struct {
+	cfg     *conf.Config
+	log     *slog.Logger
+	store   *store.Store
+	bridge  *bridge.Bridge
+	clients map[string]*smsc.Client
+	httpLn  net.Listener
+	adminLn net.Listener
+	started time.Time
+}
+
+// daemonOptions are the parts of a daemon that are not in the config.
+type daemonOptions struct {
+	Logger  *slog.Logger
+	Observe func(bridge.Event)
+	// ReceiptGrace overrides the bridge default (tests shorten it).
+	ReceiptGrace time.Duration
+}
+
+// newDaemon opens the store and the listeners and builds every component.
+// Nothing talks to an SMSC or a platform until Run.
+func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &daemon{cfg: cfg, log: log, clients: map[string]*smsc.Client{}, started: time.Now()}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	d.store, err = store.Open(store.Options{
+		Path: cfg.Store.Path,
+		Retry: store.RetryPolicy{MaxAttempts: cfg.Retry.MaxAttempts, InitialBackoff: cfg.Retry.InitialBackoff.Duration,
+			MaxBackoff: cfg.Retry.MaxBackoff.Duration, MaxAge: cfg.Retry.MaxAge.Duration},
+		ReceiptTTL:        cfg.Store.ReceiptTTL.Duration,
+		ReassemblyTimeout: cfg.Store.ReassemblyTimeout.Duration,
+		PartialMO:         partialPolicy(cfg.Store.PartialMO),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+	}
+	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), Logger: log.With("component", "bridge"),
+		Observe: o.Observe, ReceiptGrace: o.ReceiptGrace, HTTP: bridge.NewHTTPClient(30*time.Second, log.With("component", "http"))}
+	for _, s := range cfg.SMSC {
+		bs, err := bridgeSMSC(s)
+		if err != nil {
+			return nil, err
+		}
+		bo.SMSCs = append(bo.SMSCs, bs)
+	}
+	for _, r := range cfg.Route {
+		bo.Routes = append(bo.Routes, bridge.Route{Prefix: r.Prefix, SMSC: r.SMSC})
+	}
+	for _, c := range cfg.Channel {
+		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom {
+			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
+			continue
+		}
+		bo.Channels = append(bo.Channels, bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC})
+	}
+	if d.bridge, err = bridge.New(bo); err != nil {
+		return nil, err
+	}
+	for _, s := range cfg.SMSC {
+		c, err := smsc.New(smscOptions(s, d.bridge.Handler(s.ID), log))
+		if err != nil {
+			return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
+		}
+		d.clients[s.ID] = c
+		if err := d.bridge.AttachSMSC(s.ID, c); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range bo.Channels {
+		a, err := newAdapter(*cfg.ChannelByID(c.ID), d.bridge, log)
+		if err != nil {
+			return nil, fmt.Errorf("channel %q: %w", c.ID, err)
+		}
+		if err := d.bridge.Mount(c.ID, a); err != nil {
+			return nil, err
+		}
+	}
+	if d.httpLn, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+		return nil, fmt.Errorf("http listener: %w", err)
+	}
+	if cfg.Admin.Listen != "" {
+		if d.adminLn, err = net.Listen("tcp", cfg.Admin.Listen); err != nil {
+			return nil, fmt.Errorf("admin listener: %w", err)
+		}
+	}
+	return d, nil
+}
+
+func partialPolicy(s string) store.PartialPolicy {
+	if s == "dead" {
+		return store.DeadPartial
+	}
+	return store.DeliverPartial
+}
+
+func newAdapter(c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.Adapter, error) {
+	l := log.With("component", c.Kind, "channel", c.ID)
+	switch c.Kind {
+	case conf.KindRapidPro:
+		return rapidpro.New(rapidpro.Config{Channel: c.ID, ReceiveURL: c.ReceiveURL, SentURL: c.SentURL,
+			DeliveredURL: c.DeliveredURL, FailedURL: c.FailedURL, SendAuthorization: c.SendAuthorization}, acc, l)
+	case conf.KindCustom:
+		return custom.New(custom.Config{Channel: c.ID, ChannelID: c.ChannelID, APIToken: c.APIToken,
+			WebhookURL: c.WebhookURL, IDType: c.IDType, DedupWindow: c.DedupWindow.Duration}, acc, l)
+	}
+	return nil, fmt.Errorf("kind %q not supported", c.Kind)
+}
+
+func bridgeSMSC(s conf.SMSC) (bridge.SMSC, error) {
+	c, err := coding.ParseCoding(s.DefaultCoding)
+	if err != nil {
+		return bridge.SMSC{}, fmt.Errorf("smsc %q: %w", s.ID, err)
+	}
+	long, err := smsc.ParseLongMode(s.LongMessages)
+	if err != nil {
+		return bridge.SMSC{}, fmt.Errorf("smsc %q: %w", s.ID, err)
+	}
+	idt, err := dlr.ParseIDType(s.MsgIDType)
+	if err != nil {
+		return bridge.SMSC{}, fmt.Errorf("smsc %q: %w", s.ID, err)
+	}
+	return bridge.SMSC{ID: s.ID, Coding: c, Long: long, MaxParts: s.MaxParts, SourceTON: tonSetting(s.SourceTON),
+		DestTON: tonSetting(s.DestTON), RegisteredDelivery: s.RegisteredDelivery, IDType: idt, Country: s.Country,
+		DefaultChannel: s.DefaultChannel, Window: s.Window * s.Sessions}, nil
+}
+
+func tonSetting(s string) bridge.TONSetting {
+	if n, err := strconv.Atoi(s); err == nil {
+		return bridge.TONSetting(n)
+	}
+	return bridge.TONAuto
+}
+
+func smscOptions(s conf.SMSC, h smsc.Handler, log *slog.Logger) smsc.Options {
+	mode, _ := smsc.ParseBindMode(s.Bind)
+	o := smsc.Options{ID: s.ID, Addr: net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), SystemID: s.SystemID,
+		Password: s.Password, SystemType: s.SystemType, Bind: mode, Sessions: s.Sessions,
+		EnquireLink: s.EnquireLink.Duration, ResponseTimeout: s.ResponseTimeout.Duration,
+		ReconnectDelay: s.ReconnectDelay.Duration, ReconnectMax: s.ReconnectMax.Duration,
+		Window: s.Window, Throughput: s.Throughput, Handler: h, Logger: log.With("component", "smsc", "smsc_id", s.ID)}
+	if s.TLS {
+		o.TLS = &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.TLSInsecureSkipVerify, MinVersion: tls.VersionTLS12}
+		if s.TLSCA != "" {
+			if pem, err := os.ReadFile(s.TLSCA); err == nil {
+				pool := x509.NewCertPool()
+				pool.AppendCertsFromPEM(pem)
+				o.TLS.RootCAs = pool
+			}
+		}
+	}
+	return o
+}
+
+// HTTPAddr and AdminAddr are the listeners' actual addresses (":0" in tests).
+func (d *daemon) HTTPAddr() string { return d.httpLn.Addr().String() }
+
+// Run serves until ctx ends, then shuts down in reverse order: stop taking
+// HTTP, let in-flight queue work finish (bounded, so outstanding
+// submit_sm_resp arrive), unbind, close the store. ready is called once the
+// listeners serve.
+func (d *daemon) Run(ctx context.Context, ready func()) error {
+	defer d.close()
+	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
+	smscCtx, stopSMSC := context.WithCancel(context.WithoutCancel(ctx))
+	var bg, smscs sync.WaitGroup
+	bg.Go(func() { _ = d.store.Run(storeCtx) })
+	for _, c := range d.clients {
+		smscs.Go(func() { _ = c.Run(smscCtx) })
+	}
+	var bridgeWG sync.WaitGroup
+	bridgeErr := make(chan error, 1)
+	bridgeWG.Go(func() { bridgeErr <- d.bridge.Run(ctx) })
+
+	srv := &http.Server{Handler: d.bridge, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	var admin *http.Server
+	serveErr := make(chan error, 2)
+	bg.Go(func() { serveErr <- d.serve(srv, d.httpLn) })
+	if d.adminLn != nil {
+		admin = &http.Server{Handler: d.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		bg.Go(func() { serveErr <- admin.Serve(d.adminLn) })
+	}
+	d.log.Info("smscbridge running", "http", d.httpLn.Addr().String(), "smscs", len(d.clients), "version", version)
+	if ready != nil {
+		ready()
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	case err = <-bridgeErr:
+	}
+	d.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	if admin != nil {
+		_ = admin.Shutdown(shutCtx)
+	}
+	bridgeWG.Wait() // in-flight MT finish (bounded by the bridge's drain timeout)
+	stopSMSC()
+	smscs.Wait() // unbind, bounded by each client's unbind timeout
+	stopStore()
+	bg.Wait()
+	return err
+}
+
+func (d *daemon) serve(srv *http.Server, ln net.Listener) error {
+	if d.cfg.HTTP.TLSCert != "" {
+		return srv.ServeTLS(ln, d.cfg.HTTP.TLSCert, d.cfg.HTTP.TLSKey)
+	}
+	return srv.Serve(ln)
+}
+
+func (d *daemon) close() {
+	if d.httpLn != nil {
+		d.httpLn.Close()
+	}
+	if d.adminLn != nil {
+		d.adminLn.Close()
+	}
+	if d.store != nil {
+		d.store.Close()
+	}
+}
+
+// adminHandler serves /healthz, /readyz and /status (JSON).
+func (d *daemon) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ready") })
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		st := map[string]any{"version": version, "uptime": time.Since(d.started).Round(time.Second).String(),
+			"queues": d.store.Stats()}
+		var binds []smsc.Stats
+		for _, c := range d.clients {
+			binds = append(binds, c.Stats())
+		}
+		st["smsc"] = binds
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(st)
+	})
+	return mux
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/smscbridge/smscbridge/bridge"
+	"github.com/smscbridge/smscbridge/conf"
+	"github.com/smscbridge/smscbridge/smsc"
+	"github.com/smscbridge/smscbridge/smsc/coding"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
+)
+
+// demoCmd is `smscbridge demo`: an SMSC simulator, the bridge and stand-in
+// platforms (RapidPro and a custom channel) in one process on loopback. It
+// sends a few MO and MT both ways and prints each message's path.
+func demoCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	verbose := fs.Bool("v", false, "also print the daemon's log")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	if err := runDemo(ctx, stdout, *verbose); err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	return 0
+}
+
+// printer writes the demo's narrative, one line per step, in a fixed layout.
+type printer struct {
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
+}
+
+func (p *printer) say(who, format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%6.3fs  %-10s %s\n", time.Since(p.start).Seconds(), who, fmt.Sprintf(format, args...))
+}
+
+func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
+	p := &printer{w: w, start: time.Now()}
+	dir, err := os.MkdirTemp("", "smscbridge-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	sim := smsctest.NewServer(smsctest.WithAccount("bridge", "secret"),
+		smsctest.WithReceipts(300*time.Millisecond, nil))
+	defer sim.Close()
+	sim.SetHandler(demoSMSCHandler(p, sim))
+	plat, events := newDemoPlatform(p)
+	defer plat.Close()
+
+	cfg := demoConfig(sim.Addr(), "http://"+plat.Addr().String(), filepath.Join(dir, "bridge.db"))
+	logger := slog.New(slog.DiscardHandler)
+	if verbose {
+		logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	d, err := newDaemon(cfg, daemonOptions{Logger: logger, Observe: func(e bridge.Event) {
+		p.say("bridge", "%s", e.Text)
+	}})
+	if err != nil {
+		return err
+	}
+	runCtx, stopDaemon := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	ready := make(chan struct{})
+	go func() { done <- d.Run(runCtx, func() { close(ready) }) }()
+	defer func() { stopDaemon(); <-done }()
+	<-ready
+
+	fmt.Fprintf(w, "smscbridge demo: SMSC simulator on %s, bridge on %s, stand-in platforms on %s\n", sim.Addr(), d.HTTPAddr(), plat.Addr())
+	fmt.Fprintf(w, "channels: rapidpro %q owns %s, custom %q owns %s; database %s\n\n", "rp-demo", demoRPNumber, "telenet", demoCustomNumber, cfg.Store.Path)
+	if err := sim.WaitBound(ctx, 1); err != nil {
+		return fmt.Errorf("bridge never bound to the simulator: %w", err)
+	}
+	p.say("smsc", "bridge bound as transceiver (system_id %q)", "bridge")
+
+	// MO: the SMSC delivers three messages, one long, one with emoji.
+	mos := []struct{ from, to, text string }{
+		{"+2349067554729", demoRPNumber, "JOIN"},
+		{"+60123456789", demoCustomNumber, "Hello from a phone 👋 can you call me back?"},
+		{"+2349067554729", demoRPNumber, strings.Repeat("This MO is longer than one SMS, so it arrives in parts. ", 4)},
+	}
+	for i, m := range mos {
+		sms, err := smsc.BuildSubmits(smsc.Address{Addr: strings.TrimPrefix(m.from, "+"), TON: 1, NPI: 1},
+			smsc.Address{Addr: strings.TrimPrefix(m.to, "+"), TON: 1, NPI: 1}, m.text,
+			smsc.SubmitOptions{Coding: coding.GSM7, Long: smsc.LongUDH, Ref: uint16(i + 1)})
+		if err != nil {
+			return err
+		}
+		for j, sm := range sms {
+			p.say("smsc", "deliver_sm %d/%d %s → %s data_coding 0x%02X (%d octets)", j+1, len(sms), m.from, m.to, sm.DataCoding, len(sm.Message))
+			st, err := sim.Deliver(ctx, sm)
+			if err != nil {
+				return fmt.Errorf("deliver_sm: %w", err)
+			}
+			p.say("smsc", "deliver_sm_resp %s", st)
+		}
+	}
+	// MT: each platform asks the bridge to send one message.
+	httpc := &http.Client{Timeout: 10 * time.Second}
+	base := "http://" + d.HTTPAddr()
+	rpBody := `{"uuid":"0191e180-7d60-7000-aded-7d8b151cbd5b","text":"Welcome! Reply STOP to opt out. {€}","to":"+250788123123","from":"` + demoRPNumber + `"}`
+	if err := demoPost(p, httpc, "rapidpro", base+"/rapidpro/rp-demo/send", "", rpBody); err != nil {
+		return err
+	}
+	cuBody := `{"channelId":"demo-channel","contactId":"+60123456789","message":{"type":"quick_reply","title":"Which language? 🌐","replies":["Malay","English"]}}`
+	if err := demoPost(p, httpc, "custom", base+"/custom/telenet/message", "Bearer demo-token", cuBody); err != nil {
+		return err
+	}
+	// Wait for: 3 MO at the platforms and a delivered status for both MT.
+	want := map[string]bool{"rp-mo": false, "custom-mo": false, "rp-delivered": false, "custom-delivered": false}
+	moCount := 0
+	for {
+		done := true
+		for _, ok := range want {
+			done = done && ok
+		}
+		if done {
+			break
+		}
+		select {
+		case e := <-events:
+			if e == "rp-mo" {
+				moCount++
+				want[e] = moCount >= 2
+			} else {
+				want[e] = true
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("not every message completed its path in time: %v", want)
+		}
+	}
+	st := sim.Stats()
+	fmt.Fprintf(w, "\ndone: %d deliver_sm MO parts and %d receipts sent by the SMSC, %d submit_sm received; every message reached its platform.\n", st.MOSent, st.ReceiptsSent, st.Submits)
+	return nil
+}
+
+const (
+	demoRPNumber     = "+5582999489287"
+	demoCustomNumber = "+60177872890"
+)
+
+func demoConfig(smscAddr, platURL, db string) *conf.Config {
+	host, port, _ := net.SplitHostPort(smscAddr)
+	cfg := conf.Default()
+	cfg.HTTP.Listen, cfg.Admin.Listen, cfg.Store.Path = "127.0.0.1:0", "", db
+	cfg.Retry.InitialBackoff.Duration, cfg.Retry.MaxBackoff.Duration = 200*time.Millisecond, 2*time.Second
+	s := conf.DefaultSMSC()
+	s.ID, s.Host, s.SystemID, s.Password = "demo-smsc", host, "bridge", "secret"
+	s.Port, _ = strconv.Atoi(port)
+	cfg.SMSC = []conf.SMSC{s}
+	cfg.Channel = []conf.Channel{
+		{ID: "rp-demo", Kind: conf.KindRapidPro, Numbers: []string{demoRPNumber}, SMSC: []string{"demo-smsc"},
+			ReceiveURL: platURL + "/c/ex/8eb23e93-5ecb-45ba-b726-3b064e0c56ab/receive"},
+		{ID: "telenet", Kind: conf.KindCustom, Numbers: []string{demoCustomNumber}, SMSC: []string{"demo-smsc"},
+			ChannelID: "demo-channel", APIToken: "demo-token", WebhookURL: platURL + "/custom/webhook", IDType: "phone"},
+	}
+	return &cfg
+}
+
+func demoPost(p *printer, c *http.Client, who, u, auth, body string) error {
+	p.say(who, "POST %s %s", u[strings.Index(u[7:], "/")+7:], body)
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	p.say(who, "← %d %s", resp.StatusCode, strings.TrimSpace(string(b)))
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s send refused: %d %s", who, resp.StatusCode, b)
+	}
+	return nil
+}
+
+// demoSMSCHandler prints the submit_sm the simulator receives and lets it
+// answer as usual.
+func demoSMSCHandler(p *printer, sim *smsctest.Server) smsctest.Handler {
+	return smsctest.HandlerFunc(func(s *smsctest.Session, req *pdu.PDU) *pdu.PDU {
+		if sm, ok := req.Body.(*pdu.ShortMessage); ok && req.ID == pdu.SubmitSM {
+			msg := sm.Message
+			part := ""
+			if sm.ESMClass&pdu.ESMClassUDHI != 0 {
+				if c, rest, err := coding.ParseUDH(msg); err == nil && c != nil {
+					msg, part = rest, fmt.Sprintf(" part %d/%d", c.Seq, c.Total)
+				}
+			}
+			text, _ := coding.Decode(sm.DataCoding, msg)
+			p.say("smsc", "submit_sm%s to %s data_coding 0x%02X: %q", part, sm.DestAddr, sm.DataCoding, text)
+		}
+		return sim.Default(s, req)
+	})
+}
+
+// newDemoPlatform serves the stand-in RapidPro (courier) and custom-channel
+// endpoints on loopback, printing what arrives and reporting milestones.
+func newDemoPlatform(p *printer) (net.Listener, <-chan string) {
+	ch := make(chan string, 64)
+	events := func(e string) {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/c/ex/", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		f, _ := url.ParseQuery(string(b))
+		action := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+		switch action {
+		case "receive":
+			p.say("rapidpro", "← MO from %s: %q", f.Get("from"), f.Get("text"))
+			events("rp-mo")
+		default:
+			p.say("rapidpro", "← status %s for uuid %s", action, f.Get("uuid"))
+			if action == "delivered" {
+				events("rp-delivered")
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"message":"Accepted"}`)
+	})
+	mux.HandleFunc("/custom/webhook", func(w http.ResponseWriter, r *http.Request) {
+		var env struct {
+			ContactID string `json:"contactId"`
+			Events    []struct {
+				Type    string `json:"type"`
+				MID     string `json:"mId"`
+				Message struct {
+					Text string `json:"text"`
+				} `json:"message"`
+				Status struct {
+					Value string `json:"value"`
+				} `json:"status"`
+			} `json:"events"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&env)
+		for _, e := range env.Events {
+			if e.Type == "message" {
+				p.say("custom", "← message event mId %s from %s: %q", e.MID, env.ContactID, e.Message.Text)
+				events("custom-mo")
+			} else {
+				p.say("custom", "← %s event %q for mId %s", e.Type, e.Status.Value, e.MID)
+				if e.Status.Value == "delivered" {
+					events("custom-delivered")
+				}
+			}
+		}
+		io.WriteString(w, "OK")
+	})
+	go http.Serve(ln, mux)
+	return ln, ch
+}
