@@ -131,6 +131,10 @@ func (c *conn) send(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
 func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duration) (*pdu.PDU, error) {
 	r := &request{cmd: p.Header.ID, resp: make(chan result, 1)}
 	c.mu.Lock()
+	if c.closing && r.cmd == pdu.SubmitSM {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("%w: unbinding", ErrNotBound)
+	}
 	r.seq = c.nextSeq()
 	c.pending[r.seq] = r
 	c.mu.Unlock()

@@ -369,3 +369,23 @@ func TestParseLongMode(t *testing.T) {
 		t.Error("ParseLongMode(\"split\") succeeded, want an error")
 	}
 }
+
+func FuzzParseInbound(f *testing.F) {
+	f.Add(uint8(0x04), uint8(0x08), []byte("id:1 stat:DELIVRD"), []byte(nil))
+	f.Add(uint8(0x40), uint8(0x00), []byte{0x05, 0x00, 0x03, 0x01, 0x02, 0x01, 'h'}, []byte(nil))
+	f.Add(uint8(0x40), uint8(0x08), []byte(nil), []byte{0x06, 0x08, 0x04, 0x00, 0x01, 0x02, 0x02, 0xD8, 0x3D})
+	f.Fuzz(func(t *testing.T, esm, dc uint8, msg, payload []byte) {
+		sm := &pdu.ShortMessage{ESMClass: esm, DataCoding: dc, Message: msg}
+		if payload != nil {
+			sm.TLVs.Set(pdu.TagMessagePayload, payload)
+		}
+		in, err := ParseInbound(sm)
+		if err != nil && !errors.Is(err, coding.ErrUDH) && !errors.Is(err, dlr.ErrNoID) {
+			t.Fatalf("ParseInbound error %v is neither ErrUDH nor ErrNoID", err)
+		}
+		if in.Concat != nil && (in.Concat.Seq < 1 || in.Concat.Seq > in.Concat.Total || in.Concat.Total < 2) {
+			t.Fatalf("Concat = %+v out of range", in.Concat)
+		}
+		_, _ = in.Text()
+	})
+}

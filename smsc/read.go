@@ -40,8 +40,12 @@ func (c *conn) undecodable(err error) bool {
 	c.lastRecv.Store(time.Now().UnixNano())
 	c.log.Warn("undecodable PDU", "command", h.ID, "seq", h.Seq, "status", de.Status, "err", de.Err)
 	if !de.HeaderOK {
-		c.respond(&pdu.PDU{Header: pdu.Header{ID: pdu.GenericNack, Status: de.Status, Seq: h.Seq}})
-		c.close(fmt.Errorf("read: %w", err))
+		// The stream is out of sync: answer, then the writer closes.
+		nack := outPDU{p: pdu.NewGenericNack(h.Seq, de.Status), closeAfter: fmt.Errorf("read: %w", err)}
+		select {
+		case c.resps <- nack:
+		case <-c.ctx.Done():
+		}
 		return false
 	}
 	switch {
@@ -50,7 +54,7 @@ func (c *conn) undecodable(err error) bool {
 	case h.ID.Known() && h.ID.HasResponse():
 		c.respond(pdu.NewResponse(&pdu.PDU{Header: h}, de.Status, nil))
 	case !h.ID.Known():
-		c.respond(&pdu.PDU{Header: pdu.Header{ID: pdu.GenericNack, Status: de.Status, Seq: h.Seq}})
+		c.respond(pdu.NewGenericNack(h.Seq, de.Status))
 	}
 	return true
 }
@@ -80,7 +84,7 @@ func (c *conn) dispatch(p *pdu.PDU) {
 		c.log.Info("ignored request", "command", h.ID, "seq", h.Seq)
 	default:
 		c.log.Warn("unsupported request", "command", h.ID, "seq", h.Seq)
-		c.respond(&pdu.PDU{Header: pdu.Header{ID: pdu.GenericNack, Status: pdu.StatusInvCmdID, Seq: h.Seq}})
+		c.respond(pdu.NewGenericNack(h.Seq, pdu.StatusInvCmdID))
 	}
 }
 

@@ -2,6 +2,7 @@ package smsctest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -76,6 +77,7 @@ type Server struct {
 	conflict       pdu.Status
 
 	ln     net.Listener
+	cert   tls.Certificate // set by StartTLS
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -148,6 +150,12 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return err
 	}
+	s.serve(ln)
+	return nil
+}
+
+// serve accepts connections from ln until Close.
+func (s *Server) serve(ln net.Listener) {
 	s.ln = ln
 	s.wg.Go(func() {
 		for {
@@ -158,7 +166,6 @@ func (s *Server) Listen(addr string) error {
 			s.ServeConn(nc)
 		}
 	})
-	return nil
 }
 
 // Addr is the host:port the server listens on ("" before Start).

@@ -2,6 +2,7 @@ package smsctest
 
 import (
 	"bufio"
+	"encoding/binary"
 	"context"
 	"errors"
 	"fmt"
@@ -310,6 +311,11 @@ func (ss *Session) Request(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
 	q.Seq, q.Status = seq, pdu.StatusOK
 	err := ss.Write(&q) // under ss.mu: ordered after a bind_resp (see doBind)
 	ss.mu.Unlock()
+	return ss.await(ctx, seq, ch, err)
+}
+
+// await waits for the response to seq.
+func (ss *Session) await(ctx context.Context, seq uint32, ch chan *pdu.PDU, err error) (*pdu.PDU, error) {
 	defer func() {
 		ss.mu.Lock()
 		delete(ss.pending, seq)
@@ -324,7 +330,7 @@ func (ss *Session) Request(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
 	case r := <-ch:
 		return r, nil
 	case <-t.C:
-		return nil, fmt.Errorf("smsctest: no response to %s seq %d within %s", p.ID, seq, ss.srv.respTimeout)
+		return nil, fmt.Errorf("smsctest: no response to seq %d within %s", seq, ss.srv.respTimeout)
 	case <-ss.done:
 		select {
 		case r := <-ch: // answered just before the link closed
@@ -335,6 +341,25 @@ func (ss *Session) Request(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// RequestRaw sends an encoded request (possibly malformed on purpose)
+// after overwriting its sequence number with the session's next one, and
+// waits for the response.
+func (ss *Session) RequestRaw(ctx context.Context, b []byte) (*pdu.PDU, error) {
+	if len(b) < pdu.HeaderLength {
+		return nil, fmt.Errorf("smsctest: raw PDU of %d octets", len(b))
+	}
+	ch := make(chan *pdu.PDU, 1)
+	ss.mu.Lock()
+	ss.seq = ss.seq%0x7FFFFFFF + 1
+	seq := ss.seq
+	ss.pending[seq] = ch
+	b = append([]byte(nil), b...)
+	binary.BigEndian.PutUint32(b[12:], seq)
+	err := ss.send(outItem{b: b})
+	ss.mu.Unlock()
+	return ss.await(ctx, seq, ch, err)
 }
 
 func (ss *Session) settle(p *pdu.PDU) {
