@@ -25,6 +25,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !a.authorized(r.Header.Get("Authorization")) {
 		a.log.Info("custom: rejected /message with a missing or wrong token")
+		w.Header().Set("WWW-Authenticate", `Bearer realm="smscbridge"`)
 		writeError(w, http.StatusUnauthorized, "unauthorized")
 		return
 	}

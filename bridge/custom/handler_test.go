@@ -305,6 +305,9 @@ func TestServeHTTPRejects(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type = %q, want application/json", ct)
 			}
+			if got := rec.Header().Get("WWW-Authenticate"); (tc.wantCode == 401) != (got != "") {
+				t.Errorf("WWW-Authenticate = %q on a %d answer", got, rec.Code)
+			}
 			if mts := acc.accepted(); len(mts) != 0 {
 				t.Errorf("accepted %+v on a rejected request", mts)
 			}
