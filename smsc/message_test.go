@@ -333,6 +333,7 @@ func TestParseInboundMO(t *testing.T) {
 		{"1 of 1 is single", pdu.ShortMessage{ESMClass: 0x40, Message: []byte{0x05, 0x00, 0x03, 0x01, 0x01, 0x01, 'x'}}, "x", nil, nil},
 		{"UCS2", pdu.ShortMessage{DataCoding: 0x08, Message: []byte{0x04, 0x3F, 0xD8, 0x3D, 0xDE, 0x00}}, "п😀", nil, nil},
 		{"text mentioning id: is not a receipt", pdu.ShortMessage{Message: []byte("my id: 5, stat: ok")}, "my id: 5, stat: ok", nil, nil},
+		{"user ack type is not a receipt", pdu.ShortMessage{ESMClass: 0x10, Message: []byte("id:1 stat:DELIVRD")}, "id:1 stat:DELIVRD", nil, nil},
 		{"malformed UDH", pdu.ShortMessage{ESMClass: 0x40, Message: []byte{0x09, 0x00, 0x03, 0x01}}, "", nil, coding.ErrUDH},
 	}
 	for _, tt := range tests {
