@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 )
@@ -63,4 +64,30 @@ func TestConcurrentEnqueueLeaseAck(t *testing.T) {
 		t.Errorf("Stats = %+v, want empty", st)
 	}
 	checkConsistent(t, s)
+}
+
+// Under steady traffic (everything enqueued is acked) the file stops
+// growing: bbolt reuses the pages acked items freed.
+func TestFileSizeSteady(t *testing.T) {
+	path := t.TempDir() + "/q.db"
+	s := MustOpen(t, Options{Path: path})
+	ctx := context.Background()
+	var sizes []int64
+	for range 8 {
+		fill(t, s, "l", 500)
+		items, err := s.List(ctx, "l", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ackAll(t, s, items)
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, fi.Size())
+	}
+	if sizes[len(sizes)-1] > sizes[2] {
+		t.Errorf("file grew under steady traffic: sizes %v", sizes)
+	}
+	t.Logf("file sizes per round: %v", sizes)
 }
