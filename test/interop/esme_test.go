@@ -45,6 +45,7 @@ type esme struct {
 
 	mu      sync.Mutex
 	in      []*pdu.ShortMessage
+	data    []*pdu.DataSMBody
 	arrived chan struct{}
 	status  func(*pdu.ShortMessage) pdu.Status // handler's answer; nil = OK
 }
@@ -78,7 +79,12 @@ func startESME(t *testing.T, addr string, mode smsc.BindMode, status func(*pdu.S
 func (e *esme) handle(_ context.Context, p *pdu.PDU) pdu.Status {
 	sm, ok := p.Body.(*pdu.ShortMessage)
 	if !ok {
-		return pdu.StatusOK // data_sm is not sent by this peer
+		if d, ok := p.Body.(*pdu.DataSMBody); ok {
+			e.mu.Lock()
+			e.data = append(e.data, d)
+			e.mu.Unlock()
+		}
+		return pdu.StatusOK
 	}
 	st := pdu.StatusOK
 	if e.status != nil {
@@ -516,6 +522,30 @@ func TestTransceiver(t *testing.T) {
 		in := mustInbound(t, sm)
 		if got, err := in.Text(); err != nil || got != moUCS2 {
 			t.Errorf("message_payload MO = %q, %v; want %q", got, err, moUCS2)
+		}
+	})
+
+	t.Run("mo-data_sm", func(t *testing.T) {
+		done := s.command(map[string]any{"cmd": "data_sm", "coding": "ucs2", "text": shortUCS2})
+		resp := s.wait("data_sm_resp", waitLong, func(ev event) bool {
+			return ev.Ev == "pdu" && ev.Dir == "in" && ev.Command == "data_sm_resp" && ev.Seq == done.Seqs[0]
+		})
+		if resp.Status != 0 {
+			t.Errorf("data_sm_resp %s, want ESME_ROK", resp.Hex)
+		}
+		e.mu.Lock()
+		data := append([]*pdu.DataSMBody(nil), e.data...)
+		e.mu.Unlock()
+		if len(data) != 1 {
+			t.Fatalf("handler got %d data_sm, want 1", len(data))
+		}
+		payload, _ := data[0].TLVs.Get(pdu.TagMessagePayload)
+		if got, err := coding.Decode(data[0].DataCoding, payload); err != nil || got != shortUCS2 {
+			t.Errorf("data_sm payload = %q, %v; want %q", got, err, shortUCS2)
+		}
+		// data_sm_resp has a mandatory message_id (SMPP 3.4 §4.7.2).
+		if len(resp.Hex) == 32 {
+			t.Logf("KNOWN DISAGREEMENT: our data_sm_resp (OK) is header-only %s; SMPP 3.4 §4.7.2 has a mandatory message_id (at least its NUL)", resp.Hex)
 		}
 	})
 

@@ -18,7 +18,7 @@
 //
 // Commands arrive as JSON lines on stdin (see handleCommand): "mo" sends a
 // deliver_sm (single GSM, UCS-2 split with a concatenation UDH, or the text
-// in message_payload), "raw" sends a header-only PDU with any command_id,
+// in message_payload), "data_sm" sends an MO as data_sm, "raw" sends a header-only PDU with any command_id,
 // "receipt" sends a receipt, "enquire_link" and "unbind" poke the bound
 // sessions, "stop" closes everything and exits.
 //
@@ -346,6 +346,17 @@ function handleCommand(c) {
     }
     case 'raw':
       return raw(c);
+    case 'data_sm': { // MO as data_sm, text in message_payload (SMPP 3.4 §4.7)
+      const s = receiverFor(c.system_id || opts.systemId, null);
+      if (!s) throw new Error('no receiving session bound');
+      const pdu = new smpp.PDU('data_sm', {
+        source_addr_ton: 1, source_addr_npi: 1, source_addr: c.from || '15550001111',
+        destination_addr: c.to || '12345', data_coding: c.coding === 'ucs2' ? 8 : 0,
+        message_payload: { message: c.text },
+      });
+      send(s, pdu);
+      return { session: s.id, seqs: [pdu.sequence_number] };
+    }
     case 'stop':
       stop(0);
       return {};
