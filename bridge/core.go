@@ -35,6 +35,10 @@ type Queue interface {
 type Submitter interface {
 	Submit(ctx context.Context, sm *pdu.ShortMessage) (messageID string, err error)
 	Bound() bool
+	// WaitBound blocks until Bound is true or ctx ends. The MT lane of an
+	// SMSC waits here, so an outage holds messages in the queue without
+	// spending their retry attempts.
+	WaitBound(ctx context.Context) error
 }
 
 // SMSC is the bridge's view of one configured SMSC.
@@ -227,12 +231,12 @@ func (b *Bridge) Run(ctx context.Context) error {
 	defer b.running.Store(false)
 	var wg sync.WaitGroup
 	for _, s := range b.smscs {
-		wg.Go(func() { b.work(ctx, laneIn(s.ID), 16, b.processInbound) })
-		wg.Go(func() { b.work(ctx, laneCat(s.ID), 16, b.processAssembled) })
-		wg.Go(func() { b.work(ctx, laneMT(s.ID), s.Window, b.processMT) })
+		wg.Go(func() { b.work(ctx, laneIn(s.ID), 16, b.processInbound, nil) })
+		wg.Go(func() { b.work(ctx, laneCat(s.ID), 16, b.processAssembled, nil) })
+		wg.Go(func() { b.work(ctx, laneMT(s.ID), s.Window, b.processMT, s.sub.WaitBound) })
 	}
 	for _, c := range b.channels {
-		wg.Go(func() { b.work(ctx, laneHTTP(c.ID), 1, b.processCallback) })
+		wg.Go(func() { b.work(ctx, laneHTTP(c.ID), 1, b.processCallback, nil) })
 	}
 	wg.Wait()
 	return nil
@@ -243,14 +247,18 @@ func laneCat(smscID string) string   { return "cat:" + smscID }
 func laneMT(smscID string) string    { return "mt:" + smscID }
 func laneHTTP(channel string) string { return "http:" + channel }
 
-// work leases items of one lane and hands each to fn, up to max at once. When
-// ctx ends it stops leasing; items already leased finish with a context that
-// lasts at most DrainTimeout longer.
-func (b *Bridge) work(ctx context.Context, lane string, max int, fn func(context.Context, store.Item)) {
+// work leases items of one lane and hands each to fn, up to max at once.
+// With gate, it leases only when gate returns nil (an SMSC's bind is up).
+// When ctx ends it stops leasing; items already leased finish with a context
+// that lasts at most DrainTimeout longer.
+func (b *Bridge) work(ctx context.Context, lane string, max int, fn func(context.Context, store.Item), gate func(context.Context) error) {
 	drain, cancel := drainContext(ctx, b.o.DrainTimeout)
 	defer cancel()
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
+		if gate != nil && gate(ctx) != nil {
+			return
+		}
 		items, err := b.q.LeaseWait(ctx, lane, max)
 		if err != nil {
 			if ctx.Err() != nil {

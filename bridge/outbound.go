@@ -145,7 +145,8 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 				Receipts: b.receipts(s, cs, mtid, rec, ids, len(sms))})
 		case errors.As(err, &st) && !st.Temporary():
 			b.failMT(ctx, it, cs, s, mtid, rec, ids, "submit_sm", err)
-		case errors.As(err, &st) && st == pdu.StatusThrottled:
+		case errors.As(err, &st) && st == pdu.StatusThrottled,
+			errors.Is(err, smsc.ErrNotBound):
 			b.retry(ctx, it, "submit_sm: "+err.Error(), time.Second)
 		default:
 			b.retry(ctx, it, "submit_sm: "+err.Error(), 0)

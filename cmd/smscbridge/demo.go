@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,7 +75,8 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 		smsctest.WithReceipts(300*time.Millisecond, nil))
 	defer sim.Close()
 	sim.SetHandler(demoSMSCHandler(p, sim))
-	plat, events := newDemoPlatform(p)
+	var received atomic.Int64 // requests the stand-in platforms answered
+	plat, events := newDemoPlatform(p, &received)
 	defer plat.Close()
 
 	cfg := demoConfig(sim.Addr(), "http://"+plat.Addr().String(), filepath.Join(dir, "bridge.db"))
@@ -82,8 +84,12 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	if verbose {
 		logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	var answered atomic.Int64 // platform requests the bridge saw a 2xx for
 	d, err := newDaemon(cfg, daemonOptions{Logger: logger, Observe: func(e bridge.Event) {
 		p.say("bridge", "%s", e.Text)
+		if e.Kind == "http" && strings.Contains(e.Text, "→ 2") {
+			answered.Add(1)
+		}
 	}})
 	if err != nil {
 		return err
@@ -102,64 +108,78 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	}
 	p.say("smsc", "bridge bound as transceiver (system_id %q)", "bridge")
 
-	// MO: the SMSC delivers three messages, one long, one with emoji.
-	mos := []struct{ from, to, text string }{
-		{"+2349067554729", demoRPNumber, "JOIN"},
-		{"+60123456789", demoCustomNumber, "Hello from a phone 👋 can you call me back?"},
-		{"+2349067554729", demoRPNumber, strings.Repeat("This MO is longer than one SMS, so it arrives in parts. ", 4)},
-	}
-	for i, m := range mos {
-		sms, err := smsc.BuildSubmits(smsc.Address{Addr: strings.TrimPrefix(m.from, "+"), TON: 1, NPI: 1},
-			smsc.Address{Addr: strings.TrimPrefix(m.to, "+"), TON: 1, NPI: 1}, m.text,
-			smsc.SubmitOptions{Coding: coding.GSM7, Long: smsc.LongUDH, Ref: uint16(i + 1)})
-		if err != nil {
-			return err
-		}
-		for j, sm := range sms {
-			p.say("smsc", "deliver_sm %d/%d %s → %s data_coding 0x%02X (%d octets)", j+1, len(sms), m.from, m.to, sm.DataCoding, len(sm.Message))
-			st, err := sim.Deliver(ctx, sm)
-			if err != nil {
-				return fmt.Errorf("deliver_sm: %w", err)
-			}
-			p.say("smsc", "deliver_sm_resp %s", st)
-		}
-	}
-	// MT: each platform asks the bridge to send one message.
 	httpc := &http.Client{Timeout: 10 * time.Second}
 	base := "http://" + d.HTTPAddr()
-	rpBody := `{"uuid":"0191e180-7d60-7000-aded-7d8b151cbd5b","text":"Welcome! Reply STOP to opt out. {€}","to":"+250788123123","from":"` + demoRPNumber + `"}`
-	if err := demoPost(p, httpc, "rapidpro", base+"/rapidpro/rp-demo/send", "", rpBody); err != nil {
-		return err
-	}
-	cuBody := `{"channelId":"demo-channel","contactId":"+60123456789","message":{"type":"quick_reply","title":"Which language? 🌐","replies":["Malay","English"]}}`
-	if err := demoPost(p, httpc, "custom", base+"/custom/telenet/message", "Bearer demo-token", cuBody); err != nil {
-		return err
-	}
-	// Wait for: 3 MO at the platforms and a delivered status for both MT.
-	want := map[string]bool{"rp-mo": false, "custom-mo": false, "rp-delivered": false, "custom-delivered": false}
-	moCount := 0
-	for {
-		done := true
-		for _, ok := range want {
-			done = done && ok
-		}
-		if done {
-			break
-		}
-		select {
-		case e := <-events:
-			if e == "rp-mo" {
-				moCount++
-				want[e] = moCount >= 2
-			} else {
-				want[e] = true
+	wait := func(want string) error {
+		for {
+			select {
+			case e := <-events:
+				if e == want {
+					return nil
+				}
+			case <-ctx.Done():
+				return fmt.Errorf("gave up waiting for %s: %w", want, ctx.Err())
 			}
-		case <-ctx.Done():
-			return fmt.Errorf("not every message completed its path in time: %v", want)
 		}
 	}
-	st := sim.Stats()
-	fmt.Fprintf(w, "\ndone: %d deliver_sm MO parts and %d receipts sent by the SMSC, %d submit_sm received; every message reached its platform.\n", st.MOSent, st.ReceiptsSent, st.Submits)
+	steps := []struct {
+		title string
+		run   func() error
+		until string
+	}{
+		{"MO: a short SMS to the RapidPro channel's number", func() error {
+			return demoMO(ctx, p, sim, "+2349067554729", demoRPNumber, "JOIN", 1)
+		}, "rp-mo"},
+		{"MO: an SMS with an emoji (UCS-2) to the custom channel's number", func() error {
+			return demoMO(ctx, p, sim, "+60123456789", demoCustomNumber, "Hello from a phone 👋 can you call me back?", 2)
+		}, "custom-mo"},
+		{"MO: a long SMS that arrives in two parts (UDH) and is posted once, whole", func() error {
+			return demoMO(ctx, p, sim, "+2349067554729", demoRPNumber, strings.Repeat("This MO is longer than one SMS, so it arrives in parts. ", 4), 3)
+		}, "rp-mo"},
+		{"MT: RapidPro sends a message (GSM-7 with extension characters); sent and delivered go back", func() error {
+			return demoPost(p, httpc, "rapidpro", base+"/rapidpro/rp-demo/send", "",
+				`{"uuid":"0191e180-7d60-7000-aded-7d8b151cbd5b","text":"Welcome! Your code is {1234} and costs 2€.","to":"+250788123123","from":"`+demoRPNumber+`"}`)
+		}, "rp-delivered"},
+		{"MT: the custom-channel platform sends a quick reply, rendered as SMS text (UCS-2)", func() error {
+			return demoPost(p, httpc, "custom", base+"/custom/telenet/message", "Bearer demo-token",
+				`{"channelId":"demo-channel","contactId":"+60123456789","message":{"type":"quick_reply","title":"Which language? 🌐","replies":["Malay","English"]}}`)
+		}, "custom-delivered"},
+	}
+	for i, st := range steps {
+		fmt.Fprintf(w, "\n── %d. %s\n", i+1, st.title)
+		if err := st.run(); err != nil {
+			return err
+		}
+		if err := wait(st.until); err != nil {
+			return err
+		}
+		// Let the bridge see the platform's answers before the next step.
+		for answered.Load() < received.Load() && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	stats := sim.Stats()
+	fmt.Fprintf(w, "\ndone: the SMSC sent %d deliver_sm (MO parts) and %d receipts and got %d submit_sm; every message reached its platform.\n", stats.MOSent, stats.ReceiptsSent, stats.Submits)
+	fmt.Fprintf(w, "Try it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
+	return nil
+}
+
+// demoMO has the simulator deliver text as MO, split as a phone would.
+func demoMO(ctx context.Context, p *printer, sim *smsctest.Server, from, to, text string, ref uint16) error {
+	sms, err := smsc.BuildSubmits(smsc.Address{Addr: strings.TrimPrefix(from, "+"), TON: 1, NPI: 1},
+		smsc.Address{Addr: strings.TrimPrefix(to, "+"), TON: 1, NPI: 1}, text,
+		smsc.SubmitOptions{Coding: coding.GSM7, Long: smsc.LongUDH, Ref: ref})
+	if err != nil {
+		return err
+	}
+	for j, sm := range sms {
+		p.say("smsc", "deliver_sm %d/%d %s → %s data_coding 0x%02X (%d octets)", j+1, len(sms), from, to, sm.DataCoding, len(sm.Message))
+		st, err := sim.Deliver(ctx, sm)
+		if err != nil {
+			return fmt.Errorf("deliver_sm: %w", err)
+		}
+		p.say("smsc", "deliver_sm_resp %s", st)
+	}
 	return nil
 }
 
@@ -227,7 +247,7 @@ func demoSMSCHandler(p *printer, sim *smsctest.Server) smsctest.Handler {
 
 // newDemoPlatform serves the stand-in RapidPro (courier) and custom-channel
 // endpoints on loopback, printing what arrives and reporting milestones.
-func newDemoPlatform(p *printer) (net.Listener, <-chan string) {
+func newDemoPlatform(p *printer, received *atomic.Int64) (net.Listener, <-chan string) {
 	ch := make(chan string, 64)
 	events := func(e string) {
 		select {
@@ -255,6 +275,7 @@ func newDemoPlatform(p *printer) (net.Listener, <-chan string) {
 			}
 		}
 		w.Header().Set("Content-Type", "application/json")
+		received.Add(1)
 		io.WriteString(w, `{"message":"Accepted"}`)
 	})
 	mux.HandleFunc("/custom/webhook", func(w http.ResponseWriter, r *http.Request) {
@@ -283,6 +304,7 @@ func newDemoPlatform(p *printer) (net.Listener, <-chan string) {
 				}
 			}
 		}
+		received.Add(1)
 		io.WriteString(w, "OK")
 	})
 	go http.Serve(ln, mux)

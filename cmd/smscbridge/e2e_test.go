@@ -405,8 +405,8 @@ func TestCustomChannelBothWays(t *testing.T) {
 	for _, r := range withPath(reqs, "/custom/webhook") {
 		var env struct {
 			Events []struct {
-				Type   string `json:"type"`
-				MID    string `json:"mId"`
+				Type   string                 `json:"type"`
+				MID    string                 `json:"mId"`
 				Status struct{ Value string } `json:"status"`
 			} `json:"events"`
 		}
@@ -598,4 +598,18 @@ func TestUnroutableMOIsDeadLettered(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("unroutable MO never showed up as a dead letter")
+}
+
+func TestDemoCompletes(t *testing.T) {
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := runDemo(ctx, &out, false); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`, "done:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
 }
