@@ -53,18 +53,28 @@ type esme struct {
 // startESME runs a Client against addr in the given bind mode.
 func startESME(t *testing.T, addr string, mode smsc.BindMode, status func(*pdu.ShortMessage) pdu.Status) *esme {
 	t.Helper()
+	return startESMEWith(t, addr, mode, status, nil)
+}
+
+// startESMEWith is startESME with a hook to change the Options.
+func startESMEWith(t *testing.T, addr string, mode smsc.BindMode, status func(*pdu.ShortMessage) pdu.Status, edit func(*smsc.Options)) *esme {
+	t.Helper()
 	e := &esme{done: make(chan error, 1), arrived: make(chan struct{}, 100), status: status}
 	var logger *slog.Logger
 	if os.Getenv("INTEROP_DEBUG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	c, err := smsc.New(smsc.Options{
+	o := smsc.Options{
 		ID: "node", Addr: addr, SystemID: "esme", Password: "secret", Bind: mode,
 		ReconnectDelay: 200 * time.Millisecond, ReconnectMax: time.Second,
 		EnquireLink:     300 * time.Millisecond, // so every test also exercises ours
 		ResponseTimeout: 5 * time.Second, UnbindTimeout: 3 * time.Second, ThrottlePause: 200 * time.Millisecond,
 		Handler: smsc.HandlerFunc(e.handle), Logger: logger,
-	})
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	c, err := smsc.New(o)
 	if err != nil {
 		t.Fatalf("smsc.New: %v", err)
 	}
@@ -728,6 +738,17 @@ func mustInbound(t *testing.T, sm *pdu.ShortMessage) smsc.Inbound {
 	}
 	return in
 }
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(strings.ToLower(s), sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 func keys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))

@@ -24,8 +24,10 @@
 //
 // Usage: node node-smsc.js [--port 0] [--system-id esme] [--password secret]
 //        [--id-format dec|hex] [--dlr-delay-ms 50] [--no-dlr]
+//        [--tls-key key.pem --tls-cert cert.pem]
 'use strict';
 
+const fs = require('fs');
 const readline = require('readline');
 const smpp = require('smpp');
 
@@ -55,7 +57,7 @@ const sessions = new Set();
 const pendingReceipts = []; // receipts waiting for a receiving bind of their system_id
 
 function parseArgs(argv) {
-  const o = { port: 0, systemId: 'esme', password: 'secret', idFormat: 'dec', dlrDelayMs: 50, dlr: true };
+  const o = { port: 0, systemId: 'esme', password: 'secret', idFormat: 'dec', dlrDelayMs: 50, dlr: true, tlsKey: '', tlsCert: '' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];
@@ -65,6 +67,8 @@ function parseArgs(argv) {
     else if (a === '--id-format') o.idFormat = v();
     else if (a === '--dlr-delay-ms') o.dlrDelayMs = Number(v());
     else if (a === '--no-dlr') o.dlr = false;
+    else if (a === '--tls-key') o.tlsKey = v();
+    else if (a === '--tls-cert') o.tlsCert = v();
     else { process.stderr.write(`node-smsc: unknown flag ${a}\n`); process.exit(2); }
   }
   return o;
@@ -389,7 +393,9 @@ function onPDU(s, pdu) {
   }
 }
 
-const server = smpp.createServer({}, (session) => {
+// With --tls-key and --tls-cert the library serves SMPP over TLS.
+const serverOpts = opts.tlsKey ? { key: fs.readFileSync(opts.tlsKey), cert: fs.readFileSync(opts.tlsCert) } : {};
+const server = smpp.createServer(serverOpts, (session) => {
   const s = { id: nextSession++, session: session, mode: null, systemId: null };
   sessions.add(s);
   emit({ ev: 'connect', session: s.id });
