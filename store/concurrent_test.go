@@ -91,3 +91,28 @@ func TestFileSizeSteady(t *testing.T) {
 	}
 	t.Logf("file sizes per round: %v", sizes)
 }
+
+// A receipt mapping is visible to MatchReceipt as soon as the Complete that
+// wrote it has returned, whatever else is committing at the same time.
+func TestReceiptVisibleAfterComplete(t *testing.T) {
+	s := MustOpen(t, Options{})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 10 {
+				id := MustEnqueue(t, s, "mt", "x")
+				msgID := fmt.Sprint(g, "-", i)
+				if _, err := s.Complete(ctx, Completion{Lane: "mt", ID: id, Receipts: []Receipt{{SMSC: "a", MsgID: msgID, Channel: "c"}}}); err != nil {
+					t.Error(err)
+					return
+				}
+				r, ok, err := s.MatchReceipt(ctx, "a", msgID)
+				if err != nil || !ok || r.ItemID != id || r.Channel != "c" {
+					t.Errorf("MatchReceipt(%s) right after Complete = %+v, %v, %v", msgID, r, ok, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
