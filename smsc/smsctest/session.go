@@ -178,21 +178,18 @@ func (ss *Session) doBind(p *pdu.PDU) {
 		resp.Body.(*pdu.BindResp).TLVs.SetUint8(pdu.TagSCInterfaceVersion, pdu.InterfaceVersion34)
 	}
 	if st != pdu.StatusOK {
+		ss.srv.count(func(s *Stats) { s.BindsRefused++ }) // counted before the ESME can see it
 		ss.Write(resp)
-		ss.srv.count(func(s *Stats) { s.BindsRefused++ })
 		return
 	}
 	// Bound and bind_resp queued in one step under ss.mu, where Request
 	// queues too: no deliver_sm can overtake the bind_resp, and the
 	// session is bound before the ESME can see the response.
+	ss.srv.count(func(s *Stats) { s.Binds++ }) // not under ss.mu: lock order is srv.mu, then ss.mu
 	ss.mu.Lock()
 	ss.bind, ss.systemID = p.ID, b.SystemID
 	ss.Write(resp)
 	ss.mu.Unlock()
-	ss.srv.mu.Lock()
-	ss.srv.stats.Binds++
-	ss.srv.notify()
-	ss.srv.mu.Unlock()
 	if ss.srv.enquireEvery > 0 {
 		ss.wg.Go(ss.enquireLoop)
 	}
