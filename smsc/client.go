@@ -23,6 +23,7 @@ type Client struct {
 	sessions []*session
 	limiter  *rate.Limiter // nil = unlimited
 	next     atomic.Uint32 // round-robin start for picking a session
+	refs     atomic.Uint64 // submit references (UnknownOutcomeError.Ref)
 	started  atomic.Bool
 	stopping atomic.Bool
 
@@ -77,7 +78,8 @@ func (c *Client) Run(ctx context.Context) error {
 // token and a window slot, sends and waits for the response.
 //
 // Errors: ErrNotBound (nothing was sent), ErrUnknownOutcome (sent but not
-// answered; possibly accepted), a pdu.Status for a non-OK response
+// answered; possibly accepted; a *UnknownOutcomeError whose Ref a later
+// Options.LateResponse call may settle), a pdu.Status for a non-OK response
 // (errors.As-able; ESME_RTHROTTLED also pauses the bind), ErrClosed after
 // Run returned, or the ctx error. The message is never resent here.
 func (c *Client) Submit(ctx context.Context, sm *pdu.ShortMessage) (string, error) {
@@ -104,7 +106,8 @@ func (c *Client) Submit(ctx context.Context, sm *pdu.ShortMessage) (string, erro
 		return "", err
 	}
 	s.stats.submitted.Add(1)
-	resp, err := cn.send(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.SubmitSM}, Body: sm})
+	ref := c.refs.Add(1)
+	resp, err := cn.sendTimeout(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.SubmitSM}, Body: sm}, c.o.ResponseTimeout, ref)
 	if err == nil && resp.Header.Status != pdu.StatusOK {
 		err = resp.Header.Status
 	}

@@ -42,8 +42,15 @@ type outPDU struct {
 type request struct {
 	cmd     pdu.CommandID
 	seq     uint32
+	ref     uint64 // Client-wide submit reference, for late responses
 	resp    chan result // buffered(1): the response or generic_nack
 	written atomic.Bool // set just before the writer hands it to the socket
+}
+
+// lateSubmit remembers a submit that timed out.
+type lateSubmit struct {
+	at  time.Time
+	ref uint64
 }
 
 // result is what settles a request: a response PDU or an error.
@@ -74,7 +81,7 @@ type conn struct {
 	mu        sync.Mutex
 	seq       uint32
 	pending   map[uint32]*request
-	late      map[uint32]time.Time // timed-out seqs, for logging late responses
+	late      map[uint32]lateSubmit // timed-out submits, to settle late responses
 	bound     bool
 	closing   bool // unbinding: no new submits
 	pause     time.Duration
@@ -93,7 +100,7 @@ func newConn(parent context.Context, nc net.Conn, mode BindMode, o *Options, log
 		reqs:     make(chan outPDU, o.Window+4),
 		resps:    make(chan outPDU, o.Window+4),
 		pending:  make(map[uint32]*request),
-		late:     make(map[uint32]time.Time),
+		late:     make(map[uint32]lateSubmit),
 		pause:    o.ThrottlePause,
 		stats:    st,
 	}
@@ -124,12 +131,12 @@ func (c *conn) nextSeq() uint32 {
 // response, at most o.ResponseTimeout. A request that was written but not
 // answered fails with ErrUnknownOutcome; one never written with ErrNotBound.
 func (c *conn) send(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
-	return c.sendTimeout(ctx, p, c.o.ResponseTimeout)
+	return c.sendTimeout(ctx, p, c.o.ResponseTimeout, 0)
 }
 
-// sendTimeout is send with its own response timeout.
-func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duration) (*pdu.PDU, error) {
-	r := &request{cmd: p.Header.ID, resp: make(chan result, 1)}
+// sendTimeout is send with its own response timeout and a submit reference.
+func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duration, ref uint64) (*pdu.PDU, error) {
+	r := &request{cmd: p.Header.ID, ref: ref, resp: make(chan result, 1)}
 	c.mu.Lock()
 	if c.closing && r.cmd == pdu.SubmitSM {
 		c.mu.Unlock()
@@ -157,7 +164,7 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 		return res.p, res.err
 	case <-t.C:
 		c.forget(r, true)
-		return nil, fmt.Errorf("%w: no %s within %s", ErrUnknownOutcome, p.Header.ID.Response(), timeout)
+		return nil, &UnknownOutcomeError{Ref: ref, Err: fmt.Errorf("no %s within %s", p.Header.ID.Response(), timeout)}
 	case <-c.ctx.Done():
 		return c.abandoned(r, fmt.Errorf("link lost: %w", context.Cause(c.ctx)))
 	case <-ctx.Done():
@@ -174,7 +181,7 @@ func (c *conn) abandoned(r *request, why error) (*pdu.PDU, error) {
 	default:
 	}
 	if r.written.Load() {
-		return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, why)
+		return nil, &UnknownOutcomeError{Ref: r.ref, Err: why}
 	}
 	return nil, fmt.Errorf("%w: %w", ErrNotBound, why)
 }
@@ -190,12 +197,12 @@ func (c *conn) forget(r *request, remember bool) {
 	delete(c.pending, r.seq)
 	if remember && r.written.Load() && r.cmd == pdu.SubmitSM {
 		now := time.Now()
-		for s, at := range c.late {
-			if now.Sub(at) > lateMemory {
+		for s, l := range c.late {
+			if now.Sub(l.at) > lateMemory {
 				delete(c.late, s)
 			}
 		}
-		c.late[r.seq] = now
+		c.late[r.seq] = lateSubmit{at: now, ref: r.ref}
 	}
 }
 

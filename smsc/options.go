@@ -127,6 +127,14 @@ type Options struct {
 	Throughput float64 // submit_sm per second for the whole SMSC, each segment counts; 0 = unlimited
 
 	Handler Handler      // inbound deliver_sm/data_sm; required for Receiver and Pair
+
+	// LateResponse, if set, is called when the submit_sm_resp (or
+	// generic_nack) of a submit that failed with a response timeout arrives
+	// later on the same link, within 10 minutes: ref is the
+	// UnknownOutcomeError.Ref Submit returned. It runs on the read
+	// goroutine and must not block.
+	LateResponse func(ref uint64, messageID string, status pdu.Status)
+
 	Logger  *slog.Logger // nil = discard
 
 	// Dial opens the transport connection; nil uses a net.Dialer. Tests use

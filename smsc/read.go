@@ -103,8 +103,11 @@ func (c *conn) settle(p *pdu.PDU, err error) {
 	} else {
 		r = nil
 	}
-	_, late := c.late[seq]
-	delete(c.late, seq)
+	l, late := c.late[seq]
+	late = late && r == nil && (p.Header.ID == pdu.SubmitSMResp || p.Header.ID == pdu.GenericNack)
+	if late {
+		delete(c.late, seq)
+	}
 	c.mu.Unlock()
 	if r != nil {
 		r.resp <- result{p: p, err: err}
@@ -113,6 +116,9 @@ func (c *conn) settle(p *pdu.PDU, err error) {
 	if late {
 		c.log.Warn("late response to a submit that already timed out", "command", p.Header.ID,
 			"seq", seq, "status", p.Header.Status, "msg_id", messageID(p))
+		if c.o.LateResponse != nil {
+			c.o.LateResponse(l.ref, messageID(p), p.Header.Status)
+		}
 		return
 	}
 	c.log.Warn("response to no outstanding request", "command", p.Header.ID, "seq", seq, "status", p.Header.Status)

@@ -217,7 +217,7 @@ func (s *session) unbind(c *conn) {
 	if c.ctx.Err() != nil {
 		return
 	}
-	resp, err := c.sendTimeout(c.ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.Unbind}}, s.o.UnbindTimeout)
+	resp, err := c.sendTimeout(c.ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.Unbind}}, s.o.UnbindTimeout, 0)
 	switch {
 	case err != nil && c.ctx.Err() != nil:
 		s.log.Info("SMSC closed the link after unbind") // counts as success (§7.7)

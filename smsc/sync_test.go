@@ -240,3 +240,40 @@ func TestThroughputLimit(t *testing.T) {
 		}
 	})
 }
+
+func TestLateResponseSettlesUnknownOutcome(t *testing.T) {
+	type late struct {
+		ref uint64
+		id  string
+		st  pdu.Status
+	}
+	got := make(chan late, 1)
+	edit := func(o *smsc.Options) {
+		o.ResponseTimeout = 10 * time.Second
+		o.LateResponse = func(ref uint64, id string, st pdu.Status) { got <- late{ref, id, st} }
+	}
+	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Submit(t.Context(), sm("first")); err != nil { // ref 1
+			t.Fatal(err)
+		}
+		srv.SetDelay(15 * time.Second)
+		_, err := c.Submit(t.Context(), sm("slow"))
+		var uo *smsc.UnknownOutcomeError
+		if !errors.As(err, &uo) || !errors.Is(err, smsc.ErrUnknownOutcome) || uo.Ref != 2 {
+			t.Fatalf("Submit = %v, want *UnknownOutcomeError with Ref 2", err)
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		select {
+		case l := <-got:
+			if l.ref != 2 || l.id != "2" || l.st != pdu.StatusOK {
+				t.Errorf("LateResponse(%d, %q, %v), want (2, \"2\", ESME_ROK)", l.ref, l.id, l.st)
+			}
+		default:
+			t.Fatal("LateResponse not called when the late submit_sm_resp arrived")
+		}
+	})
+}
