@@ -42,7 +42,7 @@ type outPDU struct {
 type request struct {
 	cmd     pdu.CommandID
 	seq     uint32
-	ref     uint64 // Client-wide submit reference, for late responses
+	ref     uint64      // Client-wide submit reference, for late responses
 	resp    chan result // buffered(1): the response or generic_nack
 	written atomic.Bool // set just before the writer hands it to the socket
 }

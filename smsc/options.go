@@ -126,7 +126,7 @@ type Options struct {
 	Window     int     // outstanding requests per session; default 10
 	Throughput float64 // submit_sm per second for the whole SMSC, each segment counts; 0 = unlimited
 
-	Handler Handler      // inbound deliver_sm/data_sm; required for Receiver and Pair
+	Handler Handler // inbound deliver_sm/data_sm; required for Receiver and Pair
 
 	// LateResponse, if set, is called when the submit_sm_resp (or
 	// generic_nack) of a submit that failed with a response timeout arrives
@@ -135,7 +135,7 @@ type Options struct {
 	// goroutine and must not block.
 	LateResponse func(ref uint64, messageID string, status pdu.Status)
 
-	Logger  *slog.Logger // nil = discard
+	Logger *slog.Logger // nil = discard
 
 	// Dial opens the transport connection; nil uses a net.Dialer. Tests use
 	// it to run sessions over net.Pipe inside testing/synctest.
