@@ -387,3 +387,25 @@ func TestGracefulUnbindOnCancel(t *testing.T) {
 		t.Errorf("state after Run = %q, want %q", st, smsc.StateClosed)
 	}
 }
+
+func TestDataSMHandled(t *testing.T) {
+	srv := newServer(t)
+	got := make(chan pdu.CommandID, 1)
+	c := MustStartClient(t, srv, func(o *smsc.Options) {
+		o.Handler = smsc.HandlerFunc(func(_ context.Context, p *pdu.PDU) pdu.Status {
+			got <- p.ID
+			return pdu.StatusOK
+		})
+	})
+	mustWaitBound(t, c)
+	ctx := testCtx(t)
+	body := &pdu.DataSMBody{SourceAddr: "15550001111", DestAddr: "12345"}
+	body.TLVs.Set(pdu.TagMessagePayload, []byte("via data_sm"))
+	resp, err := mustBoundSession(t, srv).Request(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.DataSM}, Body: body})
+	if err != nil || resp.ID != pdu.DataSMResp || resp.Status != pdu.StatusOK {
+		t.Fatalf("data_sm answered %+v, %v; want data_sm_resp ESME_ROK", resp, err)
+	}
+	if id := <-got; id != pdu.DataSM {
+		t.Errorf("handler got %s, want data_sm", id)
+	}
+}

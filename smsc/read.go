@@ -150,7 +150,7 @@ func (c *conn) inbound(p *pdu.PDU) {
 		if st == pdu.StatusOK {
 			c.stats.delivered.Add(1)
 		}
-		c.respond(pdu.NewResponse(p, st, nil))
+		c.respond(pdu.NewResponse(p, st, &pdu.MessageResp{})) // message_id unused: one NUL (§1.5)
 	})
 }
 
