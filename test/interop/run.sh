@@ -140,9 +140,12 @@ PASSED=$((PASSED + np))
 FAILED=$((FAILED + nf))
 record "node-smsc self-check: $np passed, $nf failed" $rc
 
-echo "=== interop: go test -tags interop ./test/interop/..."
+echo "=== interop: go test -race -tags interop ./test/interop/..."
 export SMSCSIM="$ROOT/bin/smscsim" BEARERBOX=/usr/sbin/bearerbox SMSBOX=/usr/sbin/smsbox INTEROP_LOGDIR="$LOGDIR"
-run_bg timeout 420 go test -tags interop -count=1 -v -timeout 6m ./test/interop/... >"$LOGDIR/go.out" 2>&1
+# The race detector watches our client while real peers drive it (needs cgo).
+RACEFLAG=
+if command -v gcc >/dev/null 2>&1 && [ "$(go env CGO_ENABLED)" = 1 ]; then RACEFLAG=-race; fi
+run_bg timeout 420 go test $RACEFLAG -tags interop -count=1 -v -timeout 6m ./test/interop/... >"$LOGDIR/go.out" 2>&1
 rc=$?
 cat "$LOGDIR/go.out"
 gp=$(grep -cE '^ *--- PASS: ' "$LOGDIR/go.out")
@@ -158,7 +161,13 @@ while read -r line; do SUMMARY+=("      $line"); done < <(grep -E '^ *--- (PASS|
 while read -r line; do SUMMARY+=("      $line"); done < <(grep -oE 'KNOWN DISAGREEMENT: .*' "$LOGDIR/go.out" | sort -u)
 
 echo
-echo "=== interop summary ($(($(date +%s) - START))s; logs in $LOGDIR)"
+if [ "$FAILED" = 0 ] && [ -z "${INTEROP_KEEP_LOGS:-}" ]; then
+	rm -rf "$LOGDIR"
+	LOGNOTE="logs removed; INTEROP_KEEP_LOGS=1 keeps them"
+else
+	LOGNOTE="logs in $LOGDIR"
+fi
+echo "=== interop summary ($(($(date +%s) - START))s; $LOGNOTE)"
 for line in "${SUMMARY[@]}"; do echo "$line"; done
 if [ "$SKIPPED" -gt 0 ]; then
 	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
