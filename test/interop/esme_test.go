@@ -463,17 +463,14 @@ func TestTransceiver(t *testing.T) {
 	t.Run("deliver_sm_resp-body", func(t *testing.T) {
 		// SMPP 3.4 §4.6.2: deliver_sm_resp carries message_id, unused and
 		// set to NULL, so an OK answer is 17 octets ending in 00 (smpp.md
-		// §1.6 shows the same). Header-only is tolerated by this peer and
-		// many others, so it is reported, not failed.
-		ok := s.waitN("deliver_sm_resp", 1, waitLong, func(e event) bool {
+		// §1.6 shows the same). Regression: it used to be header-only.
+		resps := s.waitN("deliver_sm_resp", 1, waitLong, func(e event) bool {
 			return e.Ev == "pdu" && e.Dir == "in" && e.Command == "deliver_sm_resp" && e.Status == 0
-		})[0]
-		switch {
-		case len(ok.Hex) == 34 && strings.HasSuffix(ok.Hex, "00"):
-		case len(ok.Hex) == 32:
-			t.Skipf("KNOWN DISAGREEMENT: our deliver_sm_resp (OK) is header-only %s; SMPP 3.4 §4.6.2 wants a NULL message_id (command_length 17)", ok.Hex)
-		default:
-			t.Errorf("deliver_sm_resp %s, want 16-octet header + 00", ok.Hex)
+		})
+		for _, r := range resps {
+			if len(r.Hex) != 34 || !strings.HasPrefix(r.Hex, "00000011") || !strings.HasSuffix(r.Hex, "00") {
+				t.Errorf("deliver_sm_resp %s, want command_length 17 with a NULL message_id", r.Hex)
+			}
 		}
 	})
 
@@ -554,8 +551,8 @@ func TestTransceiver(t *testing.T) {
 			t.Errorf("data_sm payload = %q, %v; want %q", got, err, shortUCS2)
 		}
 		// data_sm_resp has a mandatory message_id (SMPP 3.4 §4.7.2).
-		if len(resp.Hex) == 32 {
-			t.Logf("KNOWN DISAGREEMENT: our data_sm_resp (OK) is header-only %s; SMPP 3.4 §4.7.2 has a mandatory message_id (at least its NUL)", resp.Hex)
+		if len(resp.Hex) != 34 || !strings.HasSuffix(resp.Hex, "00") {
+			t.Errorf("data_sm_resp %s, want command_length 17 with an empty message_id", resp.Hex)
 		}
 	})
 
