@@ -24,8 +24,17 @@ interop: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
+# Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time).
+FUZZ_TARGETS := FuzzDecode:./smsc/pdu FuzzRoundTrip:./smsc/pdu FuzzDecode:./smsc/coding \
+	FuzzUnpackGSM7:./smsc/coding FuzzParse:./smsc/dlr FuzzParseInbound:./smsc \
+	FuzzParseSend:./bridge/rapidpro FuzzParseSend:./bridge/custom FuzzParse:./conf \
+	FuzzDecodeParts:./store
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./smsc/pdu
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} in $${t#*:}"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) "$${t#*:}"; \
+	done
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -131,7 +131,7 @@ func partialPolicy(s string) store.PartialPolicy {
 }
 
 func newAdapter(c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.Adapter, error) {
-	l := log.With("component", c.Kind, "channel", c.ID)
+	l := log.With("component", c.Kind)
 	switch c.Kind {
 	case conf.KindRapidPro:
 		return rapidpro.New(rapidpro.Config{Channel: c.ID, ReceiveURL: c.ReceiveURL, SentURL: c.SentURL,
@@ -174,7 +174,7 @@ func smscOptions(s conf.SMSC, h smsc.Handler, log *slog.Logger) smsc.Options {
 		Password: s.Password, SystemType: s.SystemType, Bind: mode, Sessions: s.Sessions,
 		EnquireLink: s.EnquireLink.Duration, ResponseTimeout: s.ResponseTimeout.Duration,
 		ReconnectDelay: s.ReconnectDelay.Duration, ReconnectMax: s.ReconnectMax.Duration,
-		Window: s.Window, Throughput: s.Throughput, Handler: h, Logger: log.With("component", "smsc", "smsc_id", s.ID)}
+		Window: s.Window, Throughput: s.Throughput, Handler: h, Logger: log}
 	if s.TLS {
 		o.TLS = &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.TLSInsecureSkipVerify, MinVersion: tls.VersionTLS12}
 		if s.TLSCA != "" {

@@ -1,0 +1,255 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc"
+	"github.com/smscbridge/smscbridge/smsc/coding"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/store"
+)
+
+// failingQueue is a real store whose commits can be made to fail, as on a
+// full disk.
+type failingQueue struct {
+	*store.Store
+	fail bool
+}
+
+var errDiskFull = errors.New("no space left on device")
+
+func (q *failingQueue) Enqueue(ctx context.Context, it store.NewItem) (string, bool, error) {
+	if q.fail {
+		return "", false, errDiskFull
+	}
+	return q.Store.Enqueue(ctx, it)
+}
+
+func (q *failingQueue) AddPart(ctx context.Context, p store.Part) (bool, string, error) {
+	if q.fail {
+		return false, "", errDiskFull
+	}
+	return q.Store.AddPart(ctx, p)
+}
+
+type nopSubmitter struct{ bound bool }
+
+func (s nopSubmitter) Submit(context.Context, *pdu.ShortMessage) (string, error) { return "1", nil }
+func (s nopSubmitter) Bound() bool                                               { return s.bound }
+func (s nopSubmitter) WaitBound(ctx context.Context) error                       { <-ctx.Done(); return ctx.Err() }
+
+type nopAdapter struct{ http.Handler }
+
+func (nopAdapter) MO(MO) ([]Request, error)         { return nil, nil }
+func (nopAdapter) Status(Status) ([]Request, error) { return nil, nil }
+
+func MustBridge(t *testing.T) (*Bridge, *failingQueue) {
+	t.Helper()
+	st, err := store.Open(store.Options{Path: filepath.Join(t.TempDir(), "q.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	q := &failingQueue{Store: st}
+	b, err := New(Options{Queue: q,
+		SMSCs:    []SMSC{{ID: "a", Coding: coding.GSM7, MaxParts: 2}, {ID: "b", Coding: coding.GSM7, MaxParts: 2}},
+		Channels: []Channel{{ID: "ch", Kind: "custom", Numbers: []string{"+60177872890"}, SMSC: []string{"a", "b"}}},
+		Routes:   []Route{{Prefix: "+44", SMSC: []string{"b"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.AttachSMSC("a", nopSubmitter{})
+	b.AttachSMSC("b", nopSubmitter{bound: true})
+	b.Mount("ch", nopAdapter{http.NotFoundHandler()})
+	return b, q
+}
+
+func TestDeliverAcknowledgedOnlyAfterCommit(t *testing.T) {
+	b, q := MustBridge(t)
+	mo := &pdu.PDU{Header: pdu.Header{ID: pdu.DeliverSM, Seq: 1}, Body: &pdu.ShortMessage{
+		SourceTON: 1, SourceAddr: "60123456789", DestTON: 1, DestAddr: "60177872890", Message: []byte("hi")}}
+	if st := b.handleDeliver(context.Background(), "a", mo); st != pdu.StatusOK {
+		t.Fatalf("deliver with a working store = %v, want ESME_ROK", st)
+	}
+	q.fail = true
+	if st := b.handleDeliver(context.Background(), "a", mo); st != pdu.StatusRxTAppn {
+		t.Errorf("deliver with a failing store = %v, want ESME_RX_T_APPN (temporary: the SMSC retries)", st)
+	}
+	sms, _ := smsc.BuildSubmits(smsc.Address{Addr: "60123456789", TON: 1}, smsc.Address{Addr: "60177872890", TON: 1},
+		strings.Repeat("long ", 50), smsc.SubmitOptions{Coding: coding.GSM7, Long: smsc.LongUDH, Ref: 9})
+	part := &pdu.PDU{Header: pdu.Header{ID: pdu.DeliverSM, Seq: 2}, Body: sms[0]}
+	if st := b.handleDeliver(context.Background(), "a", part); st != pdu.StatusRxTAppn {
+		t.Errorf("MO part with a failing store = %v, want ESME_RX_T_APPN", st)
+	}
+	if got := b.q.(*failingQueue).Stats()["in:a"].Queued; got != 1 {
+		t.Errorf("queued inbound items = %d, want 1 (only the committed one)", got)
+	}
+}
+
+func TestAccept(t *testing.T) {
+	b, q := MustBridge(t)
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		mt   MT
+		want error
+		msg  string
+	}{
+		{"ok", MT{Channel: "ch", To: "+60123456789", Text: "hi"}, nil, ""},
+		{"unknown channel", MT{Channel: "nope", To: "+60123456789", Text: "hi"}, ErrInvalid, "unknown channel"},
+		{"bad number", MT{Channel: "ch", To: "call me", Text: "hi"}, ErrInvalid, "to:"},
+		{"empty text", MT{Channel: "ch", To: "+60123456789", Text: "  "}, ErrInvalid, "text: empty"},
+		{"too many parts", MT{Channel: "ch", To: "+60123456789", Text: strings.Repeat("x", 400)}, ErrInvalid, "needs 3 SMS parts"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id, err := b.Accept(ctx, c.mt)
+			if c.want == nil {
+				if err != nil || id == "" {
+					t.Fatalf("Accept = %q, %v", id, err)
+				}
+				return
+			}
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("Accept = %v, want %v mentioning %q", err, c.want, c.msg)
+			}
+		})
+	}
+	// Failover at accept time: "a" has no bind, so "b" takes it.
+	st := q.Stats()
+	if st["mt:b"].Queued != 1 || st["mt:a"].Queued != 0 {
+		t.Errorf("MT lanes = %+v, want the MT on mt:b (first SMSC with a bind)", st)
+	}
+	// Dedup: the same key within the window returns the first id.
+	mt := MT{Channel: "ch", To: "+60123456789", Text: "once", DedupKey: "k", DedupWindow: time.Minute}
+	id1, _ := b.Accept(ctx, mt)
+	id2, _ := b.Accept(ctx, mt)
+	if id1 == "" || id1 != id2 {
+		t.Errorf("dedup ids = %q, %q, want the same", id1, id2)
+	}
+	q.fail = true
+	if _, err := b.Accept(ctx, MT{Channel: "ch", To: "+60123456789", Text: "hi"}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Accept on a failing store = %v, want ErrUnavailable (503)", err)
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	b, _ := MustBridge(t)
+	cs := b.channels["ch"]
+	if got := b.smscFor(cs, "+447700900123"); strings.Join(got, ",") != "b" {
+		t.Errorf("route for +44 = %v, want [b]", got)
+	}
+	if got := b.smscFor(cs, "+60123456789"); strings.Join(got, ",") != "a,b" {
+		t.Errorf("route for +60 = %v, want the channel's [a b]", got)
+	}
+	if got := b.routeMO(b.smscs["a"], "+60177872890"); got == nil || got.ID != "ch" {
+		t.Errorf("MO route = %v, want ch", got)
+	}
+	if got := b.routeMO(b.smscs["a"], "+1555"); got != nil {
+		t.Errorf("MO to an unclaimed number routed to %v, want none", got.ID)
+	}
+}
+
+func TestNormalizeInbound(t *testing.T) {
+	cases := []struct {
+		a       Addr
+		country string
+		want    string
+	}{
+		{Addr{"60123456789", 1, 1}, "", "+60123456789"},
+		{Addr{"+60123456789", 0, 0}, "", "+60123456789"},
+		{Addr{"MyBrand", 5, 0}, "", "MyBrand"},
+		{Addr{"0123456789", 2, 1}, "MY", "+60123456789"},
+		{Addr{"0123456789", 0, 1}, "MY", "+60123456789"},
+		{Addr{"0123456789", 0, 1}, "", "0123456789"},
+		{Addr{"12345", 3, 0}, "MY", "12345"},
+	}
+	for _, c := range cases {
+		if got := NormalizeInbound(c.a, c.country); got != c.want {
+			t.Errorf("NormalizeInbound(%+v, %q) = %q, want %q", c.a, c.country, got, c.want)
+		}
+	}
+}
+
+func TestOutbound(t *testing.T) {
+	cases := []struct {
+		in   string
+		set  TONSetting
+		want Addr
+	}{
+		{"+60123456789", TONAuto, Addr{"60123456789", 1, 1}},
+		{"12345", TONAuto, Addr{"12345", 3, 0}},
+		{"MyBrand", TONAuto, Addr{"MyBrand", 5, 0}},
+		{"0123456789", TONAuto, Addr{"0123456789", 0, 1}},
+		{"12345", 0, Addr{"12345", 0, 1}},
+	}
+	for _, c := range cases {
+		if got := Outbound(c.in, c.set); got != c.want {
+			t.Errorf("Outbound(%q, %d) = %+v, want %+v", c.in, c.set, got, c.want)
+		}
+	}
+}
+
+func TestStateNeverMovesBackwards(t *testing.T) {
+	c := newStateCache(10)
+	if !c.advance("m", StateSent, true) || !c.advance("m", StateDelivered, true) {
+		t.Fatal("sent then delivered must pass")
+	}
+	if c.advance("m", StateSent, false) {
+		t.Error("sent after delivered must be skipped")
+	}
+	if c.advance("m", StateFailed, false) {
+		t.Error("failed after delivered must be skipped")
+	}
+	if !c.advance("other", StateFailed, true) {
+		t.Error("another message is independent")
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if d := retryAfter("7", now); d != 7*time.Second {
+		t.Errorf("retryAfter(7) = %v", d)
+	}
+	if d := retryAfter(now.Add(time.Minute).Format(http.TimeFormat), now); d != time.Minute {
+		t.Errorf("retryAfter(date) = %v", d)
+	}
+	if d := retryAfter("soon", now); d != 0 {
+		t.Errorf("retryAfter(soon) = %v", d)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	got := redactURL("https://user:pw@example.org/x?password=hunter2&to=1")
+	if strings.Contains(got, "hunter2") || strings.Contains(got, "pw@") || !strings.Contains(got, "to=1") {
+		t.Errorf("redactURL = %q", got)
+	}
+}
+
+func TestServeHTTPPaths(t *testing.T) {
+	b, _ := MustBridge(t)
+	for _, c := range []struct {
+		method, path string
+		code         int
+	}{
+		{"POST", "/custom/ch/message", 404},  // nopAdapter answers 404 itself: reached
+		{"POST", "/custom/ch//message", 404}, // trailing-slash base URL: reached too
+		{"GET", "/custom/ch/message", 405},
+		{"POST", "/custom/nope/message", 404},
+		{"POST", "/rapidpro/ch/send", 404}, // wrong kind
+		{"POST", "/other", 404},
+	} {
+		rec := httptest.NewRecorder()
+		b.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader("{}")))
+		if rec.Code != c.code {
+			t.Errorf("%s %s = %d, want %d", c.method, c.path, rec.Code, c.code)
+		}
+	}
+}
