@@ -98,7 +98,12 @@ func (s *Store) Requeue(ctx context.Context, sid string) error {
 	if !ok {
 		return fmt.Errorf("%w: bad id %q", ErrNotFound, sid)
 	}
-	return s.update(ctx, func(w *wtx) error { return w.requeue(u) })
+	return s.update(ctx, func(w *wtx) error {
+		if _, err := w.dead(u); err != nil {
+			return clean(err)
+		}
+		return w.requeue(u)
+	})
 }
 
 func (w *wtx) dead(u id) (record, error) {
@@ -135,6 +140,9 @@ func (s *Store) Drop(ctx context.Context, sid string) error {
 			return w.unqueue(u, &r)
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
+		}
+		if _, err := w.dead(u); err != nil {
+			return clean(err)
 		}
 		return w.drop(u)
 	})

@@ -88,10 +88,14 @@ func (s *Store) writer() {
 func (s *Store) commit(batch []*op) {
 	var alone []*op
 	for len(batch) > 0 {
-		failed, err := s.runTx(batch)
+		failed, results, err := s.runTx(batch)
 		if failed < 0 || len(batch) == 1 {
-			for _, o := range batch {
-				o.done <- err
+			for i, o := range batch {
+				if err == nil {
+					o.done <- results[i]
+				} else {
+					o.done <- err
+				}
 			}
 			break
 		}
@@ -99,20 +103,45 @@ func (s *Store) commit(batch []*op) {
 		batch = slices.Delete(slices.Clone(batch), failed, failed+1)
 	}
 	for _, o := range alone {
-		_, err := s.runTx([]*op{o})
+		_, results, err := s.runTx([]*op{o})
+		if err == nil {
+			err = results[0]
+		}
 		o.done <- err
 	}
 }
 
+// unchanged marks the error of a call that failed before changing anything
+// (typically ErrNotFound): the transaction goes on without it, instead of
+// being rolled back and run again.
+type unchanged struct{ err error }
+
+func (u unchanged) Error() string { return u.err.Error() }
+
+// clean wraps err (if any) as unchanged.
+func clean(err error) error {
+	if err == nil {
+		return nil
+	}
+	return unchanged{err}
+}
+
 // runTx runs the calls in one transaction. It returns the index of the call
-// that failed (and rolled the transaction back), or -1 and the commit result.
-func (s *Store) runTx(batch []*op) (failed int, err error) {
+// that failed (and rolled the transaction back), or -1, each call's own
+// result (nil or an unchanged error) and the commit result.
+func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 	failed = -1
+	results = make([]error, len(batch))
 	w := &wtx{s: s, now: s.opt.Now().UnixNano(), deltas: map[string]*LaneStats{}, wake: map[string]bool{}}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		w.tx = tx
 		for i, o := range batch {
-			if err := o.fn(w); err != nil {
+			err := o.fn(w)
+			if u, ok := err.(unchanged); ok {
+				results[i] = u.err
+				continue
+			}
+			if err != nil {
 				failed = i
 				return err
 			}
@@ -122,7 +151,7 @@ func (s *Store) runTx(batch []*op) (failed int, err error) {
 	if err == nil {
 		s.applied(w)
 	}
-	return failed, classify(err)
+	return failed, results, classify(err)
 }
 
 // saveCounters adds the transaction's lane deltas to the stored counters.

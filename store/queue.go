@@ -266,7 +266,7 @@ func (s *Store) Ack(ctx context.Context, lane, id string) error {
 	return s.update(ctx, func(w *wtx) error {
 		u, r, err := w.queued(lane, id)
 		if err != nil {
-			return err
+			return clean(err)
 		}
 		return w.unqueue(u, &r)
 	})
@@ -281,7 +281,7 @@ func (s *Store) Retry(ctx context.Context, lane, id, cause string, delay time.Du
 	err = s.update(ctx, func(w *wtx) error {
 		u, r, err := w.queued(lane, id)
 		if err != nil {
-			return err
+			return clean(err)
 		}
 		r.attempts++
 		r.lastError = cause
@@ -333,7 +333,7 @@ func (s *Store) Dead(ctx context.Context, lane, id, reason string) error {
 	return s.update(ctx, func(w *wtx) error {
 		u, r, err := w.queued(lane, id)
 		if err != nil {
-			return err
+			return clean(err)
 		}
 		if err := w.unqueue(u, &r); err != nil {
 			return err
@@ -375,7 +375,7 @@ func (s *Store) Complete(ctx context.Context, c Completion) (ids []string, err e
 		ids = ids[:0]
 		u, r, err := w.queued(c.Lane, c.ID)
 		if err != nil {
-			return err
+			return clean(err)
 		}
 		if err := w.unqueue(u, &r); err != nil {
 			return err

@@ -310,30 +310,43 @@ func TestCompleteDead(t *testing.T) {
 	}
 }
 
-// A failing call in a batch neither fails nor half-applies the others.
+// A failing call in a batch neither fails nor half-applies the others:
+// calls that fail before changing anything (unknown id) are skipped, and a
+// call that fails after changing something is rolled back alone.
 func TestBatchIsolation(t *testing.T) {
 	ctx := context.Background()
 	s := MustOpen(t, Options{})
+	boom := errors.New("boom")
 	var wg sync.WaitGroup
-	errs := make([]error, 64)
+	errs := make([]error, 96)
 	for i := range errs {
 		wg.Go(func() {
-			if i%8 == 0 {
+			switch i % 8 {
+			case 0:
 				_, errs[i] = s.Complete(ctx, Completion{Lane: "l", ID: newID(time.Now()).String(), Enqueue: []NewItem{{Lane: "x"}}})
-				return
+			case 1:
+				errs[i] = s.update(ctx, func(w *wtx) error {
+					if _, _, err := w.enqueue(NewItem{Lane: "x"}); err != nil {
+						return err
+					}
+					return boom
+				})
+			default:
+				_, _, errs[i] = s.Enqueue(ctx, NewItem{Lane: "l", Payload: fmt.Append(nil, i)})
 			}
-			_, _, errs[i] = s.Enqueue(ctx, NewItem{Lane: "l"})
 		})
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if (i%8 == 0) != errors.Is(err, ErrNotFound) || (i%8 != 0 && err != nil) {
-			t.Errorf("call %d: %v", i, err)
+		want := map[int]error{0: ErrNotFound, 1: boom}[i%8]
+		if !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("call %d: %v, want %v", i, err, want)
 		}
 	}
-	if st := s.Stats(); st["l"].Queued != 56 || st["x"].Queued != 0 {
-		t.Errorf("Stats = %+v, want 56 in l and none in x", st)
+	if st := s.Stats(); st["l"].Queued != 72 || st["x"].Queued != 0 {
+		t.Errorf("Stats = %+v, want 72 in l and none in x", st)
 	}
+	checkConsistent(t, s)
 }
 
 func TestDeadLetters(t *testing.T) {
