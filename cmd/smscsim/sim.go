@@ -49,7 +49,8 @@ type weighted struct {
 type sim struct {
 	cfg    config
 	srv    *smsctest.Server
-	out    io.Writer
+	out    io.Writer // the report
+	errOut io.Writer // the listening line and logs
 	rng    *rand.Rand
 	rngMu  sync.Mutex
 	counts struct {
@@ -167,7 +168,7 @@ func newSim(args []string, stdout, stderr io.Writer) (*sim, error) {
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
-	s := &sim{cfg: cfg, out: stdout, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), ready: make(chan struct{})}
+	s := &sim{cfg: cfg, out: stdout, errOut: stderr, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), ready: make(chan struct{})}
 	msgID, _ := idFormat(cfg.idFormat)
 	opts := []smsctest.Option{smsctest.WithMessageIDs(msgID), smsctest.WithHandler(smsctest.HandlerFunc(s.handle))}
 	if cfg.receiptIDFormat != "" {
@@ -247,7 +248,7 @@ func (s *sim) run(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	fmt.Fprintf(s.out, "smscsim: listening on %s\n", s.srv.Addr())
+	fmt.Fprintf(s.errOut, "smscsim: listening on %s\n", s.srv.Addr())
 	close(s.ready)
 	if s.cfg.duration > 0 {
 		var cancel context.CancelFunc
