@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -191,6 +192,14 @@ func smscOptions(s conf.SMSC, h smsc.Handler, log *slog.Logger) smsc.Options {
 // HTTPAddr and AdminAddr are the listeners' actual addresses (":0" in tests).
 func (d *daemon) HTTPAddr() string { return d.httpLn.Addr().String() }
 
+// AdminAddr is the admin listener's address ("" when it is off).
+func (d *daemon) AdminAddr() string {
+	if d.adminLn == nil {
+		return ""
+	}
+	return d.adminLn.Addr().String()
+}
+
 // Run serves until ctx ends, then shuts down in reverse order: stop taking
 // HTTP, let in-flight queue work finish (bounded, so outstanding
 // submit_sm_resp arrive), unbind, close the store. ready is called once the
@@ -264,7 +273,9 @@ func (d *daemon) close() {
 	}
 }
 
-// adminHandler serves /healthz, /readyz and /status (JSON).
+// adminHandler serves the admin listener: /healthz, /readyz and /status
+// (JSON) open; dead-letter administration with the Bearer admin token
+// (compared in constant time; no token configured = actions disabled).
 func (d *daemon) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
@@ -277,10 +288,51 @@ func (d *daemon) adminHandler() http.Handler {
 			binds = append(binds, c.Stats())
 		}
 		st["smsc"] = binds
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(st)
+		respondJSON(w, http.StatusOK, st)
 	})
+	mux.HandleFunc("GET /queue/dead", d.admin(func(w http.ResponseWriter, r *http.Request) {
+		items, err := d.store.ListDead(r.Context(), r.URL.Query().Get("lane"), 1000)
+		if err != nil {
+			respondJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		respondJSON(w, http.StatusOK, items)
+	}))
+	mux.HandleFunc("POST /queue/dead/{id}/requeue", d.admin(func(w http.ResponseWriter, r *http.Request) {
+		d.adminResult(w, d.store.Requeue(r.Context(), r.PathValue("id")))
+	}))
+	mux.HandleFunc("DELETE /queue/dead/{id}", d.admin(func(w http.ResponseWriter, r *http.Request) {
+		d.adminResult(w, d.store.Drop(r.Context(), r.PathValue("id")))
+	}))
 	return mux
+}
+
+// admin wraps an admin action with the Bearer token check.
+func (d *daemon) admin(h http.HandlerFunc) http.HandlerFunc {
+	want := sha256.Sum256([]byte("Bearer " + d.cfg.Admin.Token))
+	return func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if d.cfg.Admin.Token == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			respondJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized"})
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (d *daemon) adminResult(w http.ResponseWriter, err error) {
+	switch {
+	case err == nil:
+		respondJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	case errors.Is(err, store.ErrNotFound):
+		respondJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+	default:
+		respondJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+	}
+}
+
+func respondJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = writeJSON(w, v)
 }

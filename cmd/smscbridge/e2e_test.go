@@ -147,7 +147,7 @@ func testConfig(t *testing.T, smscAddr, platURL, dbPath string) *conf.Config {
 	host, port, _ := net.SplitHostPort(smscAddr)
 	cfg := conf.Default()
 	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Admin.Listen = "127.0.0.1:0"
+	cfg.Admin.Listen, cfg.Admin.Token = "127.0.0.1:0", "admin-secret"
 	cfg.Store.Path = dbPath
 	cfg.Retry.InitialBackoff.Duration = 20 * time.Millisecond
 	cfg.Retry.MaxBackoff.Duration = 200 * time.Millisecond
@@ -611,5 +611,48 @@ func TestDemoCompletes(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestAdminDeadLetters(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	h.deliverMO("+2349067554729", "+15550001111", "to nobody") // no_route dead letter
+	admin := "http://" + h.d.AdminAddr()
+	call := func(method, path, token string) (int, []byte) {
+		req, _ := http.NewRequest(method, admin+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if code, _ := call("GET", "/queue/dead", ""); code != 401 {
+		t.Errorf("dead list without token = %d, want 401", code)
+	}
+	var items []struct{ ID, DeadReason string }
+	for deadline := time.Now().Add(10 * time.Second); len(items) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		code, body := call("GET", "/queue/dead", "admin-secret")
+		if code != 200 {
+			t.Fatalf("dead list = %d %s", code, body)
+		}
+		_ = json.Unmarshal(body, &items)
+	}
+	if len(items) != 1 || items[0].DeadReason != "no_route" {
+		t.Fatalf("dead letters = %+v, want one no_route", items)
+	}
+	if code, body := call("DELETE", "/queue/dead/"+items[0].ID, "admin-secret"); code != 200 {
+		t.Errorf("drop = %d %s", code, body)
+	}
+	if code, _ := call("DELETE", "/queue/dead/"+items[0].ID, "admin-secret"); code != 404 {
+		t.Errorf("second drop = %d, want 404", code)
+	}
+	if code, _ := call("GET", "/status", ""); code != 200 {
+		t.Errorf("status = %d", code)
 	}
 }
