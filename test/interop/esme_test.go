@@ -408,6 +408,40 @@ func TestTransceiver(t *testing.T) {
 		})
 	}
 
+	t.Run("concurrent-submits", func(t *testing.T) {
+		// 40 submits from 8 goroutines share the window; each gets its own
+		// id, and the peer sees each exactly once (checkSequences below
+		// checks the sequence numbers).
+		const n = 40
+		ids := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := w; i < n; i += 8 {
+					sm := &pdu.ShortMessage{SourceAddr: ourNumber, DestAddr: fmt.Sprintf("1555010%04d", i), Message: []byte(fmt.Sprintf("burst %d", i))}
+					ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+					ids[i], errs[i] = e.c.Submit(ctx, sm)
+					cancel()
+				}
+			})
+		}
+		wg.Wait()
+		seen := map[string]bool{}
+		for i := range n {
+			if errs[i] != nil || ids[i] == "" || seen[ids[i]] {
+				t.Errorf("submit %d: id %q, %v (duplicate: %v)", i, ids[i], errs[i], seen[ids[i]])
+			}
+			seen[ids[i]] = true
+		}
+		got := s.waitN("burst submits", n, waitLong, func(e event) bool {
+			return e.Ev == "pdu" && e.Dir == "in" && e.Command == "submit_sm" && e.Raw != nil && strings.HasPrefix(e.Raw.DestinationAddr, "1555010")
+		})
+		if len(got) != n {
+			t.Errorf("peer saw %d burst submits, want %d", len(got), n)
+		}
+	})
+
 	t.Run("receipts", func(t *testing.T) {
 		got := receipts(t, e.waitInbound(t, len(allIDs)))
 		for _, id := range allIDs {

@@ -328,7 +328,13 @@ func testKannelSmsctest(t *testing.T, pair bool) {
 		// Ids from 4096 up: "00001000" in the resp, "4096" in the receipt.
 		smsctest.WithMessageIDs(func(n uint64) string { return smsctest.HexIDs(n + 4095) }),
 		smsctest.WithReceiptIDs(func(n uint64) string { return smsctest.DecimalIDs(n + 4095) }),
-		smsctest.WithReceipts(200*time.Millisecond, nil),
+		// Receipts say DELIVRD, except UNDELIV for numbers ending 9995.
+		smsctest.WithReceipts(200*time.Millisecond, func(sub smsctest.Submit) smsctest.Receipt {
+			if strings.HasSuffix(sub.SM.DestAddr, "9995") {
+				return smsctest.Receipt{Stat: "UNDELIV", Err: "001"}
+			}
+			return smsctest.Receipt{Stat: "DELIVRD"}
+		}),
 	)
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Addr())
@@ -362,12 +368,20 @@ func testKannelSmsctest(t *testing.T, pair bool) {
 	}
 	checkSimView(t, subs)
 	checkDLRs(t, d)
+	t.Run("undelivered", func(t *testing.T) {
+		// Kannel maps our UNDELIV receipt to dlr type 2.
+		k.sendsms("+15550009995", "to an unreachable phone", url.Values{"dlr-mask": {"31"}, "dlr-url": {d.dlrURL("undeliv")}})
+		got := d.waitDLR(t, "undeliv", "2")
+		if !strings.Contains(got.Get("reply"), "stat:UNDELIV") {
+			t.Errorf("undelivered callback %v, want the UNDELIV receipt text", got)
+		}
+	})
 	t.Run("mo", func(t *testing.T) { checkKannelMO(t, srv, d) })
 	k.shutdown()
 	// Kannel asks for a receipt on one part of a concatenated message only,
 	// so there is one receipt per message, not per part.
-	if st := srv.Stats(); st.Binds != binds || st.Unbinds != binds || st.ReceiptsSent != len(kannelCases) || st.DeliverFails != 0 {
-		t.Errorf("smsctest stats %+v, want %d binds and unbinds, %d receipts, no deliver errors", st, binds, len(kannelCases))
+	if st := srv.Stats(); st.Binds != binds || st.Unbinds != binds || st.ReceiptsSent != len(kannelCases)+1 || st.DeliverFails != 0 {
+		t.Errorf("smsctest stats %+v, want %d binds and unbinds, %d receipts, no deliver errors", st, binds, len(kannelCases)+1)
 	}
 }
 
