@@ -30,7 +30,7 @@ type config struct {
 	dlrDelay                   time.Duration
 	dlrMix                     []weighted
 	idFormat, receiptIDFormat  string
-	throttleEvery              int
+	throttleEvery, window      int
 	failRate, dropRate         float64
 	failStatus                 uint
 	delay                      time.Duration
@@ -94,6 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.idFormat, "id-format", "dec", "message id format in submit_sm_resp: dec, hex or padded")
 	fs.StringVar(&c.receiptIDFormat, "receipt-id-format", "", "id format in receipts (default: as -id-format)")
 	fs.IntVar(&c.throttleEvery, "throttle-every", 0, "answer every Nth submit with ESME_RTHROTTLED")
+	fs.IntVar(&c.window, "window", 0, "max outstanding submits per session; more get ESME_RMSGQFUL (0: no cap)")
 	fs.Float64Var(&c.failRate, "fail-rate", 0, "fraction of submits answered with -fail-status")
 	fs.UintVar(&c.failStatus, "fail-status", uint(pdu.StatusSysErr), "status for -fail-rate")
 	fs.Float64Var(&c.dropRate, "drop-rate", 0, "fraction of submits never answered")
@@ -177,6 +178,9 @@ func newSim(args []string, stdout, stderr io.Writer) (*sim, error) {
 	}
 	if cfg.password != "" {
 		opts = append(opts, smsctest.WithAccount(cfg.systemID, cfg.password))
+	}
+	if cfg.window > 0 {
+		opts = append(opts, smsctest.WithMaxInflight(cfg.window, pdu.StatusMsgQFul))
 	}
 	if cfg.dlr {
 		opts = append(opts, smsctest.WithReceipts(cfg.dlrDelay, s.pickReceipt))

@@ -74,3 +74,13 @@ func WithResponseTimeout(d time.Duration) Option { return func(s *Server) { s.re
 // both short_message and message_payload; SMPP 3.4 names no code (default
 // ESME_RINVOPTPARAMVAL).
 func WithPayloadConflictStatus(st pdu.Status) Option { return func(s *Server) { s.conflict = st } }
+
+// WithMaxInflight caps the submits a session may have outstanding: one
+// beyond n is answered at once with st (ESME_RMSGQFUL if 0) and not
+// recorded, as SMSCs provisioned with a small window do.
+func WithMaxInflight(n int, st pdu.Status) Option {
+	if st == pdu.StatusOK {
+		st = pdu.StatusMsgQFul
+	}
+	return func(s *Server) { s.maxInflight, s.overWindow = n, st }
+}

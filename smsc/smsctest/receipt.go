@@ -29,6 +29,8 @@ type Receipt struct {
 	TextKey string
 	// Intermediate marks it esm_class 0x20 instead of 0x04.
 	Intermediate bool
+	// NoCounts leaves out the sub: and dlvrd: fields, as some SMSCs do.
+	NoCounts bool
 }
 
 var messageStates = map[string]uint8{
@@ -65,8 +67,12 @@ func BuildReceipt(sub Submit, r Receipt, id string, now time.Time) *pdu.ShortMes
 		if r.Stat == "DELIVRD" {
 			dlvrd = "001"
 		}
-		txt := fmt.Sprintf("id:%s sub:001 dlvrd:%s submit date:%s done date:%s stat:%s err:%s %s:%s",
-			id, dlvrd, sub.At.Format("0601021504"), now.Format("0601021504"), r.Stat, r.Err, r.TextKey, excerpt(o))
+		counts := "sub:001 dlvrd:" + dlvrd + " "
+		if r.NoCounts {
+			counts = ""
+		}
+		txt := fmt.Sprintf("id:%s %ssubmit date:%s done date:%s stat:%s err:%s %s:%s",
+			id, counts, sub.At.Format("0601021504"), now.Format("0601021504"), r.Stat, r.Err, r.TextKey, excerpt(o))
 		sm.Message = []byte(txt)
 	}
 	if r.Form != ReceiptText {

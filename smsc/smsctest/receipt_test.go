@@ -220,3 +220,33 @@ func TestBuildMO(t *testing.T) {
 		t.Errorf("UCS2 octets = %d, want 12", got)
 	}
 }
+
+func TestMaxInflight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := smsctest.NewUnstartedServer(smsctest.WithMaxInflight(1, 0))
+		defer srv.Close()
+		srv.SetDelay(time.Second)
+		e := pipeESME(t, srv)
+		e.bind(pdu.BindTransmitter, "any", "any")
+		first := e.send(pdu.SubmitSM, submit("a", 0))
+		second := e.send(pdu.SubmitSM, submit("b", 0))
+		if r := e.read(); r.Seq != second || r.Status != pdu.StatusMsgQFul {
+			t.Errorf("over the window: seq %d %v, want seq %d ESME_RMSGQFUL at once", r.Seq, r.Status, second)
+		}
+		if r := e.read(); r.Seq != first || r.Status != pdu.StatusOK {
+			t.Errorf("in the window: seq %d %v, want seq %d ESME_ROK", r.Seq, r.Status, first)
+		}
+		if st := srv.Stats(); st.OverWindow != 1 || st.Submits != 1 || st.MaxInflight != 1 {
+			t.Errorf("stats %+v, want 1 over window, 1 submit, max in-flight 1", st)
+		}
+	})
+}
+
+func TestReceiptWithoutCounts(t *testing.T) {
+	sub := smsctest.Submit{SM: submit("x", 1), MessageID: "7", At: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)}
+	sm := smsctest.BuildReceipt(sub, smsctest.Receipt{NoCounts: true, Form: smsctest.ReceiptText}, "7", sub.At)
+	want := "id:7 submit date:2601020304 done date:2601020304 stat:DELIVRD err:000 text:x"
+	if string(sm.Message) != want {
+		t.Errorf("text = %q, want %q", sm.Message, want)
+	}
+}

@@ -49,7 +49,8 @@ type Submit struct {
 // Stats counts what the server did.
 type Stats struct {
 	Binds        int `json:"binds"`
-	Unbinds      int `json:"unbinds"` // unbind requests received
+	OverWindow   int `json:"over_window"` // submits refused by WithMaxInflight
+	Unbinds      int `json:"unbinds"`     // unbind requests received
 	BindsRefused int `json:"binds_refused"`
 	Submits      int `json:"submits"`
 	SubmitErrors int `json:"submit_errors"`
@@ -75,6 +76,8 @@ type Server struct {
 	enquireTimeout time.Duration
 	respTimeout    time.Duration
 	conflict       pdu.Status
+	maxInflight    int
+	overWindow     pdu.Status
 
 	ln     net.Listener
 	cert   tls.Certificate // set by StartTLS

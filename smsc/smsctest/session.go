@@ -200,10 +200,18 @@ func (ss *Session) request(p *pdu.PDU) {
 	submit := p.ID == pdu.SubmitSM
 	if submit {
 		ss.mu.Lock()
-		ss.inflight++
-		ss.maxInflight = max(ss.maxInflight, ss.inflight)
+		over := ss.srv.maxInflight > 0 && ss.inflight >= ss.srv.maxInflight
+		if !over {
+			ss.inflight++
+			ss.maxInflight = max(ss.maxInflight, ss.inflight)
+		}
 		m := ss.maxInflight
 		ss.mu.Unlock()
+		if over {
+			ss.srv.count(func(s *Stats) { s.OverWindow++ })
+			ss.Write(pdu.NewResponse(p, ss.srv.overWindow, nil))
+			return
+		}
 		ss.srv.count(func(s *Stats) { s.MaxInflight = max(s.MaxInflight, m) })
 	}
 	ss.srv.mu.Lock()
