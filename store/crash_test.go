@@ -25,9 +25,11 @@ const crashEnv = "STORE_CRASH_DIR"
 // fsynced log. Three rounds run on the same file.
 //
 // The child logs "E id" after Enqueue returns, "a id" before and "A id"
-// after Ack, "d id" before and "D id" after Dead. After the kill: every E
-// item is queued or dead exactly once, unless an ack of it was started (a);
-// no A item is anywhere; every D item is dead.
+// after Ack, "c"/"C" around Complete (with a follow-up item in lane "f" and
+// a receipt mapping), "d"/"D" around Dead. After the kill: every E item is
+// queued or dead exactly once, unless an ack or completion of it was
+// started; no A or C item is anywhere; every D item is dead; a completed
+// item's follow-up and receipt exist exactly when the item is gone.
 func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns child processes")
@@ -37,10 +39,10 @@ func TestCrash(t *testing.T) {
 		enqueued := runChild(t, dir, kill)
 		s := MustOpen(t, Options{Path: filepath.Join(dir, "q.db")})
 		checkConsistent(t, s)
-		n := checkAgainstLog(t, s, filepath.Join(dir, "log"))
+		n, kinds := checkAgainstLog(t, s, filepath.Join(dir, "log"))
 		leased := 0
-		for lane := range 4 {
-			items, err := s.Lease(context.Background(), fmt.Sprint("l", lane), 1<<20)
+		for _, lane := range []string{"l0", "l1", "l2", "l3", "f"} {
+			items, err := s.Lease(context.Background(), lane, 1<<20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +55,7 @@ func TestCrash(t *testing.T) {
 		if leased != queued {
 			t.Errorf("round %d: %d items due after reopen, want all %d queued (leases do not survive)", round, leased, queued)
 		}
-		t.Logf("round %d: killed after %d enqueues; log checks %d items; %d queued after reopen", round, enqueued, n, queued)
+		t.Logf("round %d: killed after %d enqueues; log checks %d items (logged: %v); %d queued after reopen", round, enqueued, n, kinds, queued)
 		s.Close()
 	}
 }
@@ -146,8 +148,16 @@ func crashConsumer(ctx context.Context, s *Store, lane string, record func(kind,
 				if s.Ack(ctx, lane, it.ID) == nil {
 					record("A", it.ID)
 				}
-			case r < 9:
+			case r < 8:
 				s.Retry(ctx, lane, it.ID, "try again", 0)
+			case r < 9:
+				record("c", it.ID)
+				_, err := s.Complete(ctx, Completion{Lane: lane, ID: it.ID,
+					Enqueue:  []NewItem{{Lane: "f", Payload: []byte("done:" + it.ID)}},
+					Receipts: []Receipt{{SMSC: "a", MsgID: it.ID}}})
+				if err == nil {
+					record("C", it.ID)
+				}
 			default:
 				record("d", it.ID)
 				if s.Dead(ctx, lane, it.ID, "permanent") == nil {
@@ -159,21 +169,31 @@ func crashConsumer(ctx context.Context, s *Store, lane string, record func(kind,
 }
 
 // checkAgainstLog applies TestCrash's rules and returns how many ids the
-// log names.
-func checkAgainstLog(t *testing.T, s *Store, path string) int {
+// log names and how many lines of each kind it has.
+func checkAgainstLog(t *testing.T, s *Store, path string) (int, map[string]int) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]string{} // id → kinds logged
+	counts := map[string]int{}
 	for _, line := range strings.Split(string(raw), "\n") {
 		kind, id, ok := strings.Cut(line, " ")
 		if ok && len(id) == 36 { // a torn last line is ignored
 			seen[id] += kind
+			counts[kind]++
 		}
 	}
 	ctx := context.Background()
+	followUps := map[string]int{}
+	fs, err := s.List(ctx, "f", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range fs {
+		followUps[strings.TrimPrefix(string(it.Payload), "done:")]++
+	}
 	for id, kinds := range seen {
 		if !strings.Contains(kinds, "E") {
 			continue // enqueue committed, log line lost to the kill: allowed
@@ -181,15 +201,22 @@ func checkAgainstLog(t *testing.T, s *Store, path string) int {
 		it, err := s.Get(ctx, id)
 		present := err == nil
 		switch {
-		case strings.Contains(kinds, "A") && present:
-			t.Errorf("%s: ack returned, but the item is back (%+v)", id, it)
+		case strings.ContainsAny(kinds, "AC") && present:
+			t.Errorf("%s: ack or complete returned, but the item is back (%+v)", id, it)
 		case strings.Contains(kinds, "D") && (!present || it.DeadReason == ""):
 			t.Errorf("%s: dead returned, but it is not a dead letter (%v)", id, err)
-		case !present && !strings.Contains(kinds, "a"):
+		case !present && !strings.ContainsAny(kinds, "ac"):
 			t.Errorf("%s: enqueue returned and no ack was attempted, but the item is gone (%v)", id, err)
 		}
+		if !strings.Contains(kinds, "c") || strings.Contains(kinds, "a") {
+			continue
+		}
+		_, rcpt, _ := s.MatchReceipt(ctx, "a", id)
+		if n := followUps[id]; n != map[bool]int{true: 0, false: 1}[present] || rcpt == present {
+			t.Errorf("%s: completion half done: item present %v, %d follow-ups, receipt %v", id, present, n, rcpt)
+		}
 	}
-	return len(seen)
+	return len(seen), counts
 }
 
 // checkConsistent checks the store's internal invariants: every queued item
