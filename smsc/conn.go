@@ -114,14 +114,17 @@ func (c *conn) close(err error) {
 	c.nc.Close()
 }
 
-// nextSeq returns a sequence number not in use; c.mu must be held.
+// nextSeq returns a sequence number neither outstanding nor remembered as
+// timed out (its response may still come); c.mu must be held.
 func (c *conn) nextSeq() uint32 {
 	for {
 		c.seq++
 		if c.seq > maxSeq {
 			c.seq = 1
 		}
-		if _, used := c.pending[c.seq]; !used {
+		_, used := c.pending[c.seq]
+		_, late := c.late[c.seq]
+		if !used && !late {
 			return c.seq
 		}
 	}

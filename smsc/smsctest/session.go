@@ -190,6 +190,7 @@ func (ss *Session) doBind(p *pdu.PDU) {
 	ss.bind, ss.systemID = p.ID, b.SystemID
 	ss.Write(resp)
 	ss.mu.Unlock()
+	ss.srv.count(func(*Stats) {}) // wake WaitBound now that the state is set
 	if ss.srv.enquireEvery > 0 {
 		ss.wg.Go(ss.enquireLoop)
 	}
