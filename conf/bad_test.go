@@ -81,7 +81,7 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:3: log.format "xml": must be one of "text", "json"`,
 		}},
 		{"long-messages", []string{
-			`:6: smsc "agg-a": long_messages "split": must be one of "udh", "sar", "payload"`,
+			`:6: smsc "agg-a": long_messages "split": must be one of "udh", "udh16", "sar", "payload"`,
 		}},
 		{"many", []string{
 			`:14: smsc "agg-b": window 5000: must be 1..1000`,

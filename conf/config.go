@@ -81,7 +81,7 @@ type SMSC struct {
 	Window                int      `toml:"window"`              // outstanding submit_sm per session, default 10
 	Throughput            float64  `toml:"throughput"`          // submit_sm per second for this SMSC, 0 = no limit
 	DefaultCoding         string   `toml:"default_coding"`      // "gsm7" (default) | "latin1" | "ascii"
-	LongMessages          string   `toml:"long_messages"`       // "udh" (default) | "sar" | "payload"
+	LongMessages          string   `toml:"long_messages"`       // "udh" (default) | "udh16" | "sar" | "payload"
 	SourceTON             string   `toml:"source_ton"`          // "auto" (default) or "0".."6"
 	DestTON               string   `toml:"dest_ton"`            // "auto" (default) or "0".."6"
 	RegisteredDelivery    bool     `toml:"registered_delivery"` // ask for receipts, default true

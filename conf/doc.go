@@ -84,7 +84,7 @@
 //	window                    1..1000, default 10
 //	throughput                >= 0 submit_sm per second, default 0 (no limit)
 //	default_coding            "gsm7" (default) | "latin1" | "ascii"
-//	long_messages             "udh" (default) | "sar" | "payload"
+//	long_messages             "udh" (default, 8-bit reference) | "udh16" | "sar" | "payload"
 //	source_ton, dest_ton      "auto" (default) or a TON 0..6 (string or integer)
 //	registered_delivery       default true
 //	msg_id_type               "auto" (default) | "hex" | "decimal"

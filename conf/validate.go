@@ -207,7 +207,7 @@ func (v validator) smscSession(s SMSC, w where) {
 // smscMessages checks encoding, addressing and routing settings.
 func (v validator) smscMessages(s SMSC, w where) {
 	v.oneOf(w, "default_coding", s.DefaultCoding, "gsm7", "latin1", "ascii")
-	v.oneOf(w, "long_messages", s.LongMessages, "udh", "sar", "payload")
+	v.oneOf(w, "long_messages", s.LongMessages, "udh", "udh16", "sar", "payload")
 	v.ton(w, "source_ton", s.SourceTON)
 	v.ton(w, "dest_ton", s.DestTON)
 	v.oneOf(w, "msg_id_type", s.MsgIDType, "auto", "hex", "decimal")
