@@ -38,8 +38,11 @@ stop_pid() {
 	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 }
 
+CLEANED=
 cleanup() {
 	local pid f
+	[ -n "$CLEANED" ] && return 0
+	CLEANED=1
 	for pid in "${BGPIDS[@]}"; do stop_pid "$pid"; done
 	# Children the Go tests started and could not stop themselves (a test
 	# binary killed by its timeout runs no cleanup). Each file is named by
@@ -145,7 +148,7 @@ export SMSCSIM="$ROOT/bin/smscsim" BEARERBOX=/usr/sbin/bearerbox SMSBOX=/usr/sbi
 # The race detector watches our client while real peers drive it (needs cgo).
 RACEFLAG=
 if command -v gcc >/dev/null 2>&1 && [ "$(go env CGO_ENABLED)" = 1 ]; then RACEFLAG=-race; fi
-run_bg timeout 420 go test $RACEFLAG -tags interop -count=1 -v -timeout 6m ./test/interop/... >"$LOGDIR/go.out" 2>&1
+run_bg timeout 420 go test $RACEFLAG -tags interop -count=1 -v -timeout "${INTEROP_GO_TIMEOUT:-6m}" ./test/interop/... >"$LOGDIR/go.out" 2>&1
 rc=$?
 cat "$LOGDIR/go.out"
 gp=$(grep -cE '^ *--- PASS: ' "$LOGDIR/go.out")
@@ -157,6 +160,9 @@ FAILED=$((FAILED + gf))
 SKIPPED=$gs
 record "go interop tests: $gp passed, $gf failed, $gs skipped" $rc
 while read -r line; do SUMMARY+=("      $line"); done < <(grep -E '^ *--- (PASS|FAIL|SKIP): ' "$LOGDIR/go.out")
+
+# Stop leftovers now, so that nothing prints after the closing line.
+cleanup
 
 echo
 if [ "$FAILED" = 0 ] && [ -z "${INTEROP_KEEP_LOGS:-}" ]; then
