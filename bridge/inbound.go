@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -246,6 +247,12 @@ func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion
 	c.Lane, c.ID = it.Lane, it.ID
 	ctx = context.WithoutCancel(ctx)
 	if _, err := b.q.Complete(ctx, c); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// Dropped by an operator, or finished elsewhere after its
+			// lease ran out: nothing left to do.
+			b.log.Warn("item vanished before completion", "lane", it.Lane, "id", it.ID)
+			return false
+		}
 		b.log.Error("store commit failed", "lane", it.Lane, "id", it.ID, "err", err)
 		b.retry(ctx, it, "commit: "+err.Error(), 0)
 		return false
