@@ -328,10 +328,16 @@ func testKannelSmsctest(t *testing.T, pair bool) {
 		// Ids from 4096 up: "00001000" in the resp, "4096" in the receipt.
 		smsctest.WithMessageIDs(func(n uint64) string { return smsctest.HexIDs(n + 4095) }),
 		smsctest.WithReceiptIDs(func(n uint64) string { return smsctest.DecimalIDs(n + 4095) }),
-		// Receipts say DELIVRD, except UNDELIV for numbers ending 9995.
+		// Receipts say DELIVRD in text and TLVs, except for numbers ending
+		// 9995 (UNDELIV), 9996 (text only) and 9997 (TLVs only).
 		smsctest.WithReceipts(200*time.Millisecond, func(sub smsctest.Submit) smsctest.Receipt {
-			if strings.HasSuffix(sub.SM.DestAddr, "9995") {
+			switch d := sub.SM.DestAddr; {
+			case strings.HasSuffix(d, "9995"):
 				return smsctest.Receipt{Stat: "UNDELIV", Err: "001"}
+			case strings.HasSuffix(d, "9996"):
+				return smsctest.Receipt{Stat: "DELIVRD", Form: smsctest.ReceiptText}
+			case strings.HasSuffix(d, "9997"):
+				return smsctest.Receipt{Stat: "DELIVRD", Form: smsctest.ReceiptTLV}
 			}
 			return smsctest.Receipt{Stat: "DELIVRD"}
 		}),
@@ -368,20 +374,27 @@ func testKannelSmsctest(t *testing.T, pair bool) {
 	}
 	checkSimView(t, subs)
 	checkDLRs(t, d)
-	t.Run("undelivered", func(t *testing.T) {
-		// Kannel maps our UNDELIV receipt to dlr type 2.
-		k.sendsms("+15550009995", "to an unreachable phone", url.Values{"dlr-mask": {"31"}, "dlr-url": {d.dlrURL("undeliv")}})
-		got := d.waitDLR(t, "undeliv", "2")
-		if !strings.Contains(got.Get("reply"), "stat:UNDELIV") {
-			t.Errorf("undelivered callback %v, want the UNDELIV receipt text", got)
+	t.Run("receipt-forms", func(t *testing.T) {
+		// Kannel maps our UNDELIV receipt to dlr type 2, and matches
+		// receipts that carry only the text or only the TLVs.
+		for _, c := range []struct{ tag, to, typ, reply string }{
+			{"undeliv", "+15550009995", "2", "stat:UNDELIV"},
+			{"textonly", "+15550009996", "1", "stat:DELIVRD"},
+			{"tlvonly", "+15550009997", "1", ""},
+		} {
+			k.sendsms(c.to, "receipt form "+c.tag, url.Values{"dlr-mask": {"31"}, "dlr-url": {d.dlrURL(c.tag)}})
+			got := d.waitDLR(t, c.tag, c.typ)
+			if !strings.Contains(got.Get("reply"), c.reply) {
+				t.Errorf("%s callback %v, want a reply with %q", c.tag, got, c.reply)
+			}
 		}
 	})
 	t.Run("mo", func(t *testing.T) { checkKannelMO(t, srv, d) })
 	k.shutdown()
 	// Kannel asks for a receipt on one part of a concatenated message only,
 	// so there is one receipt per message, not per part.
-	if st := srv.Stats(); st.Binds != binds || st.Unbinds != binds || st.ReceiptsSent != len(kannelCases)+1 || st.DeliverFails != 0 {
-		t.Errorf("smsctest stats %+v, want %d binds and unbinds, %d receipts, no deliver errors", st, binds, len(kannelCases)+1)
+	if st := srv.Stats(); st.Binds != binds || st.Unbinds != binds || st.ReceiptsSent != len(kannelCases)+3 || st.DeliverFails != 0 {
+		t.Errorf("smsctest stats %+v, want %d binds and unbinds, %d receipts, no deliver errors", st, binds, len(kannelCases)+3)
 	}
 }
 
