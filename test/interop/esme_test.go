@@ -566,6 +566,31 @@ func TestTransceiver(t *testing.T) {
 		}
 	})
 
+	t.Run("mo-udh-in-message_payload", func(t *testing.T) {
+		n := len(e.waitInbound(t, 0))
+		done := s.command(map[string]any{"cmd": "mo", "coding": "ucs2", "payload": true, "split": true, "text": moUCS2, "ref": 0x2b})
+		ins := e.waitInbound(t, n+done.Parts)[n:]
+		segs := map[int]string{}
+		for _, sm := range ins {
+			in := mustInbound(t, sm)
+			if len(sm.Message) != 0 || in.Concat == nil || in.Concat.Ref != 0x2b || in.Concat.Total != done.Parts {
+				t.Fatalf("part parsed as %+v (concat %+v, short_message %x), want UDH ref 0x2b of %d from message_payload", in, in.Concat, sm.Message, done.Parts)
+			}
+			txt, err := in.Text()
+			if err != nil {
+				t.Fatal(err)
+			}
+			segs[in.Concat.Seq] = txt
+		}
+		var got strings.Builder
+		for i := 1; i <= done.Parts; i++ {
+			got.WriteString(segs[i])
+		}
+		if got.String() != moUCS2 {
+			t.Errorf("reassembled = %q\n want %q", got.String(), moUCS2)
+		}
+	})
+
 	t.Run("mo-data_sm", func(t *testing.T) {
 		done := s.command(map[string]any{"cmd": "data_sm", "coding": "ucs2", "text": shortUCS2})
 		resp := s.wait("data_sm_resp", waitLong, func(ev event) bool {

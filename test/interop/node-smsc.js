@@ -304,7 +304,13 @@ function mo(c) {
   };
   const coding = c.coding || 'gsm';
   let bodies;
-  if (c.payload) {
+  if (c.payload && c.split) {
+    // UCS-2 parts, each with its UDH inside message_payload (sm_length 0,
+    // esm_class 0x40): linxGnu/gosmpp#55, smpp.md §6.6.
+    const parts = splitUCS2(c.text, 67);
+    const ref = (c.ref || 0x2b) & 0xff;
+    bodies = parts.map((p, i) => ({ data_coding: 8, esm_class: 0x40, message_payload: { udh: Buffer.from([5, 0, 3, ref, parts.length, i + 1]), message: p } }));
+  } else if (c.payload) {
     // The whole text in message_payload, sm_length 0 (smpp.md §6.6).
     bodies = [{ data_coding: coding === 'gsm' ? 0 : 8, message_payload: { message: c.text } }];
   } else if (coding === 'gsm') {
