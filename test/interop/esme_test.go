@@ -786,6 +786,58 @@ func TestBindRefused(t *testing.T) {
 	checkPeerClean(t, s, map[string][]pdu.Status{"bind_transceiver_resp": {pdu.StatusInvPaswd}})
 }
 
+// TestLinkLoss checks what a submit without an answer becomes (smpp.md §8
+// pitfall 12): after the response timeout, and when the peer cuts the TCP
+// connection while the submit is pending, Submit reports ErrUnknownOutcome
+// instead of resending; the client then binds again and submits normally.
+func TestLinkLoss(t *testing.T) {
+	s := startNodeSMSC(t)
+	e := startESMEWith(t, s.Addr, smsc.Transceiver, nil, func(o *smsc.Options) { o.ResponseTimeout = time.Second })
+	mustBound(t, e)
+	withheld := func(n int) []event {
+		return s.waitN("withheld submit", n, waitLong, func(e event) bool { return e.Ev == "withheld" })
+	}
+	submit := func(dst string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+		defer cancel()
+		_, err := e.c.Submit(ctx, &pdu.ShortMessage{SourceAddr: ourNumber, DestAddr: dst, Message: []byte("pending")})
+		return err
+	}
+
+	t.Run("response-timeout", func(t *testing.T) {
+		if err := submit("15550009977"); !errors.Is(err, smsc.ErrUnknownOutcome) {
+			t.Errorf("unanswered Submit = %v, want ErrUnknownOutcome", err)
+		}
+		withheld(1)
+	})
+
+	t.Run("connection-cut", func(t *testing.T) {
+		mustBound(t, e)
+		binds := len(s.find(func(e event) bool { return e.Ev == "bind" && e.OK }))
+		errc := make(chan error, 1)
+		go func() { errc <- submit("15550019977") }()
+		withheld(2)
+		s.command(map[string]any{"cmd": "drop"})
+		select {
+		case err := <-errc:
+			if !errors.Is(err, smsc.ErrUnknownOutcome) {
+				t.Errorf("Submit pending when the link was cut = %v, want ErrUnknownOutcome", err)
+			}
+		case <-time.After(waitLong):
+			t.Fatalf("Submit still pending %s after the link was cut", waitLong)
+		}
+		s.waitN("a new bind", binds+1, waitLong, func(e event) bool { return e.Ev == "bind" && e.OK })
+		mustBound(t, e)
+		c := submitCase{dst: "15550000031", text: "after the cut", parts: 1}
+		_, ids := submitText(t, e, c, 0, false)
+		checkPeerView(t, s, c, ids)
+	})
+	// Each withheld submit went out exactly once: nothing was resent.
+	if n := len(s.find(func(e event) bool { return e.Ev == "withheld" })); n != 2 {
+		t.Errorf("peer saw %d unanswered submits, want 2 (no resend)", n)
+	}
+}
+
 func mustInbound(t *testing.T, sm *pdu.ShortMessage) smsc.Inbound {
 	t.Helper()
 	in, err := smsc.ParseInbound(sm)

@@ -18,7 +18,8 @@
 //
 // Commands arrive as JSON lines on stdin (see handleCommand): "mo" sends a
 // deliver_sm (single GSM, UCS-2 split with a concatenation UDH, or the text
-// in message_payload), "data_sm" sends an MO as data_sm, "raw" sends a header-only PDU with any command_id,
+// in message_payload), "data_sm" sends an MO as data_sm, "drop" cuts every
+// connection, "raw" sends a header-only PDU with any command_id,
 // "receipt" sends a receipt, "enquire_link" and "unbind" poke the bound
 // sessions, "stop" closes everything and exits.
 //
@@ -207,13 +208,17 @@ function onSubmit(s, pdu) {
   const raw = rawFields(pdu);
   // A destination ending in 9999 is refused with a header-only error
   // response, as this library always encodes them (pitfall 1); one ending
-  // in 9988 is throttled.
+  // in 9988 is throttled, one ending in 9977 never answered.
   if (raw.destination_addr.endsWith('9999')) {
     send(s, pdu.response({ command_status: smpp.ESME_RINVDSTADR }));
     return;
   }
   if (raw.destination_addr.endsWith('9988')) { // ESME_RTHROTTLED, header-only
     send(s, pdu.response({ command_status: smpp.ESME_RTHROTTLED }));
+    return;
+  }
+  if (raw.destination_addr.endsWith('9977')) { // never answered
+    emit({ ev: 'withheld', session: s.id, seq: pdu.sequence_number });
     return;
   }
   const n = nextMsgID++;
@@ -356,6 +361,11 @@ function handleCommand(c) {
     }
     case 'raw':
       return raw(c);
+    case 'drop': { // cut every connection without unbind
+      const ids = [];
+      for (const s of sessions) { s.session.destroy(); ids.push(s.id); }
+      return { sessions: ids };
+    }
     case 'data_sm': { // MO as data_sm, text in message_payload (SMPP 3.4 §4.7)
       const s = receiverFor(c.system_id || opts.systemId, null);
       if (!s) throw new Error('no receiving session bound');
