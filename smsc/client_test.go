@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -407,5 +408,24 @@ func TestDataSMHandled(t *testing.T) {
 	}
 	if id := <-got; id != pdu.DataSM {
 		t.Errorf("handler got %s, want data_sm", id)
+	}
+}
+
+func TestSubmitUnencodableKeepsLink(t *testing.T) {
+	srv := newServer(t)
+	c := MustStartClient(t, srv, nil)
+	mustWaitBound(t, c)
+	ctx := testCtx(t)
+	bad := sm("x")
+	bad.SourceAddr = strings.Repeat("1", 30) // source_addr allows 20 characters
+	_, err := c.Submit(ctx, bad)
+	if err == nil || errors.Is(err, smsc.ErrUnknownOutcome) || errors.Is(err, smsc.ErrNotBound) || !strings.Contains(err.Error(), "encode") {
+		t.Fatalf("Submit(30-char source_addr) = %v, want an encode error (not sent)", err)
+	}
+	if _, err := c.Submit(ctx, sm("fine")); err != nil {
+		t.Errorf("Submit after an encode error: %v", err)
+	}
+	if n := len(srv.Submits()); n != 1 {
+		t.Errorf("server got %d submits, want 1", n)
 	}
 }
