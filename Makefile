@@ -41,6 +41,7 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags interop ./test/interop/
 
 check-config:
 	@for f in testdata/*.toml; do echo "check-config $$f"; $(GO) run ./cmd/smscbridge check-config $$f || exit 1; done
