@@ -1,5 +1,3 @@
-// Command smscbridge is the SMPP ↔ HTTP bridge daemon and its operator
-// commands. See README.md and docs/design.md.
 package main
 
 import (

@@ -1,0 +1,34 @@
+// Package bridge is the core of smscbridge: it moves messages between SMSC
+// binds (package smsc), the durable queue (package store, through the Queue
+// interface declared here) and platform adapters (one package per channel
+// kind under bridge/, e.g. bridge/rapidpro and bridge/custom).
+//
+// Flows (design.md, "What it is"; platforms.md E for status mapping):
+//
+//   - MO: Handler(smsc) answers each deliver_sm only after the message, or
+//     the part of a concatenated message, is committed to the store
+//     (ESME_ROK); a failed commit answers ESME_RX_T_APPN so the SMSC retries.
+//     A worker per SMSC decodes, routes by destination number and commits the
+//     channel's platform requests (built by its Adapter) together with the
+//     completion of the inbound item. Unroutable MO becomes a dead letter
+//     with reason "no_route".
+//   - MT: Accept validates and routes a platform's send call and returns only
+//     once it is committed to the lane of the chosen SMSC ("mt:<smsc>"). A
+//     worker per SMSC, gated on a live bind, sends one submit_sm per segment
+//     and commits, in one store call, the receipt mappings, the "sent"
+//     callbacks and the item's completion. Permanent SMPP errors fail the
+//     message (a "failed" callback); temporary ones are retried; a submit
+//     with no response is dead-lettered as "unknown_outcome", never resent
+//     silently.
+//   - Receipts: committed like MO, matched by (SMSC, canonical id) with a
+//     grace period for receipts that overtake their submit_sm_resp, then
+//     turned into status callbacks that never move a message's state
+//     backwards.
+//   - Callbacks: a worker per channel sends the stored requests in order;
+//     2xx is done, 408/429/5xx and transport errors are retried from the
+//     queue honouring Retry-After, other 4xx are dead-lettered.
+//
+// Lanes are "in:<smsc>", "cat:<smsc>", "mt:<smsc>" and "http:<channel>", so
+// one slow SMSC or platform never holds up another. The package does no
+// configuration parsing; cmd/smscbridge maps conf.Config onto Options.
+package bridge
