@@ -9,6 +9,16 @@
 //
 // It stops on SIGINT/SIGTERM or after -duration.
 //
+// With -record FILE it appends one JSON line per submit_sm to FILE, written
+// before the submit_sm_resp goes out so a test can read it while the
+// simulator runs: addresses with TON/NPI, esm_class, registered_delivery,
+// data_coding, short_message and TLV values in hex, the text decoded as
+// GSM 03.38 / Latin-1 / UCS-2 per data_coding (short_message, or
+// message_payload when empty, without the UDH; for a segment also its
+// ref/total/seq from the UDH or SAR TLVs), and the message_id and
+// command_status answered (or "dropped"). Submits refused by -window and
+// undecodable ones never reach the simulator's handler and are not recorded.
+//
 // What it is not: a production SMSC. Everything is kept in memory and
 // nothing is routed anywhere. Flags mirror smsctest's options; see -h.
 package main

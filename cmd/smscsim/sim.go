@@ -38,6 +38,7 @@ type config struct {
 	duration                   time.Duration
 	json, verbose              bool
 	seed                       uint64
+	record                     string // -record file
 }
 
 type weighted struct {
@@ -57,6 +58,7 @@ type sim struct {
 		submits, throttled, failed, dropped, moFailed atomic.Int64
 	}
 	ready chan struct{} // closed once listening
+	rec   *recorder     // -record; nil without
 }
 
 // Report is the final stats printed on exit (JSON with -json).
@@ -104,6 +106,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.json, "json", false, "print the final stats as JSON")
 	fs.BoolVar(&c.verbose, "v", false, "log every PDU to stderr")
 	fs.Uint64Var(&c.seed, "seed", 0, "random seed (0: random)")
+	fs.StringVar(&c.record, "record", "", "append one JSON line per submit_sm received to `FILE`, written before the response\n"+
+		"(time, session, system_id, seq, source/dest addr+ton+npi, esm_class, registered_delivery, data_coding,\n"+
+		"short_message as hex, tlvs as \"0xTAG\": hex, the decoded text without UDH, concat ref/total/seq of a part,\n"+
+		"message_id, status and status_name answered, or dropped); submits refused by -window or undecodable are not recorded")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -202,8 +208,17 @@ func (s *sim) float() float64 {
 	return s.rng.Float64()
 }
 
-// handle applies the fault flags, then the server's default behaviour.
+// handle answers a request and records submit_sm with -record.
 func (s *sim) handle(ss *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+	resp := s.answer(ss, p)
+	if p.ID == pdu.SubmitSM && s.rec != nil {
+		s.rec.add(ss, p, resp)
+	}
+	return resp
+}
+
+// answer applies the fault flags, then the server's default behaviour.
+func (s *sim) answer(ss *smsctest.Session, p *pdu.PDU) *pdu.PDU {
 	if p.ID != pdu.SubmitSM {
 		return s.srv.Default(ss, p)
 	}
@@ -248,6 +263,14 @@ func (s *sim) pickReceipt(smsctest.Submit) smsctest.Receipt {
 // run listens and serves until ctx ends or -duration passes, then prints
 // the report.
 func (s *sim) run(ctx context.Context) error {
+	if s.cfg.record != "" {
+		rec, err := openRecorder(s.cfg.record, s.errOut)
+		if err != nil {
+			return err
+		}
+		defer rec.Close()
+		s.rec = rec
+	}
 	if err := s.srv.Listen(s.cfg.listen); err != nil {
 		return err
 	}
@@ -323,13 +346,21 @@ func (s *sim) deliver(ctx context.Context, t *time.Ticker, p *pdu.ShortMessage) 
 	}
 }
 
+// recordFailed returns the -record lines that could not be written.
+func (s *sim) recordFailed() int64 {
+	if s.rec == nil {
+		return 0
+	}
+	return s.rec.failed()
+}
+
 func (s *sim) report(uptime time.Duration) error {
 	st := s.srv.Stats()
 	r := Report{
 		Binds: st.Binds, Unbinds: st.Unbinds, Submits: s.counts.submits.Load(), SubmitsOK: st.Submits - st.SubmitErrors,
 		Throttled: s.counts.throttled.Load(), Failed: s.counts.failed.Load(), Dropped: s.counts.dropped.Load(),
 		MOSent: st.MOSent, ReceiptsSent: st.ReceiptsSent, MaxInflight: st.MaxInflight,
-		Errors:        int64(st.DeliverFails+st.BindsRefused+st.SubmitErrors) + s.counts.moFailed.Load(),
+		Errors:        int64(st.DeliverFails+st.BindsRefused+st.SubmitErrors) + s.counts.moFailed.Load() + s.recordFailed(),
 		UptimeSeconds: uptime.Seconds(),
 	}
 	if s.cfg.json {
