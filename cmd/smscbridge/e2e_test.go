@@ -656,3 +656,36 @@ func TestAdminDeadLetters(t *testing.T) {
 		t.Errorf("status = %d", code)
 	}
 }
+
+// TestReceiptBeforeSubmitResp: a fast SMSC sends the receipt before the
+// submit_sm_resp; the bridge still matches it once the response lands.
+func TestReceiptBeforeSubmitResp(t *testing.T) {
+	h := newHarness(t)
+	h.smsc.SetHandler(smsctest.HandlerFunc(func(s *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+		resp := h.smsc.Default(s, p)
+		sm, ok := p.Body.(*pdu.ShortMessage)
+		if p.ID != pdu.SubmitSM || !ok || resp == nil || resp.Status != pdu.StatusOK {
+			return resp
+		}
+		id := resp.Body.(*pdu.MessageResp).MessageID
+		go func() {
+			rcpt := smsctest.BuildReceipt(smsctest.Submit{SM: sm, MessageID: id}, smsctest.Receipt{}, id, time.Now())
+			st, err := s.Deliver(context.Background(), rcpt)
+			if err != nil || st != pdu.StatusOK {
+				t.Errorf("receipt deliver_sm = %v, %v", st, err)
+			}
+			s.Write(resp) // only now the submit_sm_resp
+		}()
+		return nil
+	}))
+	h.waitBound()
+	code, resp := h.post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "",
+		"id=77&text=fast&to=%2B250788123123")
+	if code != 200 {
+		t.Fatalf("send = %d %s", code, resp)
+	}
+	reqs := h.plat.wait(t, "delivered callback", func(r []platformReq) bool { return len(withPath(r, "/delivered")) == 1 })
+	if f := withPath(reqs, "/delivered")[0].form(t); f.Get("id") != "77" {
+		t.Errorf("delivered callback = %v, want id=77", f)
+	}
+}
