@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +59,12 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 		b.log.Debug("status callback skipped: a later state was already reported", "msg_id", cb.MTID, "status", cb.State)
 		b.complete(ctx, it, store.Completion{})
 		return
+	}
+	if cs := b.channels[strings.TrimPrefix(it.Lane, "http:")]; cs != nil && cs.limiter != nil {
+		if err := cs.limiter.Wait(ctx); err != nil {
+			b.retry(ctx, it, "shutting down", 0)
+			return
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, cb.Request.Method, cb.Request.URL, bytes.NewReader(cb.Request.Body))
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/smscbridge/smscbridge/smsc"
 	"github.com/smscbridge/smscbridge/smsc/coding"
 	"github.com/smscbridge/smscbridge/smsc/dlr"
@@ -61,6 +63,9 @@ type Channel struct {
 	Kind    string   // rapidpro | custom | ...
 	Numbers []string // normalised numbers this channel owns
 	SMSC    []string // SMSCs for MT, in failover order
+	// RateLimit caps requests per second to the platform (0 = none); e.g.
+	// respond.io documents 20 per second per custom channel.
+	RateLimit float64
 }
 
 // Route sends MT whose destination starts with Prefix through SMSC (in order).
@@ -124,6 +129,7 @@ type channelState struct {
 	Channel
 	adapter Adapter
 	numbers map[string]bool
+	limiter *rate.Limiter // nil: no limit
 }
 
 // New checks the options and builds a Bridge; it does no I/O. Attach a
@@ -166,6 +172,9 @@ func New(o Options) (*Bridge, error) {
 	}
 	for _, c := range o.Channels {
 		cs := &channelState{Channel: c, numbers: map[string]bool{}}
+		if c.RateLimit > 0 {
+			cs.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(1, int(c.RateLimit)))
+		}
 		for _, n := range c.Numbers {
 			cs.numbers[n] = true
 		}

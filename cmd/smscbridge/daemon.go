@@ -89,7 +89,11 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
 			continue
 		}
-		bo.Channels = append(bo.Channels, bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC})
+		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC}
+		if c.Kind == conf.KindCustom {
+			ch.RateLimit = 20 // respond.io: 20 requests per second per custom channel (platforms.md A.1)
+		}
+		bo.Channels = append(bo.Channels, ch)
 	}
 	if d.bridge, err = bridge.New(bo); err != nil {
 		return nil, err
