@@ -2,10 +2,12 @@ package smsctest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/smscbridge/smscbridge/smsc/coding"
 	"github.com/smscbridge/smscbridge/smsc/pdu"
 )
 
@@ -84,25 +86,32 @@ func BuildReceipt(sub Submit, r Receipt, id string, now time.Time) *pdu.ShortMes
 	return sm
 }
 
-// excerpt returns up to 20 printable ASCII characters of the original text
-// (empty for UCS2 or binary messages).
+// excerpt returns the first 20 printable ASCII characters of the original
+// text, decoded with coding.Decode per its data_coding: short_message, or
+// message_payload when it is empty, without the UDH when esm_class has UDHI.
+// Decoding first makes GSM 03.38 escapes come out right ("{" is 1B 28 on the
+// wire). Characters outside printable ASCII are left out, because the
+// receipt text goes out as plain ASCII in a data_coding 0 deliver_sm, which
+// is how ESMEs parse it. Binary messages give "".
 func excerpt(sm *pdu.ShortMessage) string {
-	switch sm.DataCoding {
-	case 0x00, 0x01, 0x03:
-	default:
-		return ""
-	}
 	b := sm.Message
+	if len(b) == 0 {
+		b, _ = sm.TLVs.Get(pdu.TagMessagePayload)
+	}
 	if sm.ESMClass&pdu.ESMClassUDHI != 0 && len(b) > 0 && int(b[0])+1 <= len(b) {
 		b = b[int(b[0])+1:]
 	}
+	text, err := coding.Decode(sm.DataCoding, b)
+	if errors.Is(err, coding.ErrBinary) {
+		return ""
+	}
 	var sb strings.Builder
-	for _, c := range b {
+	for _, r := range text {
 		if sb.Len() == 20 {
 			break
 		}
-		if c >= 0x20 && c < 0x7F {
-			sb.WriteByte(c)
+		if r >= 0x20 && r < 0x7F {
+			sb.WriteRune(r)
 		}
 	}
 	return sb.String()

@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/smscbridge/smscbridge/smsc/coding"
 	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/smsc/smsctest"
 )
@@ -248,5 +249,43 @@ func TestReceiptWithoutCounts(t *testing.T) {
 	want := "id:7 submit date:2601020304 done date:2601020304 stat:DELIVRD err:000 text:x"
 	if string(sm.Message) != want {
 		t.Errorf("text = %q, want %q", sm.Message, want)
+	}
+}
+
+// TestReceiptExcerpt checks the text: field of receipts: the original is
+// decoded per data_coding (GSM 03.38 escapes included, UDH skipped) and
+// only its first 20 printable ASCII characters are quoted.
+func TestReceiptExcerpt(t *testing.T) {
+	mustEncode := func(c coding.Coding, s string) []byte {
+		t.Helper()
+		b, err := coding.Encode(c, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	udh := coding.Concat{Ref: 7, Total: 2, Seq: 1}.UDH()
+	payload := &pdu.ShortMessage{}
+	payload.TLVs.Set(pdu.TagMessagePayload, mustEncode(coding.GSM7, "In the payload {x}"))
+	tests := []struct {
+		name string
+		sm   *pdu.ShortMessage
+		want string
+	}{
+		{"gsm escapes", &pdu.ShortMessage{Message: mustEncode(coding.GSM7, "Hello {}[]~€ @ and more text")}, "Hello {}[]~ @ and mo"},
+		{"gsm with udh", &pdu.ShortMessage{ESMClass: pdu.ESMClassUDHI, Message: append(udh, mustEncode(coding.GSM7, "[part] one")...)}, "[part] one"},
+		{"ucs2", &pdu.ShortMessage{DataCoding: 0x08, Message: mustEncode(coding.UCS2, "Hi {Привет} 😀 ok")}, "Hi {}  ok"},
+		{"latin1", &pdu.ShortMessage{DataCoding: 0x03, Message: []byte("caf\xe9 {x}")}, "caf {x}"},
+		{"message_payload", payload, "In the payload {x}"},
+		{"binary", &pdu.ShortMessage{DataCoding: 0x04, Message: []byte("looks like text")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sm := smsctest.BuildReceipt(smsctest.Submit{SM: tt.sm}, smsctest.Receipt{Form: smsctest.ReceiptText}, "1", time.Now())
+			_, got, ok := strings.Cut(string(sm.Message), " text:")
+			if !ok || got != tt.want {
+				t.Errorf("receipt %q: text %q, want %q", sm.Message, got, tt.want)
+			}
+		})
 	}
 }
