@@ -5,6 +5,7 @@ package interop
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -453,26 +454,110 @@ type simReport struct {
 	Errors       int64 `json:"errors"`
 }
 
+// simRecord is one line of smscsim's -record file (the fields read here).
+type simRecord struct {
+	DestAddr     string `json:"dest_addr"`
+	ESMClass     uint8  `json:"esm_class"`
+	DataCoding   uint8  `json:"data_coding"`
+	ShortMessage string `json:"short_message"` // hex
+	Text         string `json:"text"`
+	TextError    string `json:"text_error"`
+	Concat       *struct {
+		Ref        uint16
+		Total, Seq int
+	} `json:"concat"`
+	MessageID  string `json:"message_id"`
+	StatusName string `json:"status_name"`
+}
+
+// readSimRecords parses smscsim's -record file.
+func readSimRecords(t *testing.T, path string) []simRecord {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("smscsim -record file: %v", err)
+	}
+	var recs []simRecord
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r simRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("smscsim -record line %q: %v", line, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// checkSimRecords asserts what smscsim itself recorded of Kannel's submits:
+// the raw PDUs decode with our coding package to each case's text (through
+// checkSimView), and the simulator's own decoding (text without UDH, concat
+// seq/total) agrees; every submit was answered ESME_ROK with a hex id.
+func checkSimRecords(t *testing.T, recs []simRecord) {
+	t.Helper()
+	subs := make([]simSubmit, len(recs))
+	for i, r := range recs {
+		msg, err := hex.DecodeString(r.ShortMessage)
+		if err != nil {
+			t.Errorf("record %d: short_message %q: %v", i, r.ShortMessage, err)
+		}
+		subs[i] = simSubmit{Dest: r.DestAddr, ESMClass: r.ESMClass, DataCoding: r.DataCoding, Message: msg, MessageID: r.MessageID}
+		if _, err := strconv.ParseUint(r.MessageID, 16, 32); err != nil || len(r.MessageID) != 8 || r.StatusName != "ESME_ROK" {
+			t.Errorf("record %d: answered %s with id %q, want ESME_ROK and an 8-digit hex id", i, r.StatusName, r.MessageID)
+		}
+	}
+	checkSimView(t, subs)
+	for _, c := range kannelCases {
+		texts := make([]string, c.parts)
+		n := 0
+		for _, r := range recs {
+			if !strings.HasSuffix(r.DestAddr, c.to) {
+				continue
+			}
+			n++
+			seq, total := 1, 1
+			if r.Concat != nil {
+				seq, total = r.Concat.Seq, r.Concat.Total
+			}
+			if r.DataCoding != c.dc || r.TextError != "" || total != c.parts || seq < 1 || seq > c.parts {
+				t.Errorf("%s: smscsim recorded text %q (%s), data_coding 0x%02x, concat %+v; want 0x%02x in %d part(s)",
+					c.tag, r.Text, r.TextError, r.DataCoding, r.Concat, c.dc, c.parts)
+				continue
+			}
+			texts[seq-1] = r.Text
+		}
+		if got := strings.Join(texts, ""); n != c.parts || got != c.text {
+			t.Errorf("%s: smscsim recorded %d part(s) reading %q\n want %d reading %q", c.tag, n, got, c.parts, c.text)
+		}
+	}
+}
+
 // TestKannelSmscsim binds Kannel to the bin/smscsim binary (hex ids in
 // submit_sm_resp, decimal in receipts, its own enquire_link every second,
 // its MO generator on): messages sent through sendsms are answered, their
-// receipts reach Kannel's dlr-url, the simulator's MO reach Kannel's
-// sms-service, and the simulator's final JSON stats agree.
+// receipts reach Kannel's dlr-url, the submit_sm PDUs the simulator wrote
+// to its -record file carry the right text and data_coding (read while it
+// runs), the simulator's MO reach Kannel's sms-service, and the
+// simulator's final JSON stats agree.
 func TestKannelSmscsim(t *testing.T) {
 	const moCount = 5
 	bin := mustTool(t, "SMSCSIM", "bin/smscsim")
 	port := freePort(t)
 	out := &lockedBuffer{}
+	record := filepath.Join(t.TempDir(), "submits.jsonl")
 	sim := mustStart(t, exec.Command(bin, "-listen", fmt.Sprintf("127.0.0.1:%d", port),
 		"-system-id", "kannel", "-password", "secret",
 		"-id-format", "hex", "-receipt-id-format", "dec", "-dlr", "-dlr-delay", "200ms",
 		"-enquire-link", "1s", "-mo-count", fmt.Sprint(moCount), "-mo-rate", "20", "-mo-shuffle",
-		"-mo-from", "+15550004449", "-mo-to", ourNumber, "-json"), out)
+		"-mo-from", "+15550004449", "-mo-to", ourNumber, "-json", "-record", record), out)
 	waitFor(t, "smscsim listening", waitLong, dialable(fmt.Sprintf("127.0.0.1:%d", port)))
 	d := newHTTPSink(t)
 	k := startKannel(t, kannelConfig{SMSCPort: port, SystemID: "kannel", Password: "secret", MsgIDType: "0x01", MOURL: d.srv.URL + "/mo"})
 	sendKannelCases(k, d)
 	checkDLRs(t, d)
+	// Every submit was answered before its receipt came, so all are in
+	// the file by now.
+	recs := readSimRecords(t, record)
+	checkSimRecords(t, recs)
 
 	// Kannel reassembles the generator's multipart MO; every message must
 	// come through as clean text in Kannel's charset.
