@@ -40,7 +40,7 @@ type platformReq struct {
 	Body         []byte
 }
 
-func (r platformReq) form(t *testing.T) url.Values {
+func (r platformReq) form(t testing.TB) url.Values {
 	t.Helper()
 	v, err := url.ParseQuery(string(r.Body))
 	if err != nil {
@@ -59,7 +59,7 @@ type platform struct {
 	changed  chan struct{}
 }
 
-func newPlatform(t *testing.T) *platform {
+func newPlatform(t testing.TB) *platform {
 	p := &platform{changed: make(chan struct{}, 1)}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -95,7 +95,7 @@ func (p *platform) all() []platformReq {
 
 // wait returns the requests once cond holds for them, failing the test
 // after 15 s.
-func (p *platform) wait(t *testing.T, what string, cond func([]platformReq) bool) []platformReq {
+func (p *platform) wait(t testing.TB, what string, cond func([]platformReq) bool) []platformReq {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for {
@@ -132,7 +132,7 @@ func withPath(reqs []platformReq, suffix string) []platformReq {
 
 // harness runs the whole daemon against smsctest and a stand-in platform.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	smsc    *smsctest.Server
 	plat    *platform
 	cfg     *conf.Config
@@ -142,7 +142,7 @@ type harness struct {
 	baseURL string
 }
 
-func testConfig(t *testing.T, smscAddr, platURL, dbPath string) *conf.Config {
+func testConfig(t testing.TB, smscAddr, platURL, dbPath string) *conf.Config {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(smscAddr)
 	cfg := conf.Default()
@@ -166,7 +166,7 @@ func testConfig(t *testing.T, smscAddr, platURL, dbPath string) *conf.Config {
 	return &cfg
 }
 
-func newHarness(t *testing.T, opts ...smsctest.Option) *harness {
+func newHarness(t testing.TB, opts ...smsctest.Option) *harness {
 	t.Helper()
 	opts = append([]smsctest.Option{smsctest.WithAccount("bridge", "secret")}, opts...)
 	h := &harness{t: t, smsc: smsctest.NewServer(opts...), plat: newPlatform(t)}
@@ -225,7 +225,7 @@ func (h *harness) waitBound() {
 	}
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
