@@ -240,12 +240,14 @@ func (b *Bridge) Run(ctx context.Context) error {
 	defer b.running.Store(false)
 	var wg sync.WaitGroup
 	for _, s := range b.smscs {
-		wg.Go(func() { b.work(ctx, laneIn(s.ID), 16, b.processInbound, nil) })
-		wg.Go(func() { b.work(ctx, laneCat(s.ID), 16, b.processAssembled, nil) })
-		wg.Go(func() { b.work(ctx, laneMT(s.ID), s.Window, b.processMT, s.sub.WaitBound) })
+		wg.Go(func() { b.work(ctx, lane{name: laneIn(s.ID), max: 16, fn: b.processInbound}) })
+		wg.Go(func() { b.work(ctx, lane{name: laneCat(s.ID), max: 16, fn: b.processAssembled}) })
+		wg.Go(func() { b.work(ctx, lane{name: laneMT(s.ID), max: s.Window, fn: b.processMT, gate: s.sub.WaitBound}) })
 	}
 	for _, c := range b.channels {
-		wg.Go(func() { b.work(ctx, laneHTTP(c.ID), 1, b.processCallback, nil) })
+		// Callbacks go one after another, in queue order (platforms.md
+		// A.3.5: order per contact), leased a batch at a time.
+		wg.Go(func() { b.work(ctx, lane{name: laneHTTP(c.ID), max: 16, fn: b.processCallback, ordered: true}) })
 	}
 	wg.Wait()
 	return nil
@@ -256,32 +258,49 @@ func laneCat(smscID string) string   { return "cat:" + smscID }
 func laneMT(smscID string) string    { return "mt:" + smscID }
 func laneHTTP(channel string) string { return "http:" + channel }
 
-// work leases items of one lane and hands each to fn, up to max at once.
-// With gate, it leases only when gate returns nil (an SMSC's bind is up).
-// When ctx ends it stops leasing; items already leased finish with a context
-// that lasts at most DrainTimeout longer.
-func (b *Bridge) work(ctx context.Context, lane string, max int, fn func(context.Context, store.Item), gate func(context.Context) error) {
+// lane says how one queue lane is worked.
+type lane struct {
+	name    string
+	max     int                               // items leased at once
+	fn      func(context.Context, store.Item) // handles one item
+	gate    func(context.Context) error       // when set, lease only once it returns nil (a bind is up)
+	ordered bool                              // handle leased items one by one, in order
+}
+
+// work leases items of one lane and hands each to l.fn, up to l.max at once
+// (one by one when l.ordered). When ctx ends it stops leasing; items already
+// leased finish with a context that lasts at most DrainTimeout longer.
+func (b *Bridge) work(ctx context.Context, l lane) {
 	drain, cancel := drainContext(ctx, b.o.DrainTimeout)
 	defer cancel()
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		if gate != nil && gate(ctx) != nil {
+		if l.gate != nil && l.gate(ctx) != nil {
 			return
 		}
-		items, err := b.q.LeaseWait(ctx, lane, max)
+		items, err := b.q.LeaseWait(ctx, l.name, l.max)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			b.log.Error("lease failed", "lane", lane, "err", err)
+			b.log.Error("lease failed", "lane", l.name, "err", err)
 			sleep(ctx, pause)
 			pause = min(pause*2, 10*time.Second)
 			continue
 		}
 		pause = 100 * time.Millisecond
+		if l.ordered {
+			for _, it := range items {
+				if ctx.Err() != nil {
+					break // the rest stay leased: due again after a restart
+				}
+				l.fn(drain, it)
+			}
+			continue
+		}
 		var wg sync.WaitGroup
 		for _, it := range items {
-			wg.Go(func() { fn(drain, it) })
+			wg.Go(func() { l.fn(drain, it) })
 		}
 		wg.Wait()
 	}
