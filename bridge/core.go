@@ -31,6 +31,9 @@ type Queue interface {
 	Complete(ctx context.Context, c store.Completion) ([]string, error)
 	MatchReceipt(ctx context.Context, smsc, msgID string) (store.Receipt, bool, error)
 	AddPart(ctx context.Context, p store.Part) (complete bool, id string, err error)
+	// PutReceipt and Drop settle an MT whose submit_sm_resp came late.
+	PutReceipt(ctx context.Context, rs ...store.Receipt) error
+	Drop(ctx context.Context, id string) error
 }
 
 // Submitter sends submit_sm on the binds of one SMSC. *smsc.Client satisfies it.
@@ -117,6 +120,7 @@ type Bridge struct {
 	running  atomic.Bool
 	mu       sync.Mutex // guards submitters and adapters before Run
 	reported *stateCache
+	late     lateSubmits
 }
 
 type smscState struct {

@@ -139,10 +139,19 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 		switch {
 		case errors.Is(err, smsc.ErrUnknownOutcome):
 			// Sent but never answered: resending could duplicate the SMS,
-			// so it is not resent silently; an operator decides.
+			// so it is not resent silently; an operator decides, unless the
+			// response turns up late (LateResponse).
 			b.log.Warn("submit outcome unknown", "smsc_id", s.ID, "msg_id", mtid, "err", err)
-			b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("unknown_outcome: part %d/%d got no submit_sm_resp", i+1, len(sms)),
+			done := b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("unknown_outcome: part %d/%d got no submit_sm_resp", i+1, len(sms)),
 				Receipts: b.receipts(s, cs, mtid, rec, ids, len(sms))})
+			var uo *smsc.UnknownOutcomeError
+			if done && errors.As(err, &uo) && uo.Ref != 0 {
+				// Registered once the dead letter is on disk, so settling
+				// never races it; a response arriving before this is
+				// ignored and the dead letter stays.
+				b.late.put(lateKey(s.ID, uo.Ref), &lateSubmit{itemID: it.ID, s: s, cs: cs, mtid: mtid, rec: rec,
+					ids: append([]string(nil), ids...), parts: len(sms), at: b.o.Now()})
+			}
 		case errors.As(err, &st) && !st.Temporary():
 			b.failMT(ctx, it, cs, s, mtid, rec, ids, "submit_sm", err)
 		case errors.As(err, &st) && st == pdu.StatusThrottled,

@@ -99,7 +99,9 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		return nil, err
 	}
 	for _, s := range cfg.SMSC {
-		c, err := smsc.New(smscOptions(s, d.bridge.Handler(s.ID), log))
+		o := smscOptions(s, d.bridge.Handler(s.ID), log)
+		o.LateResponse = d.bridge.LateResponse(s.ID)
+		c, err := smsc.New(o)
 		if err != nil {
 			return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
 		}

@@ -689,3 +689,41 @@ func TestReceiptBeforeSubmitResp(t *testing.T) {
 		t.Errorf("delivered callback = %v, want id=77", f)
 	}
 }
+
+// TestLateSubmitRespSettles: a submit_sm_resp that comes after the response
+// timeout turns the unknown_outcome dead letter into a "sent" callback.
+func TestLateSubmitRespSettles(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	h.smsc.SetDelay(3 * time.Second) // response_timeout is 2s in the harness
+	code, resp := h.post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "",
+		"id=88&text=slow&to=%2B250788123123")
+	if code != 200 {
+		t.Fatalf("send = %d %s", code, resp)
+	}
+	sawDead := false
+	reqs := h.plat.wait(t, "sent callback after the late response", func(r []platformReq) bool {
+		if dead, _ := h.d.store.ListDead(context.Background(), "", 10); len(dead) == 1 && strings.HasPrefix(dead[0].DeadReason, "unknown_outcome") {
+			sawDead = true
+		}
+		return len(withPath(r, "/sent")) == 1
+	})
+	if f := withPath(reqs, "/sent")[0].form(t); f.Get("id") != "88" {
+		t.Errorf("sent callback = %v", f)
+	}
+	if !sawDead {
+		t.Errorf("the MT was never dead-lettered as unknown_outcome while its response was late")
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		dead, _ := h.d.store.ListDead(context.Background(), "", 10)
+		if len(dead) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dead letters after settling = %+v, want none", dead)
+		}
+	}
+	if n := len(h.smsc.Submits()); n != 1 {
+		t.Errorf("submits = %d, want 1 (never resent)", n)
+	}
+}
