@@ -128,7 +128,7 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 	}
 	var ids []string
 	for i, sm := range sms {
-		id, err := s.sub.Submit(ctx, sm)
+		id, err := submitPart(ctx, s.sub, sm)
 		if err == nil {
 			ids = append(ids, id)
 			b.observe(Event{Kind: "submit", SMSC: s.ID, Channel: cs.ID, ID: mtid,
@@ -200,4 +200,22 @@ func (b *Bridge) receipts(s *smscState, cs *channelState, mtid string, rec mtRec
 			Part: i + 1, Parts: parts, Data: data})
 	}
 	return out
+}
+
+// throttleRetries is how often one segment is re-submitted in place after
+// ESME_RTHROTTLED / ESME_RMSGQFUL before the whole MT goes back to the queue.
+// The client pauses the bind after each throttle (1 s, doubling), so these
+// tries are spaced out; retrying in place keeps the segments of a long
+// message together under one concatenation reference instead of resending
+// the parts that were already accepted.
+const throttleRetries = 5
+
+func submitPart(ctx context.Context, sub Submitter, sm *pdu.ShortMessage) (string, error) {
+	for try := 0; ; try++ {
+		id, err := sub.Submit(ctx, sm)
+		var st pdu.Status
+		if err == nil || try == throttleRetries || !errors.As(err, &st) || !st.Throttle() || ctx.Err() != nil {
+			return id, err
+		}
+	}
 }

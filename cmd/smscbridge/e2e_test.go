@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -725,5 +726,44 @@ func TestLateSubmitRespSettles(t *testing.T) {
 	}
 	if n := len(h.smsc.Submits()); n != 1 {
 		t.Errorf("submits = %d, want 1 (never resent)", n)
+	}
+}
+
+// TestThrottledPartIsRetriedInPlace: ESME_RTHROTTLED on part 2 of a long MT
+// re-submits part 2 only; part 1 is not sent twice.
+func TestThrottledPartIsRetriedInPlace(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	var n int
+	var mu sync.Mutex
+	h.smsc.SetHandler(smsctest.HandlerFunc(func(s *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+		mu.Lock()
+		n++
+		second := n == 2
+		mu.Unlock()
+		if p.ID == pdu.SubmitSM && second {
+			return pdu.NewResponse(p, pdu.StatusThrottled, nil)
+		}
+		return h.smsc.Default(s, p)
+	}))
+	text := strings.Repeat("throttle me ", 20) // 240 GSM characters: 2 parts
+	body, _ := json.Marshal(map[string]any{"uuid": "0191e180-7d60-7000-aded-7d8b151cbd5c", "text": text, "to": "+250788123123"})
+	if code, resp := h.post("/rapidpro/rp-main/send", "application/json", "", string(body)); code != 200 {
+		t.Fatalf("send = %d %s", code, resp)
+	}
+	h.plat.wait(t, "sent callback", func(r []platformReq) bool { return len(withPath(r, "/sent")) == 1 })
+	var seqs []int
+	for _, s := range h.smsc.Submits() {
+		if s.Status != pdu.StatusOK {
+			continue
+		}
+		c, _, err := coding.ParseUDH(s.SM.Message)
+		if err != nil || c == nil {
+			t.Fatalf("part without UDH: %v", err)
+		}
+		seqs = append(seqs, c.Seq)
+	}
+	if fmt.Sprint(seqs) != "[1 2]" {
+		t.Errorf("accepted parts = %v, want [1 2] (part 1 once, part 2 after the throttle)", seqs)
 	}
 }
