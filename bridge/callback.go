@@ -133,11 +133,9 @@ func newStateCache(max int) *stateCache { return &stateCache{max: max, m: map[st
 func (c *stateCache) advance(id string, st State, record bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	prev, ok := c.m[id]
-	if ok && prev != StateSent && st == StateSent {
-		return false
-	}
-	if ok && prev != StateSent && st != prev {
+	// Sent may be followed by anything; a final state (delivered, failed)
+	// only by itself.
+	if prev, ok := c.m[id]; ok && prev != StateSent && st != prev {
 		return false
 	}
 	if record {

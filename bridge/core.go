@@ -117,7 +117,6 @@ type Bridge struct {
 	channels map[string]*channelState
 	routes   []Route
 	client   *http.Client
-	running  atomic.Bool
 	mu       sync.Mutex // guards submitters and adapters before Run
 	reported *stateCache
 	late     lateSubmits
@@ -240,8 +239,6 @@ func (b *Bridge) Run(ctx context.Context) error {
 		}
 	}
 	b.mu.Unlock()
-	b.running.Store(true)
-	defer b.running.Store(false)
 	var wg sync.WaitGroup
 	for _, s := range b.smscs {
 		wg.Go(func() { b.work(ctx, lane{name: laneIn(s.ID), max: 16, fn: b.processInbound}) })

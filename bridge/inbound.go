@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,7 +173,7 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 // else the SMSC's default channel.
 func (b *Bridge) routeMO(s *smscState, number string) *channelState {
 	for _, cs := range b.channels {
-		if cs.numbers[number] && contains(cs.SMSC, s.ID) {
+		if cs.numbers[number] && slices.Contains(cs.SMSC, s.ID) {
 			return cs
 		}
 	}
@@ -274,15 +275,6 @@ func (b *Bridge) retry(ctx context.Context, it store.Item, cause string, delay t
 	default:
 		b.log.Debug("retry scheduled", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "err", cause)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func abbreviate(s string) string {

@@ -77,40 +77,25 @@ func (b *Bridge) settleLate(e *lateSubmit, messageID string, st pdu.Status) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	log := b.log.With("smsc_id", e.s.ID, "msg_id", e.mtid)
-	state := StateSent
+	state, cause := StateSent, error(nil)
 	var rcpts []store.Receipt
 	if st == pdu.StatusOK {
 		ids := append(append([]string(nil), e.ids...), messageID)
-		all := b.receipts(e.s, e.cs, e.mtid, e.rec, ids, e.parts)
-		rcpts = all[len(all)-1:] // the earlier parts' mappings were stored with the dead letter
-		if len(ids) < e.parts {
-			// Later parts were never sent: the dead letter stays for an
-			// operator; only this part's receipt can now be matched.
-			if err := b.q.PutReceipt(ctx, rcpts...); err != nil {
-				log.Error("store late receipt mapping", "err", err)
-			}
-			log.Warn("late submit_sm_resp for a part; later parts were not sent", "status", st)
-			return
-		}
-	} else {
-		state = StateFailed
-	}
-	status := Status{MTID: e.mtid, ExternalID: e.rec.ExternalID, Channel: e.cs.ID, State: state, SMSC: e.s.ID,
-		SMSCMsgID: messageID, At: b.o.Now()}
-	if state == StateFailed {
-		status.ErrorCode, status.Description = fmt.Sprintf("0x%02X", uint32(st)), st.Error()
-	}
-	reqs, err := e.cs.adapter.Status(status)
-	if err != nil {
-		log.Error("build late status callback", "err", err)
-	}
-	if len(rcpts) > 0 {
+		rcpts = b.receipts(e.s, e.cs, e.mtid, e.rec, ids, e.parts)[len(e.ids):] // earlier parts' mappings went with the dead letter
 		if err := b.q.PutReceipt(ctx, rcpts...); err != nil {
 			log.Error("store late receipt mapping; dead letter kept", "err", err)
 			return
 		}
+		if len(ids) < e.parts {
+			// Later parts were never sent: the dead letter stays for an
+			// operator; only this part's receipt can now be matched.
+			log.Warn("late submit_sm_resp for a part; later parts were not sent", "status", st)
+			return
+		}
+	} else {
+		state, cause = StateFailed, st
 	}
-	for _, it := range callbackItems(e.cs.ID, e.mtid, state, reqs) {
+	for _, it := range b.mtStatus(e.cs, e.s, e.mtid, e.rec, state, messageID, cause) {
 		if _, _, err := b.q.Enqueue(ctx, it); err != nil {
 			log.Error("queue late status callback; dead letter kept", "err", err)
 			return

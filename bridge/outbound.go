@@ -162,31 +162,35 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 		}
 		return
 	}
-	st := Status{MTID: mtid, ExternalID: rec.ExternalID, Channel: cs.ID, State: StateSent, SMSC: s.ID, SMSCMsgID: ids[0], At: b.o.Now()}
+	b.complete(ctx, it, store.Completion{Receipts: b.receipts(s, cs, mtid, rec, ids, len(sms)),
+		Enqueue: b.mtStatus(cs, s, mtid, rec, StateSent, ids[0], nil)})
+}
+
+// mtStatus builds the queue items that report an MT's new state to its
+// platform; for a failure, cause gives the description and, when it is an
+// SMPP status, the error code.
+func (b *Bridge) mtStatus(cs *channelState, s *smscState, mtid string, rec mtRecord, state State, smscMsgID string, cause error) []store.NewItem {
+	st := Status{MTID: mtid, ExternalID: rec.ExternalID, Channel: cs.ID, State: state, SMSC: s.ID, SMSCMsgID: smscMsgID, At: b.o.Now()}
+	if cause != nil {
+		var ps pdu.Status
+		if errors.As(cause, &ps) {
+			st.ErrorCode = fmt.Sprintf("0x%02X", uint32(ps))
+		}
+		st.Description = cause.Error()
+	}
 	reqs, err := cs.adapter.Status(st)
 	if err != nil {
-		b.log.Error("build sent callback", "channel", cs.ID, "err", err)
+		b.log.Error("build status callback", "channel", cs.ID, "status", state.String(), "err", err)
 	}
-	b.complete(ctx, it, store.Completion{Receipts: b.receipts(s, cs, mtid, rec, ids, len(sms)),
-		Enqueue: callbackItems(cs.ID, mtid, StateSent, reqs)})
+	return callbackItems(cs.ID, mtid, state, reqs)
 }
 
 // failMT dead-letters an MT that failed for good and queues its "failed"
 // callbacks, in one store call.
 func (b *Bridge) failMT(ctx context.Context, it store.Item, cs *channelState, s *smscState, mtid string, rec mtRecord, ids []string, step string, cause error) {
-	var code string
-	var st pdu.Status
-	if errors.As(cause, &st) {
-		code = fmt.Sprintf("0x%02X", uint32(st))
-	}
-	reqs, err := cs.adapter.Status(Status{MTID: mtid, ExternalID: rec.ExternalID, Channel: cs.ID, State: StateFailed,
-		SMSC: s.ID, ErrorCode: code, Description: cause.Error(), At: b.o.Now()})
-	if err != nil {
-		b.log.Error("build failed callback", "channel", cs.ID, "err", err)
-	}
 	b.observe(Event{Kind: "status", SMSC: s.ID, Channel: cs.ID, ID: mtid, Text: "MT failed: " + cause.Error()})
 	b.complete(ctx, it, store.Completion{DeadReason: step + ": " + cause.Error(),
-		Receipts: b.receipts(s, cs, mtid, rec, ids, 0), Enqueue: callbackItems(cs.ID, mtid, StateFailed, reqs)})
+		Receipts: b.receipts(s, cs, mtid, rec, ids, 0), Enqueue: b.mtStatus(cs, s, mtid, rec, StateFailed, "", cause)})
 }
 
 func (b *Bridge) receipts(s *smscState, cs *channelState, mtid string, rec mtRecord, ids []string, parts int) []store.Receipt {
