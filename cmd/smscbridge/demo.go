@@ -22,7 +22,6 @@ import (
 
 	"github.com/smscbridge/smscbridge/bridge"
 	"github.com/smscbridge/smscbridge/conf"
-	"github.com/smscbridge/smscbridge/smsc"
 	"github.com/smscbridge/smscbridge/smsc/coding"
 	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/smsc/smsctest"
@@ -164,11 +163,10 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	return nil
 }
 
-// demoMO has the simulator deliver text as MO, split as a phone would.
-func demoMO(ctx context.Context, p *printer, sim *smsctest.Server, from, to, text string, ref uint16) error {
-	sms, err := smsc.BuildSubmits(smsc.Address{Addr: strings.TrimPrefix(from, "+"), TON: 1, NPI: 1},
-		smsc.Address{Addr: strings.TrimPrefix(to, "+"), TON: 1, NPI: 1}, text,
-		smsc.SubmitOptions{Coding: coding.GSM7, Long: smsc.LongUDH, Ref: ref})
+// demoMO has the simulator deliver text as MO, split as a phone would
+// (smsctest.BuildMO), and fails unless every part is answered ESME_ROK.
+func demoMO(ctx context.Context, p *printer, sim *smsctest.Server, from, to, text string, ref uint8) error {
+	sms, err := smsctest.BuildMO(from, to, text, ref)
 	if err != nil {
 		return err
 	}
@@ -176,9 +174,12 @@ func demoMO(ctx context.Context, p *printer, sim *smsctest.Server, from, to, tex
 		p.say("smsc", "deliver_sm %d/%d %s → %s data_coding 0x%02X (%d octets)", j+1, len(sms), from, to, sm.DataCoding, len(sm.Message))
 		st, err := sim.Deliver(ctx, sm)
 		if err != nil {
-			return fmt.Errorf("deliver_sm: %w", err)
+			return fmt.Errorf("deliver_sm %d/%d: %w", j+1, len(sms), err)
 		}
 		p.say("smsc", "deliver_sm_resp %s", st)
+		if st != pdu.StatusOK {
+			return fmt.Errorf("deliver_sm %d/%d answered %v", j+1, len(sms), st)
+		}
 	}
 	return nil
 }

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/smscbridge/smscbridge/conf"
-	"github.com/smscbridge/smscbridge/smsc"
 	"github.com/smscbridge/smscbridge/smsc/coding"
 	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/smsc/smsctest"
@@ -233,23 +232,14 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// deliverMO sends text from sender to dest as MO, split into parts as the
-// bridge would split an MT, and checks every part is acknowledged OK.
+// deliverMO has the SMSC deliver text from sender to dest as MO (split as
+// a phone would) and fails the test unless every part is acknowledged OK.
 func (h *harness) deliverMO(from, to, text string) {
 	h.t.Helper()
-	sms, err := smsc.BuildSubmits(smsc.Address{Addr: strings.TrimPrefix(from, "+"), TON: 1, NPI: 1},
-		smsc.Address{Addr: strings.TrimPrefix(to, "+"), TON: 1, NPI: 1}, text,
-		smsc.SubmitOptions{Coding: coding.GSM7, Long: smsc.LongUDH, Ref: 0x42})
-	if err != nil {
-		h.t.Fatalf("BuildSubmits: %v", err)
-	}
-	for i, sm := range sms {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		st, err := h.smsc.Deliver(ctx, sm)
-		cancel()
-		if err != nil || st != pdu.StatusOK {
-			h.t.Fatalf("deliver_sm part %d: status %v, err %v", i+1, st, err)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := demoMO(ctx, &printer{w: io.Discard}, h.smsc, from, to, text, 0x42); err != nil {
+		h.t.Fatalf("MO %q: %v", text, err)
 	}
 }
 
@@ -296,11 +286,9 @@ func TestLongUCS2MOIsOnePost(t *testing.T) {
 	h := newHarness(t)
 	h.waitBound()
 	text := strings.Repeat("Olá 😀 ", 25) // 175 UTF-16 units: 3 UCS-2 parts
-	sms, err := smsc.BuildSubmits(smsc.Address{Addr: "60123456789", TON: 1, NPI: 1},
-		smsc.Address{Addr: strings.TrimPrefix(customNumber, "+"), TON: 1, NPI: 1}, text,
-		smsc.SubmitOptions{Coding: coding.GSM7, Long: smsc.LongUDH, Ref: 7})
-	if err != nil || len(sms) != 3 {
-		t.Fatalf("BuildSubmits = %d parts, %v; want 3", len(sms), err)
+	sms, err := smsctest.BuildMO("+60123456789", customNumber, text, 7)
+	if err != nil || len(sms) != 3 || sms[0].DataCoding != 0x08 {
+		t.Fatalf("BuildMO = %d parts, %v; want 3 UCS-2 parts", len(sms), err)
 	}
 	// Out of order, with a duplicate: still one message.
 	for _, i := range []int{2, 0, 0, 1} {
