@@ -61,6 +61,7 @@ type MT struct {
 type Status struct {
 	MTID        string // bridge id returned by Accept (custom-channel mId)
 	ExternalID  string // MT.ExternalID, exactly as received
+	To          string // MT.To: the recipient, as accepted
 	Channel     string
 	State       State
 	SMSC        string // SMSC id

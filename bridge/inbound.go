@@ -187,6 +187,7 @@ func (b *Bridge) routeMO(s *smscState, number string) *channelState {
 type receiptData struct {
 	MTID       string `json:"mt"`
 	ExternalID string `json:"ext,omitempty"`
+	To         string `json:"to,omitempty"`
 }
 
 func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecord) {
@@ -226,7 +227,7 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		b.complete(ctx, it, store.Completion{DeadReason: "receipt for unknown channel " + m.Channel})
 		return
 	}
-	status := Status{MTID: d.MTID, ExternalID: d.ExternalID, Channel: cs.ID, State: st, SMSC: s.ID,
+	status := Status{MTID: d.MTID, ExternalID: d.ExternalID, To: d.To, Channel: cs.ID, State: st, SMSC: s.ID,
 		SMSCMsgID: r.ID, At: b.o.Now()}
 	if st == StateFailed {
 		status.ErrorCode, status.Description = r.Err, r.Stat

@@ -170,7 +170,7 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 // platform; for a failure, cause gives the description and, when it is an
 // SMPP status, the error code.
 func (b *Bridge) mtStatus(cs *channelState, s *smscState, mtid string, rec mtRecord, state State, smscMsgID string, cause error) []store.NewItem {
-	st := Status{MTID: mtid, ExternalID: rec.ExternalID, Channel: cs.ID, State: state, SMSC: s.ID, SMSCMsgID: smscMsgID, At: b.o.Now()}
+	st := Status{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To, Channel: cs.ID, State: state, SMSC: s.ID, SMSCMsgID: smscMsgID, At: b.o.Now()}
 	if cause != nil {
 		var ps pdu.Status
 		if errors.As(cause, &ps) {
@@ -197,7 +197,7 @@ func (b *Bridge) receipts(s *smscState, cs *channelState, mtid string, rec mtRec
 	if parts == 0 {
 		parts = len(ids)
 	}
-	data, _ := json.Marshal(receiptData{MTID: mtid, ExternalID: rec.ExternalID})
+	data, _ := json.Marshal(receiptData{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To})
 	out := make([]store.Receipt, 0, len(ids))
 	for i, id := range ids {
 		out = append(out, store.Receipt{SMSC: s.ID, MsgID: s.IDType.SubmitKey(id), ItemID: mtid, Channel: cs.ID,

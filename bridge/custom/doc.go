@@ -36,8 +36,7 @@
 // answered with the first mId and sends no second SMS (§0.1; the requests
 // carry no message id of their own).
 //
-// The recipient is also stored in MT.ExternalID: bridge.Status has no
-// recipient field and the status event needs it as contactId.
+// Status events name the recipient (bridge.Status.To) as contactId.
 //
 // # Bridge → platform: POST {webhook_url} (A.3)
 //

@@ -62,16 +62,9 @@ func (a *Adapter) authorized(header string) bool {
 	return subtle.ConstantTimeCompare(sum[:], a.tokenSum[:]) == 1
 }
 
-// mt builds the MT of a validated request. The contact goes in ExternalID
-// as well: bridge.Status carries no recipient, and the status event needs
-// it as contactId (A.3.4).
+// mt builds the MT of a validated request.
 func (a *Adapter) mt(s send, body []byte) bridge.MT {
-	mt := bridge.MT{
-		Channel:    a.cfg.Channel,
-		To:         s.contactID,
-		Text:       s.text,
-		ExternalID: s.contactID,
-	}
+	mt := bridge.MT{Channel: a.cfg.Channel, To: s.contactID, Text: s.text}
 	if a.cfg.DedupWindow > 0 {
 		sum := sha256.Sum256(body)
 		mt.DedupKey = hex.EncodeToString(sum[:])

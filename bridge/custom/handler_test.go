@@ -176,7 +176,7 @@ func TestServeHTTPAccepts(t *testing.T) {
 			if wantTo == "" {
 				wantTo = "+60177872890"
 			}
-			want := bridge.MT{Channel: "telenet", To: wantTo, Text: tc.wantText, ExternalID: wantTo}
+			want := bridge.MT{Channel: "telenet", To: wantTo, Text: tc.wantText}
 			mts := acc.accepted()
 			if len(mts) != 1 || mts[0] != want {
 				t.Fatalf("accepted %+v, want [%+v]", mts, want)

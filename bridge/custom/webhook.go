@@ -89,18 +89,18 @@ func (a *Adapter) MO(mo bridge.MO) ([]bridge.Request, error) {
 
 // Status builds the message_status event for a state change of an MT
 // (A.3.4, E): mId is the id /message returned (st.MTID), contactId the
-// recipient, which the handler stored in MT.ExternalID.
+// recipient (st.To).
 func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
 	sv, err := statusFor(st)
 	if err != nil {
 		return nil, fmt.Errorf("custom: status of %s: %w", st.MTID, err)
 	}
-	if err := checkOutgoingIDs(st.ExternalID, st.MTID); err != nil {
+	if err := checkOutgoingIDs(st.To, st.MTID); err != nil {
 		return nil, fmt.Errorf("custom: status of %s: %w", st.MTID, err)
 	}
 	req, err := a.request(envelope{
 		ChannelID: a.cfg.ChannelID,
-		ContactID: st.ExternalID,
+		ContactID: st.To,
 		Events: []event{{
 			Type:      "message_status",
 			MID:       st.MTID,

@@ -100,7 +100,7 @@ func TestMOGolden(t *testing.T) {
 
 func TestStatusGolden(t *testing.T) {
 	at := time.UnixMilli(1718035265000)
-	base := bridge.Status{MTID: "b-01J0Z8K3Q4", ExternalID: "+5491122334455", Channel: "telenet",
+	base := bridge.Status{MTID: "b-01J0Z8K3Q4", To: "+5491122334455", Channel: "telenet",
 		SMSC: "agg-a", SMSCMsgID: "5f3a", At: at}
 	with := func(edit func(*bridge.Status)) bridge.Status { s := base; edit(&s); return s }
 	cases := []struct {
@@ -131,8 +131,8 @@ func TestStatusGolden(t *testing.T) {
 	}
 }
 
-// TestRoundTrip feeds the contact the handler stored in ExternalID back
-// through Status, as the core does.
+// TestRoundTrip feeds the recipient the handler accepted back through
+// Status, as the core does.
 func TestRoundTrip(t *testing.T) {
 	acc := &fakeAccepter{}
 	a := MustNew(t, testConfig(), acc, nil)
@@ -142,7 +142,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("answer %d %s: no mId (%v)", rec.Code, rec.Body, err)
 	}
 	mt := acc.accepted()[0]
-	reqs, err := a.Status(bridge.Status{MTID: ans.MID, ExternalID: mt.ExternalID, State: bridge.StateDelivered, At: time.UnixMilli(1)})
+	reqs, err := a.Status(bridge.Status{MTID: ans.MID, To: mt.To, State: bridge.StateDelivered, At: time.UnixMilli(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestMOExactly7000IsOneEvent(t *testing.T) {
 
 func TestStatusFailedReasonTruncated(t *testing.T) {
 	a := MustNew(t, testConfig(), &fakeAccepter{}, nil)
-	reqs, err := a.Status(bridge.Status{MTID: "b-1", ExternalID: "+5491122334455", State: bridge.StateFailed,
+	reqs, err := a.Status(bridge.Status{MTID: "b-1", To: "+5491122334455", State: bridge.StateFailed,
 		Description: strings.Repeat("ñ", 300)})
 	if err != nil {
 		t.Fatal(err)
@@ -228,10 +228,10 @@ func TestMOAndStatusErrors(t *testing.T) {
 		}
 	}
 	stCases := map[string]bridge.Status{
-		"unknown state": {MTID: "b-1", ExternalID: "+5491122334455", State: bridge.State(42)},
-		"zero state":    {MTID: "b-1", ExternalID: "+5491122334455"},
+		"unknown state": {MTID: "b-1", To: "+5491122334455", State: bridge.State(42)},
+		"zero state":    {MTID: "b-1", To: "+5491122334455"},
 		"no contact":    {MTID: "b-1", State: bridge.StateSent},
-		"no mId":        {ExternalID: "+5491122334455", State: bridge.StateSent},
+		"no mId":        {To: "+5491122334455", State: bridge.StateSent},
 	}
 	for name, st := range stCases {
 		if reqs, err := a.Status(st); err == nil || len(reqs) != 0 || !strings.HasPrefix(err.Error(), "custom: ") {
@@ -274,7 +274,7 @@ func TestSpecExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := a.Status(bridge.Status{MTID: "b-01J0Z8K3Q4", ExternalID: "+5491122334455", State: bridge.StateFailed,
+	st, err := a.Status(bridge.Status{MTID: "b-01J0Z8K3Q4", To: "+5491122334455", State: bridge.StateFailed,
 		Description: "SMSC rejected: 0x0000000b Invalid Dest Addr", ErrorCode: "0x0000000b", At: time.UnixMilli(1718035265000)})
 	if err != nil {
 		t.Fatal(err)
