@@ -99,7 +99,10 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		return nil, err
 	}
 	for _, s := range cfg.SMSC {
-		o := smscOptions(s, d.bridge.Handler(s.ID), log)
+		o, err := smscOptions(s, d.bridge.Handler(s.ID), log)
+		if err != nil {
+			return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
+		}
 		o.LateResponse = d.bridge.LateResponse(s.ID)
 		c, err := smsc.New(o)
 		if err != nil {
@@ -175,8 +178,11 @@ func tonSetting(s string) bridge.TONSetting {
 	return bridge.TONAuto
 }
 
-func smscOptions(s conf.SMSC, h smsc.Handler, log *slog.Logger) smsc.Options {
-	mode, _ := smsc.ParseBindMode(s.Bind)
+func smscOptions(s conf.SMSC, h smsc.Handler, log *slog.Logger) (smsc.Options, error) {
+	mode, err := smsc.ParseBindMode(s.Bind)
+	if err != nil {
+		return smsc.Options{}, err
+	}
 	o := smsc.Options{ID: s.ID, Addr: net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), SystemID: s.SystemID,
 		Password: s.Password, SystemType: s.SystemType, Bind: mode, Sessions: s.Sessions,
 		EnquireLink: s.EnquireLink.Duration, ResponseTimeout: s.ResponseTimeout.Duration,
@@ -185,14 +191,18 @@ func smscOptions(s conf.SMSC, h smsc.Handler, log *slog.Logger) smsc.Options {
 	if s.TLS {
 		o.TLS = &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.TLSInsecureSkipVerify, MinVersion: tls.VersionTLS12}
 		if s.TLSCA != "" {
-			if pem, err := os.ReadFile(s.TLSCA); err == nil {
-				pool := x509.NewCertPool()
-				pool.AppendCertsFromPEM(pem)
-				o.TLS.RootCAs = pool
+			pem, err := os.ReadFile(s.TLSCA)
+			if err != nil {
+				return smsc.Options{}, fmt.Errorf("tls_ca: %w", err)
 			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return smsc.Options{}, fmt.Errorf("tls_ca %s: no PEM certificate in it", s.TLSCA)
+			}
+			o.TLS.RootCAs = pool
 		}
 	}
-	return o
+	return o, nil
 }
 
 // HTTPAddr and AdminAddr are the listeners' actual addresses (":0" in tests).
