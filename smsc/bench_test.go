@@ -13,7 +13,7 @@ import (
 // (window 10) against smsctest on loopback TCP, with many goroutines
 // submitting at once. It reports submit_sm/s.
 func BenchmarkSubmit(b *testing.B) {
-	srv := smsctest.NewServer()
+	srv := smsctest.NewServer(smsctest.WithTB(b))
 	defer srv.Close()
 	c, err := smsc.New(smsc.Options{
 		ID: "bench", Addr: srv.Addr(), SystemID: "bench", Window: 10,

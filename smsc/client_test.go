@@ -72,7 +72,7 @@ func mustBoundSession(t *testing.T, srv *smsctest.Server) *smsctest.Session {
 
 func newServer(t *testing.T, opts ...smsctest.Option) *smsctest.Server {
 	t.Helper()
-	srv := smsctest.NewServer(append([]smsctest.Option{smsctest.WithAccount("esme", "secret")}, opts...)...)
+	srv := smsctest.NewServer(append([]smsctest.Option{smsctest.WithTB(t), smsctest.WithAccount("esme", "secret")}, opts...)...)
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -161,7 +161,7 @@ func TestReceiverOnlyIsNotBoundForSubmit(t *testing.T) {
 }
 
 func TestBindRefusedRetries(t *testing.T) {
-	srv := smsctest.NewServer(smsctest.WithAccount("esme", "other"))
+	srv := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("esme", "other"))
 	t.Cleanup(srv.Close)
 	c := MustStartClient(t, srv, nil)
 	ctx := testCtx(t)

@@ -17,7 +17,7 @@ import (
 )
 
 func TestTLS(t *testing.T) {
-	srv := smsctest.NewUnstartedServer(smsctest.WithAccount("esme", "secret"))
+	srv := smsctest.NewUnstartedServer(smsctest.WithTB(t), smsctest.WithAccount("esme", "secret"))
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	c := MustStartClient(t, srv, func(o *smsc.Options) { o.TLS = srv.ClientTLSConfig() })
@@ -28,7 +28,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestTLSUntrustedCertFails(t *testing.T) {
-	srv := smsctest.NewUnstartedServer()
+	srv := smsctest.NewUnstartedServer(smsctest.WithTB(t))
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	dials := make(chan struct{}, 10)
@@ -116,7 +116,7 @@ func TestPasswordNeverLogged(t *testing.T) {
 	const pw = "Zq9pw7xk"
 	var buf syncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := smsctest.NewServer(smsctest.WithAccount("esme", "other"), smsctest.WithLogger(slog.New(slog.DiscardHandler)))
+	srv := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("esme", "other"), smsctest.WithLogger(slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	c := MustStartClient(t, srv, func(o *smsc.Options) { o.Password, o.Logger = pw, log })
 	ctx := testCtx(t)

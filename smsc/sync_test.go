@@ -21,7 +21,7 @@ import (
 func bubble(t *testing.T, edit func(*smsc.Options), f func(t *testing.T, srv *smsctest.Server, c *smsc.Client)) {
 	t.Helper()
 	synctest.Test(t, func(t *testing.T) {
-		srv := smsctest.NewUnstartedServer(smsctest.WithAccount("esme", "secret"))
+		srv := smsctest.NewUnstartedServer(smsctest.WithTB(t), smsctest.WithAccount("esme", "secret"))
 		o := smsc.Options{
 			ID: "sync", Addr: "smsc.test:2775", SystemID: "esme", Password: "secret",
 			Dial: srv.DialPipe, Logger: slog.New(slog.DiscardHandler),

@@ -168,7 +168,7 @@ func testConfig(t testing.TB, smscAddr, platURL, dbPath string) *conf.Config {
 
 func newHarness(t testing.TB, opts ...smsctest.Option) *harness {
 	t.Helper()
-	opts = append([]smsctest.Option{smsctest.WithAccount("bridge", "secret")}, opts...)
+	opts = append([]smsctest.Option{smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret")}, opts...)
 	h := &harness{t: t, smsc: smsctest.NewServer(opts...), plat: newPlatform(t)}
 	t.Cleanup(h.smsc.Close)
 	h.cfg = testConfig(t, h.smsc.Addr(), h.plat.srv.URL, filepath.Join(t.TempDir(), "bridge.db"))

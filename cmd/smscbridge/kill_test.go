@@ -64,7 +64,7 @@ func TestKill9LosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
-	sim := smsctest.NewServer(smsctest.WithAccount("bridge", "secret"))
+	sim := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
 	t.Cleanup(sim.Close)
 	plat := newPlatform(t)
 	plat.setFail(503)

@@ -84,3 +84,12 @@ func WithMaxInflight(n int, st pdu.Status) Option {
 	}
 	return func(s *Server) { s.maxInflight, s.overWindow = n, st }
 }
+
+// RequestHook is called for every request from the ESME once its answer is
+// decided, before the answer is written: req as received (Body nil when it
+// did not decode), resp the answer (nil: none), vs the violations found in
+// req. cmd/smscsim uses it for -record. It must not block.
+type RequestHook func(ss *Session, req, resp *pdu.PDU, vs []Violation)
+
+// WithRequestHook sets the RequestHook.
+func WithRequestHook(f RequestHook) Option { return func(s *Server) { s.hook = f } }

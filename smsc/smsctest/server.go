@@ -58,6 +58,7 @@ type Stats struct {
 	ReceiptsSent int `json:"receipts_sent"`
 	DeliverFails int `json:"deliver_errors"`
 	MaxInflight  int `json:"max_inflight"`
+	Violations   int `json:"violations"` // SMPP 3.4 violations by ESMEs, lenient ones included
 }
 
 // Server is an in-process SMSC.
@@ -78,6 +79,10 @@ type Server struct {
 	conflict       pdu.Status
 	maxInflight    int
 	overWindow     pdu.Status
+	dc0            DC0
+	lenient        map[Rule]bool
+	lenientAll     bool
+	hook           RequestHook
 
 	ln     net.Listener
 	cert   tls.Certificate // set by StartTLS
@@ -96,6 +101,9 @@ type Server struct {
 	faults   faults
 	rr       int
 	closed   bool
+
+	violations []Violation
+	parts      map[concatKey]*partial // concatenated messages being received
 }
 
 type faults struct {
@@ -121,6 +129,8 @@ func NewUnstartedServer(opts ...Option) *Server {
 		conflict:    pdu.StatusInvOptParamVal,
 		sessions:    make(map[*Session]struct{}),
 		changed:     make(chan struct{}),
+		lenient:     make(map[Rule]bool),
+		parts:       make(map[concatKey]*partial),
 	}
 	for _, o := range opts {
 		o(s)

@@ -27,9 +27,16 @@ type Session struct {
 	bind        pdu.CommandID
 	systemID    string
 	seq         uint32
-	pending     map[uint32]chan *pdu.PDU
+	pending     map[uint32]pendingReq
 	inflight    int
 	maxInflight int
+	raw         bool // WriteRaw was used: a generic_nack may answer octets of any sequence_number
+}
+
+// pendingReq is a request the server sent and awaits the answer to.
+type pendingReq struct {
+	ch chan *pdu.PDU
+	id pdu.CommandID
 }
 
 type outItem struct {
@@ -42,7 +49,7 @@ func newSession(srv *Server, nc net.Conn, id int) *Session {
 		srv: srv, nc: nc, id: id,
 		out:     make(chan outItem, 64),
 		done:    make(chan struct{}),
-		pending: make(map[uint32]chan *pdu.PDU),
+		pending: make(map[uint32]pendingReq),
 	}
 }
 
@@ -114,7 +121,8 @@ func (ss *Session) serve() {
 	ss.wg.Wait()
 }
 
-// undecodable answers a PDU that failed to decode; false ends the session.
+// undecodable answers a PDU that failed to decode and records the
+// violation; false ends the session.
 func (ss *Session) undecodable(p *pdu.PDU, err error) bool {
 	var de *pdu.DecodeError
 	if !errors.As(err, &de) {
@@ -122,61 +130,103 @@ func (ss *Session) undecodable(p *pdu.PDU, err error) bool {
 	}
 	ss.srv.logf("undecodable PDU", "session", ss.id, "err", err)
 	h := de.Header
+	c := ss.srv.newChecker(ss, h)
 	switch {
 	case !de.HeaderOK:
+		c.fail(RuleMalformed, de.Status, "%v", de.Err)
 		ss.Write(pdu.NewGenericNack(h.Seq, de.Status))
 		return false
 	case h.ID.IsResponse():
+		c.fail(RuleMalformed, pdu.StatusOK, "%v", de.Err)
 		if p != nil {
 			ss.settle(p)
 		}
-	case h.ID.Known() && h.ID.HasResponse():
+	case !h.ID.Known():
+		c.fail(RuleCommand, de.Status, "command_id 0x%08X is not an SMPP 3.4 command", uint32(h.ID))
+		ss.answer(&pdu.PDU{Header: h}, pdu.NewGenericNack(h.Seq, de.Status), c)
+	case h.ID.HasResponse():
+		c.fail(RuleMalformed, de.Status, "%v", de.Err)
 		if h.ID == pdu.SubmitSM {
 			ss.srv.count(func(st *Stats) { st.SubmitErrors++ })
 		}
-		ss.Write(pdu.NewResponse(&pdu.PDU{Header: h}, de.Status, nil))
-	case !h.ID.Known():
-		ss.Write(pdu.NewGenericNack(h.Seq, de.Status))
+		ss.answer(&pdu.PDU{Header: h}, pdu.NewResponse(&pdu.PDU{Header: h}, de.Status, nil), c)
+	default: // outbind, alert_notification: nothing to answer
+		c.fail(RuleMalformed, pdu.StatusOK, "%v", de.Err)
 	}
 	return true
+}
+
+// answer passes a request, its answer and its violations to the
+// RequestHook, then writes the answer (resp nil: none).
+func (ss *Session) answer(req, resp *pdu.PDU, c *checker) {
+	ss.srv.callHook(ss, req, resp, c.vs)
+	if resp != nil {
+		ss.Write(resp)
+	}
+}
+
+// respOrNack is req's response with st, or a generic_nack for a command
+// that has no response.
+func respOrNack(req *pdu.PDU, st pdu.Status) *pdu.PDU {
+	if req.ID.HasResponse() {
+		return pdu.NewResponse(req, st, nil)
+	}
+	return pdu.NewGenericNack(req.Seq, st)
 }
 
 // dispatch handles one decoded PDU.
 func (ss *Session) dispatch(p *pdu.PDU) {
 	ss.srv.logf("PDU in", "session", ss.id, "command", p.ID, "seq", p.Seq, "status", p.Status)
-	switch {
-	case p.ID.IsResponse():
+	if p.ID.IsResponse() {
 		ss.settle(p)
-	case ss.srv.silent():
+		return
+	}
+	if ss.srv.silent() {
+		return
+	}
+	c := ss.srv.newChecker(ss, p.Header)
+	c.header()
+	switch {
+	case c.st != pdu.StatusOK:
+		ss.answer(p, pdu.NewGenericNack(p.Seq, c.st), c)
 	case p.ID == pdu.BindTransceiver || p.ID == pdu.BindTransmitter || p.ID == pdu.BindReceiver:
-		ss.doBind(p)
+		ss.doBind(p, c)
 	case p.ID == pdu.EnquireLink:
-		ss.Write(pdu.NewResponse(p, pdu.StatusOK, nil))
+		ss.answer(p, pdu.NewResponse(p, pdu.StatusOK, nil), c)
 	case p.ID == pdu.Unbind:
 		ss.srv.count(func(s *Stats) { s.Unbinds++ })
-		ss.writeItem(pdu.NewResponse(p, pdu.StatusOK, nil), true)
+		resp := pdu.NewResponse(p, pdu.StatusOK, nil)
+		ss.srv.callHook(ss, p, resp, c.vs)
+		ss.writeItem(resp, true)
 	case ss.Bind() == 0:
-		if p.ID.Known() {
-			ss.Write(pdu.NewResponse(p, pdu.StatusInvBndSts, nil))
-		} else {
-			ss.Write(pdu.NewGenericNack(p.Seq, pdu.StatusInvCmdID))
-		}
+		// Even a lenient SMSC cannot serve a request before the bind.
+		c.fail(RuleBindState, pdu.StatusInvBndSts, "%s before the bind", p.ID)
+		ss.answer(p, respOrNack(p, pdu.StatusInvBndSts), c)
 	default:
-		ss.request(p)
+		ss.request(p, c)
 	}
 }
 
 // doBind checks a bind request and answers it.
-func (ss *Session) doBind(p *pdu.PDU) {
+func (ss *Session) doBind(p *pdu.PDU, c *checker) {
 	b, _ := p.Body.(*pdu.Bind)
+	if b != nil {
+		c.bind(b)
+	}
 	st := ss.srv.checkBind(b)
-	if ss.Bind() != 0 {
+	if c.st != pdu.StatusOK {
+		st = c.st
+	}
+	if bound := ss.Bind(); bound != 0 {
+		c.fail(RuleBindState, pdu.StatusAlyBnd, "%s on a session already bound (%s)", p.ID, bound)
 		st = pdu.StatusAlyBnd
 	}
 	resp := pdu.NewResponse(p, st, &pdu.BindResp{SystemID: ss.srv.systemID})
-	if st == pdu.StatusOK {
+	if st == pdu.StatusOK && b.InterfaceVersion >= pdu.InterfaceVersion34 {
+		// An SMPP 3.3 ESME (below 0x34) gets no TLV.
 		resp.Body.(*pdu.BindResp).TLVs.SetUint8(pdu.TagSCInterfaceVersion, pdu.InterfaceVersion34)
 	}
+	ss.srv.callHook(ss, p, resp, c.vs)
 	if st != pdu.StatusOK {
 		ss.srv.count(func(s *Stats) { s.BindsRefused++ }) // counted before the ESME can see it
 		ss.Write(resp)
@@ -196,9 +246,44 @@ func (ss *Session) doBind(p *pdu.PDU) {
 	}
 }
 
-// request runs a request on a bound session through the Handler.
-func (ss *Session) request(p *pdu.PDU) {
+// smscOnly reports whether only an SMSC may send command id.
+func smscOnly(id pdu.CommandID) bool {
+	return id == pdu.DeliverSM || id == pdu.AlertNotification || id == pdu.Outbind
+}
+
+// refused answers a request that breaks a strict rule with c.st; a
+// submit_sm is recorded with that status. It reports false when there is
+// nothing to refuse.
+func (ss *Session) refused(p *pdu.PDU, c *checker) bool {
+	if c.st == pdu.StatusOK {
+		return false
+	}
+	if sm, ok := p.Body.(*pdu.ShortMessage); ok && p.ID == pdu.SubmitSM {
+		ss.srv.record(Submit{SM: sm, Seq: p.Seq, SystemID: ss.SystemID(), Session: ss.id, At: time.Now(), Status: c.st})
+	}
+	ss.answer(p, respOrNack(p, c.st), c)
+	return true
+}
+
+// request checks a request on a bound session, then runs it through the
+// Handler unless a strict rule refuses it.
+func (ss *Session) request(p *pdu.PDU, c *checker) {
 	submit := p.ID == pdu.SubmitSM
+	if smscOnly(p.ID) {
+		c.fail(RuleCommand, pdu.StatusInvBndSts, "%s is sent by an SMSC, not by an ESME", p.ID)
+	}
+	if submit && ss.Bind() == pdu.BindReceiver {
+		// Even a lenient SMSC cannot take a submit on a receiver.
+		c.fail(RuleBindState, pdu.StatusInvBndSts, "submit_sm on a session bound as receiver")
+		ss.answer(p, pdu.NewResponse(p, pdu.StatusInvBndSts, nil), c)
+		return
+	}
+	if sm, ok := p.Body.(*pdu.ShortMessage); ok && submit {
+		c.submit(sm)
+	}
+	if ss.refused(p, c) {
+		return
+	}
 	if submit {
 		ss.mu.Lock()
 		over := ss.srv.maxInflight > 0 && ss.inflight >= ss.srv.maxInflight
@@ -224,6 +309,7 @@ func (ss *Session) request(p *pdu.PDU) {
 	} else {
 		resp = ss.srv.Default(ss, p)
 	}
+	ss.srv.callHook(ss, p, resp, c.vs)
 	answer := func() {
 		if submit { // before the write: the ESME may send the next one at once
 			ss.mu.Lock()
@@ -263,6 +349,9 @@ func (ss *Session) writeItem(p *pdu.PDU, closeAfter bool) error {
 
 // WriteRaw queues raw octets, e.g. a bad command_length.
 func (ss *Session) WriteRaw(b []byte) error {
+	ss.mu.Lock()
+	ss.raw = true
+	ss.mu.Unlock()
 	return ss.send(outItem{b: append([]byte(nil), b...)})
 }
 
@@ -312,7 +401,7 @@ func (ss *Session) Request(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
 	ss.mu.Lock()
 	ss.seq = ss.seq%0x7FFFFFFF + 1
 	seq := ss.seq
-	ss.pending[seq] = ch
+	ss.pending[seq] = pendingReq{ch, p.ID}
 	q := *p
 	q.Seq, q.Status = seq, pdu.StatusOK
 	err := ss.Write(&q) // under ss.mu: ordered after a bind_resp (see doBind)
@@ -360,7 +449,7 @@ func (ss *Session) RequestRaw(ctx context.Context, b []byte) (*pdu.PDU, error) {
 	ss.mu.Lock()
 	ss.seq = ss.seq%0x7FFFFFFF + 1
 	seq := ss.seq
-	ss.pending[seq] = ch
+	ss.pending[seq] = pendingReq{ch, pdu.CommandID(binary.BigEndian.Uint32(b[4:]))}
 	b = append([]byte(nil), b...)
 	binary.BigEndian.PutUint32(b[12:], seq)
 	err := ss.send(outItem{b: b})
@@ -370,12 +459,28 @@ func (ss *Session) RequestRaw(ctx context.Context, b []byte) (*pdu.PDU, error) {
 
 func (ss *Session) settle(p *pdu.PDU) {
 	ss.mu.Lock()
-	ch := ss.pending[p.Seq]
+	pr, ok := ss.pending[p.Seq]
 	delete(ss.pending, p.Seq)
+	last, raw := ss.seq, ss.raw
 	ss.mu.Unlock()
-	if ch != nil {
-		ch <- p
+	if !ok {
+		// A response to a request that timed out here is late, not wrong.
+		if (p.Seq == 0 || p.Seq > last) && !(raw && p.ID == pdu.GenericNack) {
+			ss.srv.newChecker(ss, p.Header).fail(RuleResponse, pdu.StatusOK,
+				"%s seq %d answers no request (the server's last sequence_number is %d)", p.ID, p.Seq, last)
+		}
+		return
 	}
+	switch {
+	case p.ID != pr.id.Response() && p.ID != pdu.GenericNack:
+		ss.srv.newChecker(ss, p.Header).fail(RuleResponse, pdu.StatusOK, "%s seq %d answers a %s", p.ID, p.Seq, pr.id)
+	case p.ID == pdu.DeliverSMResp:
+		if mr, ok := p.Body.(*pdu.MessageResp); ok && mr.MessageID != "" {
+			ss.srv.newChecker(ss, p.Header).fail(RuleResponse, pdu.StatusOK,
+				"deliver_sm_resp carries message_id %q; SMPP 3.4 says NULL", mr.MessageID)
+		}
+	}
+	pr.ch <- p
 }
 
 // Deliver sends sm as deliver_sm and returns the deliver_sm_resp status. It

@@ -84,14 +84,7 @@ func (s *Server) submit(ss *Session, p *pdu.PDU) *pdu.PDU {
 		sub.MessageID = s.newID(&sub.N)
 	}
 	sub.Status = st
-	s.mu.Lock()
-	s.submits = append(s.submits, sub)
-	s.stats.Submits++
-	if st != pdu.StatusOK {
-		s.stats.SubmitErrors++
-	}
-	s.notify()
-	s.mu.Unlock()
+	s.record(sub)
 	if st == pdu.StatusOK && s.autoReceipts {
 		s.scheduleReceipt(sub)
 	}
@@ -104,11 +97,27 @@ func (s *Server) submit(ss *Session, p *pdu.PDU) *pdu.PDU {
 	return pdu.NewResponse(p, st, &pdu.MessageResp{MessageID: sub.MessageID})
 }
 
+// record adds sub to the recorded submits.
+func (s *Server) record(sub Submit) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.submits = append(s.submits, sub)
+	s.stats.Submits++
+	if sub.Status != pdu.StatusOK {
+		s.stats.SubmitErrors++
+	}
+	s.notify()
+}
+
+// callHook calls the RequestHook, if any.
+func (s *Server) callHook(ss *Session, req, resp *pdu.PDU, vs []Violation) {
+	if s.hook != nil {
+		s.hook(ss, req, resp, vs)
+	}
+}
+
 // decide applies the injected faults to one submit.
 func (s *Server) decide(sm *pdu.ShortMessage) (st pdu.Status, body, drop bool) {
-	if _, ok := sm.TLVs.Get(pdu.TagMessagePayload); ok && len(sm.Message) > 0 {
-		return s.conflict, false, false
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := &s.faults
