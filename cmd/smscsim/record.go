@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +47,10 @@ type Record struct {
 	Status     *uint32 `json:"status,omitempty"`
 	StatusName string  `json:"status_name,omitempty"` // "ESME_ROK"
 	Dropped    bool    `json:"dropped,omitempty"`     // never answered (-drop-rate)
+	// Violation lists the SMPP 3.4 rules this submit_sm broke, "; "
+	// between them, e.g. "message_length: 161 septets in one SMS
+	// (data_coding 0x00), max 160 (ESME_RINVMSGLEN)"; empty when none.
+	Violation string `json:"violation,omitempty"`
 }
 
 // RecordConcat is one segment's place in a concatenated message.
@@ -76,16 +81,18 @@ func openRecorder(path string, warn io.Writer) (*recorder, error) {
 }
 
 // add writes the record of submit_sm p on ss answered with resp (nil:
-// dropped). The file is unbuffered, so the line is in it when add returns,
-// before the response goes out.
-func (r *recorder) add(ss *smsctest.Session, p, resp *pdu.PDU) {
-	sm, ok := p.Body.(*pdu.ShortMessage)
-	if !ok {
-		return
+// dropped) and the violations found in it. A submit_sm that did not decode
+// (Body nil) gets a line with its header, answer and violation only. The
+// file is unbuffered, so the line is in it when add returns, before the
+// response goes out.
+func (r *recorder) add(ss *smsctest.Session, p, resp *pdu.PDU, vs []smsctest.Violation) {
+	var rec Record
+	if sm, ok := p.Body.(*pdu.ShortMessage); ok {
+		rec = newRecord(sm)
 	}
-	rec := newRecord(sm)
 	rec.Time, rec.Session, rec.SystemID, rec.Seq = time.Now().UTC(), ss.ID(), ss.SystemID(), p.Seq
 	answered(&rec, resp)
+	rec.Violation = violationText(vs)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.enc.Encode(rec); err != nil {
@@ -94,6 +101,21 @@ func (r *recorder) add(ss *smsctest.Session, p, resp *pdu.PDU) {
 			fmt.Fprintln(r.warn, "smscsim: -record:", err)
 		}
 	}
+}
+
+// violationText joins violations as "rule: detail (status)".
+func violationText(vs []smsctest.Violation) string {
+	var parts []string
+	for _, v := range vs {
+		s := string(v.Rule) + ": " + v.Detail
+		if v.Lenient {
+			s += " (accepted: lenient)"
+		} else if v.Status != pdu.StatusOK {
+			s += " (" + v.Status.String() + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // failed returns the number of records that could not be written.

@@ -16,6 +16,7 @@ import (
 	"github.com/smscbridge/smscbridge/smsc"
 	"github.com/smscbridge/smscbridge/smsc/coding"
 	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
 )
 
 // mustReadRecords parses every line of a -record file.
@@ -158,6 +159,12 @@ func TestSimRecord(t *testing.T) {
 	stopSim()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
+	}
+	smsctest.NoViolations(t, s.srv)
+	for i, r := range recs {
+		if r.Violation != "" {
+			t.Errorf("record %d: violation %q", i, r.Violation)
+		}
 	}
 }
 

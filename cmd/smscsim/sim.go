@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ type config struct {
 	json, verbose              bool
 	seed                       uint64
 	record                     string // -record file
+	lenient                    []smsctest.Rule
+	lenientAll                 bool
+	dc0                        smsctest.DC0
 }
 
 type weighted struct {
@@ -75,11 +79,32 @@ type Report struct {
 	Errors        int64   `json:"errors"`
 	MaxInflight   int     `json:"max_inflight"`
 	UptimeSeconds float64 `json:"uptime_seconds"`
+	// Violations are the SMPP 3.4 violations of the ESMEs, in order (at
+	// most 10,000), lenient ones included.
+	Violations []ReportViolation `json:"violations"`
+}
+
+// ReportViolation is one smsctest.Violation in the report.
+type ReportViolation struct {
+	Time       time.Time `json:"time"`
+	Session    int       `json:"session"`
+	SystemID   string    `json:"system_id"`
+	Command    string    `json:"command"`
+	Seq        uint32    `json:"seq"`
+	Rule       string    `json:"rule"`
+	Detail     string    `json:"detail"`
+	StatusName string    `json:"status_name"` // what a strict SMSC answers ("ESME_ROK": accepted anyway)
+	Lenient    bool      `json:"lenient,omitempty"`
+}
+
+func reportViolation(v smsctest.Violation) ReportViolation {
+	return ReportViolation{Time: v.At.UTC(), Session: v.Session, SystemID: v.SystemID, Command: v.Command.String(), Seq: v.Seq,
+		Rule: string(v.Rule), Detail: v.Detail, StatusName: v.Status.String(), Lenient: v.Lenient}
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
-	var mix string
+	var mix, lenient, dc0 string
 	fs := flag.NewFlagSet("smscsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:2775", "address to listen on")
@@ -110,6 +135,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"(time, session, system_id, seq, source/dest addr+ton+npi, esm_class, registered_delivery, data_coding,\n"+
 		"short_message as hex, tlvs as \"0xTAG\": hex, the decoded text without UDH, concat ref/total/seq of a part,\n"+
 		"message_id, status and status_name answered, or dropped); submits refused by -window or undecodable are not recorded")
+	fs.StringVar(&lenient, "lenient", "", "accept what breaks these SMPP 3.4 rules (comma-separated, or \"all\") instead of refusing it;\n"+
+		"violations are still reported. Rules: "+ruleNames())
+	fs.StringVar(&dc0, "dc0", "gsm7", "what data_coding 0 means here: gsm7 (unpacked), gsm7-packed, latin1 or ascii")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -121,6 +149,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	var errs []error
+	if c.lenient, c.lenientAll, err = parseLenient(lenient); err != nil {
+		errs = append(errs, err)
+	}
+	if c.dc0, err = smsctest.ParseDC0(dc0); err != nil {
+		errs = append(errs, fmt.Errorf("-dc0: %w", err))
+	}
 	for name, r := range map[string]float64{"fail-rate": c.failRate, "drop-rate": c.dropRate} {
 		if r < 0 || r > 1 {
 			errs = append(errs, fmt.Errorf("-%s must be 0..1, got %g", name, r))
@@ -154,6 +188,40 @@ func parseMix(s string) ([]weighted, error) {
 	return out, nil
 }
 
+// rules are the smsctest rules -lenient takes.
+var rules = []smsctest.Rule{
+	smsctest.RuleSequence, smsctest.RuleCommandStatus, smsctest.RuleMalformed, smsctest.RuleCommand,
+	smsctest.RuleBindState, smsctest.RuleResponse, smsctest.RuleInterfaceVersion, smsctest.RuleField,
+	smsctest.RuleESMClass, smsctest.RuleMessageLength, smsctest.RuleUDH, smsctest.RuleConcat,
+	smsctest.RuleSAR, smsctest.RuleCharset, smsctest.RulePayloadConflict,
+}
+
+func ruleNames() string {
+	names := make([]string, len(rules))
+	for i, r := range rules {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseLenient parses -lenient: "" (strict), "all", or rule names.
+func parseLenient(s string) (rs []smsctest.Rule, all bool, err error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, false, nil
+	}
+	if strings.TrimSpace(s) == "all" {
+		return nil, true, nil
+	}
+	for name := range strings.SplitSeq(s, ",") {
+		r := smsctest.Rule(strings.TrimSpace(name))
+		if !slices.Contains(rules, r) {
+			return nil, false, fmt.Errorf("-lenient: unknown rule %q (want all or some of: %s)", name, ruleNames())
+		}
+		rs = append(rs, r)
+	}
+	return rs, false, nil
+}
+
 func idFormat(name string) (func(uint64) string, error) {
 	switch name {
 	case "dec":
@@ -177,7 +245,13 @@ func newSim(args []string, stdout, stderr io.Writer) (*sim, error) {
 	}
 	s := &sim{cfg: cfg, out: stdout, errOut: stderr, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), ready: make(chan struct{})}
 	msgID, _ := idFormat(cfg.idFormat)
-	opts := []smsctest.Option{smsctest.WithMessageIDs(msgID), smsctest.WithHandler(smsctest.HandlerFunc(s.handle))}
+	opts := []smsctest.Option{smsctest.WithMessageIDs(msgID), smsctest.WithHandler(smsctest.HandlerFunc(s.answer)),
+		smsctest.WithRequestHook(s.recordSubmit), smsctest.WithDC0(cfg.dc0)}
+	if cfg.lenientAll {
+		opts = append(opts, smsctest.WithLenient())
+	} else if len(cfg.lenient) > 0 {
+		opts = append(opts, smsctest.WithLenient(cfg.lenient...))
+	}
 	if cfg.receiptIDFormat != "" {
 		rid, _ := idFormat(cfg.receiptIDFormat)
 		opts = append(opts, smsctest.WithReceiptIDs(rid))
@@ -208,13 +282,13 @@ func (s *sim) float() float64 {
 	return s.rng.Float64()
 }
 
-// handle answers a request and records submit_sm with -record.
-func (s *sim) handle(ss *smsctest.Session, p *pdu.PDU) *pdu.PDU {
-	resp := s.answer(ss, p)
-	if p.ID == pdu.SubmitSM && s.rec != nil {
-		s.rec.add(ss, p, resp)
+// recordSubmit writes a -record line for every submit_sm, before its
+// answer goes out: those the handler answered and those refused as
+// violations or undecodable.
+func (s *sim) recordSubmit(ss *smsctest.Session, req, resp *pdu.PDU, vs []smsctest.Violation) {
+	if req.ID == pdu.SubmitSM && s.rec != nil {
+		s.rec.add(ss, req, resp, vs)
 	}
-	return resp
 }
 
 // answer applies the fault flags, then the server's default behaviour.
@@ -361,13 +435,19 @@ func (s *sim) report(uptime time.Duration) error {
 		Throttled: s.counts.throttled.Load(), Failed: s.counts.failed.Load(), Dropped: s.counts.dropped.Load(),
 		MOSent: st.MOSent, ReceiptsSent: st.ReceiptsSent, MaxInflight: st.MaxInflight,
 		Errors:        int64(st.DeliverFails+st.BindsRefused+st.SubmitErrors) + s.counts.moFailed.Load() + s.recordFailed(),
-		UptimeSeconds: uptime.Seconds(),
+		UptimeSeconds: uptime.Seconds(), Violations: []ReportViolation{},
+	}
+	for _, v := range s.srv.Violations() {
+		r.Violations = append(r.Violations, reportViolation(v))
 	}
 	if s.cfg.json {
 		enc := json.NewEncoder(s.out)
 		return enc.Encode(r)
 	}
-	_, err := fmt.Fprintf(s.out, "smscsim: binds=%d unbinds=%d submits=%d ok=%d throttled=%d failed=%d dropped=%d mo_sent=%d receipts_sent=%d errors=%d max_inflight=%d uptime=%.1fs\n",
-		r.Binds, r.Unbinds, r.Submits, r.SubmitsOK, r.Throttled, r.Failed, r.Dropped, r.MOSent, r.ReceiptsSent, r.Errors, r.MaxInflight, r.UptimeSeconds)
+	for _, v := range s.srv.Violations() {
+		fmt.Fprintf(s.out, "smscsim: violation: %s\n", v)
+	}
+	_, err := fmt.Fprintf(s.out, "smscsim: binds=%d unbinds=%d submits=%d ok=%d throttled=%d failed=%d dropped=%d mo_sent=%d receipts_sent=%d errors=%d max_inflight=%d violations=%d uptime=%.1fs\n",
+		r.Binds, r.Unbinds, r.Submits, r.SubmitsOK, r.Throttled, r.Failed, r.Dropped, r.MOSent, r.ReceiptsSent, r.Errors, r.MaxInflight, st.Violations, r.UptimeSeconds)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/smscbridge/smscbridge/smsc"
 	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the sim goroutine and the test.
@@ -132,6 +134,9 @@ func TestSimEndToEnd(t *testing.T) {
 	if rep.Binds != 1 || rep.Submits != 1 || rep.MOSent != wantMOPDUs || rep.ReceiptsSent != 1 || rep.Unbinds != 1 {
 		t.Errorf("report %+v, want 1 bind, 1 unbind, 1 submit, %d MO, 1 receipt", rep, wantMOPDUs)
 	}
+	if rep.Violations == nil || len(rep.Violations) != 0 {
+		t.Errorf("report violations %+v, want [] (our ESME keeps to SMPP 3.4)", rep.Violations)
+	}
 }
 
 func TestSimFaults(t *testing.T) {
@@ -173,6 +178,7 @@ func TestSimFaults(t *testing.T) {
 	<-clientDone
 	stopSim()
 	<-done
+	smsctest.NoViolations(t, s.srv)
 	if !strings.Contains(out.String(), "submits=4 ok=2 throttled=2") {
 		t.Errorf("stats line %q, want submits=4 ok=2 throttled=2", out.String())
 	}
@@ -188,6 +194,8 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"bad rate", []string{"-fail-rate", "2"}, "-fail-rate must be 0..1"},
 		{"bad id format", []string{"-id-format", "b64"}, `id format "b64"`},
 		{"extra args", []string{"x"}, "unexpected arguments"},
+		{"bad lenient", []string{"-lenient", "charset,udhi"}, `-lenient: unknown rule "udhi"`},
+		{"bad dc0", []string{"-dc0", "utf8"}, `-dc0: data_coding 0 charset "utf8"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,5 +205,109 @@ func TestParseFlagsErrors(t *testing.T) {
 				t.Errorf("parseFlags(%q) = %v, want error containing %q", tt.args, err, tt.want)
 			}
 		})
+	}
+}
+
+// startSim runs the simulator with args until the test ends and returns
+// it, bound to a transmitter client.
+func startSim(t *testing.T, args ...string) (*sim, *smsc.Client, *syncBuffer, func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	out := &syncBuffer{}
+	s, err := newSim(append([]string{"-listen", "127.0.0.1:0", "-duration", "1h"}, args...), out, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.run(ctx) }()
+	<-s.ready
+	c, err := smsc.New(smsc.Options{ID: "sim", Addr: s.srv.Addr(), SystemID: "esme", Bind: smsc.Transmitter,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientDone := make(chan error, 1)
+	go func() { clientDone <- c.Run(ctx) }()
+	if err := c.WaitBound(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() {
+		cancel()
+		<-clientDone
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}
+	t.Cleanup(cancel)
+	return s, c, out, stop
+}
+
+// TestSimStrict: smscsim refuses what a strict SMSC refuses, reports the
+// violation in its stats, JSON and -record line, accepts it with -lenient,
+// and reads data_coding 0 as -dc0 says.
+func TestSimStrict(t *testing.T) {
+	long := &pdu.ShortMessage{DestTON: 1, DestNPI: 1, DestAddr: "15550002222", Message: bytes.Repeat([]byte("a"), 161)}
+	latin := &pdu.ShortMessage{DestTON: 1, DestNPI: 1, DestAddr: "15550002222", Message: []byte("caf\xe9")}
+	tests := []struct {
+		name string
+		args []string
+		sm   *pdu.ShortMessage
+		want error
+		rule string
+	}{
+		{"strict long", nil, long, pdu.StatusInvMsgLen, "message_length"},
+		{"lenient long", []string{"-lenient", "message_length"}, long, nil, "message_length"},
+		{"lenient all", []string{"-lenient", "all"}, long, nil, "message_length"},
+		{"gsm7 dc0 latin1 octet", nil, latin, pdu.StatusSubmitFail, "charset"},
+		{"latin1 dc0", []string{"-dc0", "latin1"}, latin, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "rec.jsonl")
+			s, c, out, stop := startSim(t, append([]string{"-json", "-record", path}, tt.args...)...)
+			_, err := c.Submit(t.Context(), tt.sm)
+			if err != tt.want {
+				t.Errorf("Submit = %v, want %v", err, tt.want)
+			}
+			stop()
+			recs := mustReadRecords(t, path)
+			var rep Report
+			text := out.String()
+			if err := json.Unmarshal([]byte(text[strings.Index(text, "{"):]), &rep); err != nil {
+				t.Fatalf("JSON report: %v in %q", err, text)
+			}
+			if tt.rule == "" {
+				if len(rep.Violations) != 0 || len(recs) != 1 || recs[0].Violation != "" {
+					t.Errorf("violations %+v, records %+v; want none", rep.Violations, recs)
+				}
+				return
+			}
+			lenient := tt.want == nil
+			if len(rep.Violations) != 1 || rep.Violations[0].Rule != tt.rule || rep.Violations[0].Lenient != lenient ||
+				rep.Violations[0].Command != "submit_sm" || rep.Violations[0].Session != 1 {
+				t.Errorf("report violations %+v, want one %s (lenient %v)", rep.Violations, tt.rule, lenient)
+			}
+			if len(recs) != 1 || !strings.HasPrefix(recs[0].Violation, tt.rule+": ") {
+				t.Fatalf("records %+v, want one with violation %s", recs, tt.rule)
+			}
+			wantName := "ESME_ROK"
+			if st, ok := tt.want.(pdu.Status); ok {
+				wantName = st.String()
+			}
+			if recs[0].StatusName != wantName {
+				t.Errorf("record status %s, want %s", recs[0].StatusName, wantName)
+			}
+			if got := len(s.srv.Violations()); got != 1 {
+				t.Errorf("%d violations", got)
+			}
+		})
+	}
+	// Without -json: one line per violation before the stats line.
+	_, c, out, stop := startSim(t)
+	c.Submit(t.Context(), long)
+	stop()
+	if text := out.String(); !strings.Contains(text, "smscsim: violation: session 1 submit_sm seq 2: message_length: 161 septets") ||
+		!strings.Contains(text, "violations=1 ") {
+		t.Errorf("stats %q, want the violation line and violations=1", text)
 	}
 }
