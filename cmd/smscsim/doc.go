@@ -16,8 +16,19 @@
 // GSM 03.38 / Latin-1 / UCS-2 per data_coding (short_message, or
 // message_payload when empty, without the UDH; for a segment also its
 // ref/total/seq from the UDH or SAR TLVs), and the message_id and
-// command_status answered (or "dropped"). Submits refused by -window and
-// undecodable ones never reach the simulator's handler and are not recorded.
+// command_status answered (or "dropped"), and the rules it broke
+// ("violation"). Submits refused as violations are recorded too; an
+// undecodable one gets a line with its sequence number, status and
+// violation only. Submits refused by -window are not recorded.
+//
+// It is a strict SMPP 3.4 SMSC (package smsctest): what an ESME sends
+// against the rules is refused with the status a strict SMSC answers and
+// reported, one "smscsim: violation: …" line each before the stats line
+// (a "violations" list in the -json report, a "violation" field in the
+// -record line). -lenient all (or a comma-separated list of rules, e.g.
+// "interface_version,charset") accepts such PDUs instead, still reporting
+// them. -dc0 sets what data_coding 0 means here: gsm7 (unpacked GSM 03.38,
+// the default), gsm7-packed, latin1 or ascii.
 //
 // What it is not: a production SMSC. Everything is kept in memory and
 // nothing is routed anywhere. Flags mirror smsctest's options; see -h.

@@ -134,7 +134,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.record, "record", "", "append one JSON line per submit_sm received to `FILE`, written before the response\n"+
 		"(time, session, system_id, seq, source/dest addr+ton+npi, esm_class, registered_delivery, data_coding,\n"+
 		"short_message as hex, tlvs as \"0xTAG\": hex, the decoded text without UDH, concat ref/total/seq of a part,\n"+
-		"message_id, status and status_name answered, or dropped); submits refused by -window or undecodable are not recorded")
+		"message_id, status and status_name answered, or dropped, and the SMPP 3.4 rules broken as \"violation\");\n"+
+		"submits refused by -window are not recorded")
 	fs.StringVar(&lenient, "lenient", "", "accept what breaks these SMPP 3.4 rules (comma-separated, or \"all\") instead of refusing it;\n"+
 		"violations are still reported. Rules: "+ruleNames())
 	fs.StringVar(&dc0, "dc0", "gsm7", "what data_coding 0 means here: gsm7 (unpacked), gsm7-packed, latin1 or ascii")

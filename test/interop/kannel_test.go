@@ -325,6 +325,7 @@ func TestKannelSmsctest(t *testing.T) {
 
 func testKannelSmsctest(t *testing.T, pair bool) {
 	srv := smsctest.NewServer(
+		smsctest.WithTB(t), // Kannel must keep to SMPP 3.4: every violation fails the test
 		smsctest.WithAccount("kannel", "secret"),
 		// Ids from 4096 up: "00001000" in the resp, "4096" in the receipt.
 		smsctest.WithMessageIDs(func(n uint64) string { return smsctest.HexIDs(n + 4095) }),
@@ -452,6 +453,12 @@ type simReport struct {
 	MOSent       int   `json:"mo_sent"`
 	ReceiptsSent int   `json:"receipts_sent"`
 	Errors       int64 `json:"errors"`
+	Violations   []struct {
+		Command string `json:"command"`
+		Rule    string `json:"rule"`
+		Detail  string `json:"detail"`
+		Lenient bool   `json:"lenient"`
+	} `json:"violations"`
 }
 
 // simRecord is one line of smscsim's -record file (the fields read here).
@@ -611,5 +618,8 @@ func TestKannelSmscsim(t *testing.T) {
 	if rep.Binds != 1 || rep.Unbinds != 1 || rep.Submits != int64(parts) || rep.SubmitsOK != parts ||
 		rep.ReceiptsSent != len(kannelCases) || rep.MOSent < moCount || rep.Errors != 0 {
 		t.Errorf("smscsim report %+v, want 1 bind and unbind, %d submits all ok, %d receipts, >= %d MO, no errors", rep, parts, len(kannelCases), moCount)
+	}
+	if rep.Violations == nil || len(rep.Violations) != 0 {
+		t.Errorf("smscsim (strict) saw Kannel break SMPP 3.4: %+v", rep.Violations)
 	}
 }

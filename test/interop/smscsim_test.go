@@ -126,4 +126,10 @@ func TestNodeESMESmscsim(t *testing.T) {
 	if rep.Binds != 1 || rep.Unbinds != 1 || rep.Submits != int64(len(texts)) || rep.ReceiptsSent != len(texts) || rep.MOSent != mos || rep.Errors != 0 {
 		t.Errorf("smscsim report %+v, want 1 bind and unbind, %d submits and receipts, %d MO, no errors", rep, len(texts), mos)
 	}
+	// The strict simulator binds the library's interface_version 0x50
+	// (as SMPP 3.4, sc_interface_version 0x34) and records it; nothing
+	// else the library sends breaks SMPP 3.4.
+	if v := rep.Violations; len(v) != 1 || v[0].Rule != "interface_version" || v[0].Command != "bind_transceiver" || !strings.Contains(v[0].Detail, "0x50") {
+		t.Errorf("smscsim violations %+v, want only the bind's interface_version 0x50", v)
+	}
 }
