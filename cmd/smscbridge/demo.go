@@ -157,6 +157,9 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	if vs := sim.Violations(); len(vs) > 0 {
+		return fmt.Errorf("the bridge broke SMPP 3.4 (%d violations), first: %s", len(vs), vs[0])
+	}
 	stats := sim.Stats()
 	fmt.Fprintf(w, "\ndone: the SMSC sent %d deliver_sm (MO parts) and %d receipts and got %d submit_sm; every message reached its platform.\n", stats.MOSent, stats.ReceiptsSent, stats.Submits)
 	fmt.Fprintf(w, "Try it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
