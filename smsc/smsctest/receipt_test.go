@@ -111,7 +111,7 @@ func TestDeliverReturnsESMEStatus(t *testing.T) {
 
 func TestFaultInjection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := smsctest.NewUnstartedServer()
+		srv := smsctest.NewUnstartedServer(smsctest.WithTB(t))
 		defer srv.Close()
 		e := pipeESME(t, srv)
 		e.bind(pdu.BindTransmitter, "any", "any")
@@ -157,7 +157,7 @@ func TestFaultInjection(t *testing.T) {
 
 func TestSessionInitTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := smsctest.NewUnstartedServer(smsctest.WithSessionInitTimeout(time.Minute))
+		srv := smsctest.NewUnstartedServer(smsctest.WithTB(t), smsctest.WithSessionInitTimeout(time.Minute))
 		defer srv.Close()
 		e := pipeESME(t, srv)
 		start := time.Now()
@@ -172,7 +172,7 @@ func TestSessionInitTimeout(t *testing.T) {
 
 func TestServerEnquireLink(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := smsctest.NewUnstartedServer(smsctest.WithEnquireLink(30*time.Second, 10*time.Second))
+		srv := smsctest.NewUnstartedServer(smsctest.WithTB(t), smsctest.WithEnquireLink(30*time.Second, 10*time.Second))
 		defer srv.Close()
 		e := pipeESME(t, srv)
 		e.bind(pdu.BindTransceiver, "any", "any")
@@ -224,7 +224,7 @@ func TestBuildMO(t *testing.T) {
 
 func TestMaxInflight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := smsctest.NewUnstartedServer(smsctest.WithMaxInflight(1, 0))
+		srv := smsctest.NewUnstartedServer(smsctest.WithTB(t), smsctest.WithMaxInflight(1, 0))
 		defer srv.Close()
 		srv.SetDelay(time.Second)
 		e := pipeESME(t, srv)

@@ -72,11 +72,33 @@ func (e *esme) bind(id pdu.CommandID, user, pw string) *pdu.PDU {
 	return e.call(id, &pdu.Bind{SystemID: user, Password: pw, InterfaceVersion: 0x34})
 }
 
+// newServer returns a started server with account esme/secret that fails
+// the test on any SMPP 3.4 violation (WithTB).
 func newServer(t *testing.T, opts ...smsctest.Option) *smsctest.Server {
+	t.Helper()
+	return newRuleServer(t, append([]smsctest.Option{smsctest.WithTB(t)}, opts...)...)
+}
+
+// newRuleServer is newServer for tests that break rules on purpose: they
+// assert the violations themselves (wantViolations).
+func newRuleServer(t *testing.T, opts ...smsctest.Option) *smsctest.Server {
 	t.Helper()
 	srv := smsctest.NewServer(append([]smsctest.Option{smsctest.WithAccount("esme", "secret")}, opts...)...)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// wantViolations checks that srv recorded exactly these rules, in order.
+func wantViolations(t *testing.T, srv *smsctest.Server, rules ...smsctest.Rule) {
+	t.Helper()
+	vs := srv.Violations()
+	ok := len(vs) == len(rules)
+	for i := 0; ok && i < len(vs); i++ {
+		ok = vs[i].Rule == rules[i]
+	}
+	if !ok {
+		t.Errorf("violations %v, want rules %v", vs, rules)
+	}
 }
 
 func submit(text string, rd uint8) *pdu.ShortMessage {
@@ -85,7 +107,7 @@ func submit(text string, rd uint8) *pdu.ShortMessage {
 }
 
 func TestBindChecks(t *testing.T) {
-	srv := newServer(t)
+	srv := newRuleServer(t)
 	tests := []struct {
 		name, user, pw string
 		want           pdu.Status
@@ -120,10 +142,11 @@ func TestBindChecks(t *testing.T) {
 	if resp := dialESME(t, srv).bind(pdu.BindTransmitter, "esme", "secret"); resp.Status != pdu.StatusBindFail {
 		t.Errorf("bind while refusing = %v, want ESME_RBINDFAIL", resp.Status)
 	}
+	wantViolations(t, srv, smsctest.RuleBindState) // the second bind
 }
 
 func TestRequestsBeforeBind(t *testing.T) {
-	srv := newServer(t)
+	srv := newRuleServer(t)
 	e := dialESME(t, srv)
 	if resp := e.call(pdu.SubmitSM, submit("x", 0)); resp.ID != pdu.SubmitSMResp || resp.Status != pdu.StatusInvBndSts {
 		t.Errorf("submit before bind = %s %v, want submit_sm_resp ESME_RINVBNDSTS", resp.ID, resp.Status)
@@ -134,10 +157,11 @@ func TestRequestsBeforeBind(t *testing.T) {
 	if len(srv.Submits()) != 0 {
 		t.Error("a submit before bind was recorded")
 	}
+	wantViolations(t, srv, smsctest.RuleBindState)
 }
 
 func TestSubmitRecordsAndAnswers(t *testing.T) {
-	srv := newServer(t, smsctest.WithMessageIDs(smsctest.HexIDs))
+	srv := newRuleServer(t, smsctest.WithMessageIDs(smsctest.HexIDs))
 	e := dialESME(t, srv)
 	e.bind(pdu.BindTransmitter, "esme", "secret")
 	resp := e.call(pdu.SubmitSM, submit("hello", 0))
@@ -158,10 +182,11 @@ func TestSubmitRecordsAndAnswers(t *testing.T) {
 	if resp := e.call(pdu.QuerySM, &pdu.QuerySMBody{MessageID: "1"}); resp.ID != pdu.GenericNack {
 		t.Errorf("query_sm = %s, want generic_nack", resp.ID)
 	}
+	wantViolations(t, srv, smsctest.RuleCommand) // 0x123; query_sm is SMPP 3.4, only not supported
 }
 
 func TestSubmitChecks(t *testing.T) {
-	srv := newServer(t, smsctest.WithMessageIDs(func(n uint64) string { return strings.Repeat("9", 100) }))
+	srv := newRuleServer(t, smsctest.WithMessageIDs(func(n uint64) string { return strings.Repeat("9", 100) }))
 	e := dialESME(t, srv)
 	e.bind(pdu.BindTransceiver, "esme", "secret")
 
@@ -187,10 +212,11 @@ func TestSubmitChecks(t *testing.T) {
 	if id := resp.Body.(*pdu.MessageResp).MessageID; resp.Status != pdu.StatusOK || len(id) != 64 {
 		t.Errorf("submit = %v id of %d chars, want ESME_ROK and an id cut to 64", resp.Status, len(id))
 	}
+	wantViolations(t, srv, smsctest.RuleMalformed, smsctest.RulePayloadConflict)
 }
 
 func TestReceiverAndTransmitterRules(t *testing.T) {
-	srv := newServer(t)
+	srv := newRuleServer(t)
 	rx := dialESME(t, srv)
 	rx.bind(pdu.BindReceiver, "esme", "secret")
 	if resp := rx.call(pdu.SubmitSM, submit("x", 0)); resp.Status != pdu.StatusInvBndSts {
@@ -202,4 +228,5 @@ func TestReceiverAndTransmitterRules(t *testing.T) {
 	if _, err := srv2.Deliver(t.Context(), submit("mo", 0)); !errors.Is(err, smsctest.ErrNoReceiver) {
 		t.Errorf("Deliver with only a transmitter bound = %v, want ErrNoReceiver", err)
 	}
+	wantViolations(t, srv, smsctest.RuleBindState)
 }

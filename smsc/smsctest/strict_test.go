@@ -118,8 +118,8 @@ func sar(sm *pdu.ShortMessage, ref uint16, total, seq uint8) {
 // the rule's status and records the violation, and to a lenient one, which
 // answers ESME_ROK and records it as lenient.
 func TestStrictSubmit(t *testing.T) {
-	strict := newServer(t)
-	lenient := newServer(t, smsctest.WithLenient())
+	strict := newRuleServer(t)
+	lenient := newServer(t, smsctest.WithLenient()) // lenient violations do not fail the test
 	es, el := dialESME(t, strict), dialESME(t, lenient)
 	es.bind(pdu.BindTransceiver, "esme", "secret")
 	el.bind(pdu.BindTransceiver, "esme", "secret")
@@ -173,7 +173,7 @@ func TestDC0Charset(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %d octets", tt.dc0, len(tt.msg)), func(t *testing.T) {
-			srv := newServer(t, smsctest.WithDC0(tt.dc0))
+			srv := newRuleServer(t, smsctest.WithDC0(tt.dc0))
 			e := dialESME(t, srv)
 			e.bind(pdu.BindTransmitter, "esme", "secret")
 			sm := submit("", 0)
@@ -196,7 +196,7 @@ func TestDC0Charset(t *testing.T) {
 // TestStrictConcatParts: parts of one message must agree on the total; a
 // finished message frees its reference.
 func TestStrictConcatParts(t *testing.T) {
-	srv := newServer(t)
+	srv := newRuleServer(t)
 	e := dialESME(t, srv)
 	e.bind(pdu.BindTransmitter, "esme", "secret")
 	part := func(ref, total, seq byte) pdu.Status {
@@ -228,7 +228,7 @@ func TestStrictConcatParts(t *testing.T) {
 // TestStrictHeader: a request with sequence number 0, bit 31 set or a
 // command_status gets generic_nack ESME_RINVCMDLEN, and the session goes on.
 func TestStrictHeader(t *testing.T) {
-	srv := newServer(t)
+	srv := newRuleServer(t)
 	e := dialESME(t, srv)
 	e.bind(pdu.BindTransceiver, "esme", "secret")
 	for _, h := range []pdu.Header{
@@ -300,7 +300,7 @@ func TestStrictBind(t *testing.T) {
 // TestStrictSessionRules: requests in the wrong state, SMSC-only commands
 // and responses to nothing are recorded.
 func TestStrictSessionRules(t *testing.T) {
-	srv := newServer(t)
+	srv := newRuleServer(t)
 	e := dialESME(t, srv)
 	if resp := e.call(pdu.SubmitSM, submit("x", 0)); resp.Status != pdu.StatusInvBndSts {
 		t.Errorf("submit before bind = %v", resp.Status)
@@ -345,7 +345,7 @@ func TestStrictSessionRules(t *testing.T) {
 
 // TestStrictMalformed: a submit_sm that does not decode is a violation too.
 func TestStrictMalformed(t *testing.T) {
-	srv := newServer(t)
+	srv := newRuleServer(t)
 	e := dialESME(t, srv)
 	e.bind(pdu.BindTransmitter, "esme", "secret")
 	good, err := (&pdu.PDU{Header: pdu.Header{ID: pdu.SubmitSM, Seq: 5}, Body: submit("abc", 0)}).MarshalBinary()
