@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,5 +219,41 @@ func TestRecordOpenError(t *testing.T) {
 	}
 	if err := s.run(t.Context()); err == nil || !strings.Contains(err.Error(), "-record") {
 		t.Errorf("run with an unwritable -record = %v, want a -record error", err)
+	}
+}
+
+// TestRecordUndecodable: a submit_sm that does not decode still gets a
+// -record line with its sequence number, the status answered and the
+// violation.
+func TestRecordUndecodable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.jsonl")
+	s, _, _, stop := startSim(t, "-record", path)
+	nc, err := net.Dial("tcp", s.srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	if err := pdu.Write(nc, &pdu.PDU{Header: pdu.Header{ID: pdu.BindTransmitter, Seq: 1}, Body: &pdu.Bind{SystemID: "raw", InterfaceVersion: 0x34}}); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := pdu.Read(br, 0); err != nil || resp.Status != pdu.StatusOK {
+		t.Fatalf("bind: %v %v", resp, err)
+	}
+	b, err := (&pdu.PDU{Header: pdu.Header{ID: pdu.SubmitSM, Seq: 9}, Body: &pdu.ShortMessage{DestAddr: "1", Message: []byte("abc")}}).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-4] = 200 // sm_length past the end of the body
+	if _, err := nc.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := pdu.Read(br, 0); err != nil || resp.Status != pdu.StatusInvMsgLen || resp.Seq != 9 {
+		t.Fatalf("bad submit answered %v %v, want ESME_RINVMSGLEN seq 9", resp, err)
+	}
+	stop()
+	recs := mustReadRecords(t, path)
+	if len(recs) != 1 || recs[0].Seq != 9 || recs[0].StatusName != "ESME_RINVMSGLEN" || !strings.HasPrefix(recs[0].Violation, "malformed: sm_length 200") {
+		t.Errorf("records %+v, want one for seq 9 with ESME_RINVMSGLEN and the malformed violation", recs)
 	}
 }
