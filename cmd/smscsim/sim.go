@@ -138,7 +138,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"submits refused by -window are not recorded")
 	fs.StringVar(&lenient, "lenient", "", "accept what breaks these SMPP 3.4 rules (comma-separated, or \"all\") instead of refusing it;\n"+
 		"violations are still reported. Rules: "+ruleNames())
-	fs.StringVar(&dc0, "dc0", "gsm7", "what data_coding 0 means here: gsm7 (unpacked), gsm7-packed, latin1 or ascii")
+	fs.StringVar(&dc0, "dc0", "gsm7", "what data_coding 0 means here: gsm7 (unpacked), gsm7-packed, latin1 or ascii;\nchecks submit_sm with it and encodes MO with it")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -383,7 +383,7 @@ func (s *sim) sendMO(ctx context.Context) {
 	t := time.NewTicker(time.Duration(float64(time.Second) / s.cfg.moRate))
 	defer t.Stop()
 	for i := 0; i < s.cfg.moCount; i++ {
-		parts, err := smsctest.BuildMO(s.cfg.moFrom, s.cfg.moTo, moTexts[i%len(moTexts)], uint8(i))
+		parts, err := smsctest.BuildMOFor(s.cfg.moFrom, s.cfg.moTo, moTexts[i%len(moTexts)], uint8(i), s.cfg.dc0)
 		if err != nil {
 			s.counts.moFailed.Add(1)
 			continue

@@ -35,7 +35,8 @@
 // bad address, TON/NPI, priority, registered_delivery, time, and so on.
 // A bind with interface_version other than 0x34 is still bound, answered
 // sc_interface_version 0x34. What data_coding 0 means is the SMSC's
-// setting (WithDC0: gsm7, gsm7-packed, latin1, ascii).
+// setting (WithDC0: gsm7, gsm7-packed, latin1, ascii); BuildMOFor encodes
+// MO for such an SMSC.
 //
 // Every violation is recorded (Violations, with session, command,
 // sequence number, rule and detail). WithTB(t) fails the test for each one
