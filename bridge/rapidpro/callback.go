@@ -1,6 +1,7 @@
 package rapidpro
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 // dateLayout is RFC 3339 in UTC with milliseconds, as in courier's examples
 // (2017-06-23T12:30:00.500Z).
 const dateLayout = "2006-01-02T15:04:05.000Z07:00"
+
+var _ bridge.Retryer = (*Adapter)(nil)
 
 var formHeader = map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -51,6 +54,57 @@ func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
 		body += "&uuid=" + url.QueryEscape(st.ExternalID)
 	}
 	return []bridge.Request{a.post(u, body)}, nil
+}
+
+// courierRefusals are the texts courier answers 400 with when the request
+// itself is wrong (platforms.md B.2, B.3): a missing or unparsable sender,
+// a bad date, a missing or malformed id/uuid, a channel UUID courier does
+// not know. Sending the same request again cannot help.
+var courierRefusals = []string{
+	"must have one of",      // must have one of 'sender' or 'from' set
+	"not a possible number", // from: not a phone number
+	"invalid date",          // invalid date format, must be RFC 3339
+	"should not be empty",   // parameters id or uuid should not be empty
+	"not valid uuid",        // parameters id or uuid are not valid UUIDs
+	"channel not found",     // receive_url names no channel
+}
+
+// Retryable implements bridge.Retryer. courier answers 400 also when it
+// fails inside (database, queue), so a 400 is retried unless its body is
+// one of courier's refusals of the request (courierRefusals), which go to
+// the dead letters; other statuses follow the common rule.
+func (a *Adapter) Retryable(code int, body []byte) bool {
+	if code != http.StatusBadRequest {
+		return bridge.Retryable(code)
+	}
+	for _, e := range courierErrors(body) {
+		e = strings.ToLower(e)
+		for _, r := range courierRefusals {
+			if strings.Contains(e, r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// courierErrors returns the error texts of a courier error answer,
+// {"message":"Error","data":[{"type":"error","error":"…"}]}, or the whole
+// body when it is not one (e.g. cut short).
+func courierErrors(body []byte) []string {
+	var v struct {
+		Data []struct {
+			Error string `json:"error"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &v) != nil || len(v.Data) == 0 {
+		return []string{string(body)}
+	}
+	var out []string
+	for _, d := range v.Data {
+		out = append(out, d.Error)
+	}
+	return out
 }
 
 func (a *Adapter) post(u, body string) bridge.Request {

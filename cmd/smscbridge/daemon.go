@@ -72,7 +72,8 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 	}
-	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), Logger: log.With("component", "bridge"),
+	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), MaxBackoff: cfg.Retry.MaxBackoff.Duration,
+		Logger:  log.With("component", "bridge"),
 		Observe: o.Observe, ReceiptGrace: o.ReceiptGrace, HTTP: bridge.NewHTTPClient(30*time.Second, log.With("component", "http"))}
 	for _, s := range cfg.SMSC {
 		bs, err := bridgeSMSC(s)
@@ -318,9 +319,26 @@ func (d *daemon) adminHandler() http.Handler {
 		d.adminResult(w, d.store.Requeue(r.Context(), r.PathValue("id")))
 	}))
 	mux.HandleFunc("DELETE /queue/dead/{id}", d.admin(func(w http.ResponseWriter, r *http.Request) {
-		d.adminResult(w, d.store.Drop(r.Context(), r.PathValue("id")))
+		d.dropDead(w, r, r.PathValue("id"))
 	}))
 	return mux
+}
+
+// dropDead deletes a dead letter. An id that is not a dead letter, a
+// live queued item included, answers 404 and nothing is deleted: queued
+// work is never dropped from the admin API.
+func (d *daemon) dropDead(w http.ResponseWriter, r *http.Request, id string) {
+	it, err := d.store.Get(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && it.DeadAt.IsZero() && it.DeadReason == "":
+		respondJSON(w, http.StatusNotFound, map[string]string{"error": "no dead letter with id " + strconv.Quote(id) +
+			" (queued items cannot be dropped, only dead letters)"})
+		return
+	case err != nil:
+		d.adminResult(w, err)
+		return
+	}
+	d.adminResult(w, d.store.Drop(r.Context(), id))
 }
 
 // admin wraps an admin action with the Bearer token check.
