@@ -30,14 +30,14 @@ type mtRecord struct {
 func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	cs := b.channels[mt.Channel]
 	if cs == nil {
-		return "", fmt.Errorf("%w: unknown channel %q", ErrInvalid, mt.Channel)
+		return "", invalidf("", "unknown channel %q", mt.Channel)
 	}
 	to := strings.TrimSpace(mt.To)
 	if !IsPhoneNumber(to) && !(allDigits(to) && len(to) <= 15) {
-		return "", fmt.Errorf("%w: to: %q is not a phone number (E.164 with +, or digits)", ErrInvalid, mt.To)
+		return "", invalidf("to", "%q is not a phone number (E.164 with +, or digits)", mt.To)
 	}
 	if strings.TrimSpace(mt.Text) == "" {
-		return "", fmt.Errorf("%w: text: empty", ErrInvalid)
+		return "", invalidf("text", "empty")
 	}
 	list := b.smscFor(cs, to)
 	if len(list) == 0 {
@@ -46,7 +46,7 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	s := b.pickSMSC(list)
 	c := coding.Pick(mt.Text, s.Coding)
 	if n := coding.Parts(mt.Text, c, 6); n > s.MaxParts {
-		return "", fmt.Errorf("%w: text: needs %d SMS parts, smsc %q allows at most %d", ErrInvalid, n, s.ID, s.MaxParts)
+		return "", invalidf("text", "needs %d SMS parts; smsc %q allows at most %d (max_parts)", n, s.ID, s.MaxParts)
 	}
 	from := mt.From
 	if from == "" && len(cs.Numbers) > 0 {

@@ -211,7 +211,8 @@ func acceptError(err error) error {
 	case errors.Is(err, bridge.ErrNoRoute):
 		return &requestError{code: http.StatusBadRequest, field: "to", msg: "no route to destination", err: err}
 	case errors.Is(err, bridge.ErrInvalid):
-		return &requestError{code: http.StatusBadRequest, msg: err.Error(), err: err}
+		field, msg := bridge.Invalid(err)
+		return &requestError{code: http.StatusBadRequest, field: field, msg: msg, err: err}
 	}
 	return &requestError{code: http.StatusServiceUnavailable, msg: "temporarily unavailable, retry later", err: err}
 }
@@ -230,7 +231,7 @@ func (a *Adapter) reject(w http.ResponseWriter, err error) {
 	default:
 		a.log.Info("send rejected", "status", re.code, "err", re)
 	}
-	writeJSON(w, re.code, errorBody{Status: "error", Error: re.msg, Field: re.field})
+	bridge.WriteError(w, bridge.KindRapidPro, re.code, re.field, re.msg)
 }
 
 // requestError is a send call that cannot be accepted: the HTTP status, the
@@ -256,15 +257,9 @@ type acceptedBody struct {
 	ID     string `json:"id"`
 }
 
-type errorBody struct {
-	Status string `json:"status"`
-	Error  string `json:"error"`
-	Field  string `json:"field,omitempty"`
-}
-
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
-	if err != nil { // cannot happen for the two body types above
+	if err != nil { // cannot happen for acceptedBody
 		b = []byte(`{"status":"error","error":"internal error"}`)
 		code = http.StatusInternalServerError
 	}

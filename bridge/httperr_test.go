@@ -1,0 +1,66 @@
+package bridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// Each platform gets one error shape from the core too (404, 405), the
+// one its adapter uses: RapidPro {"status":"error","error":…}, the custom
+// channel {"error":{"message":…}}.
+func TestServeHTTPErrorShapePerPlatform(t *testing.T) {
+	b, _ := MustBridge(t)
+	for _, c := range []struct {
+		method, path string
+		code         int
+		rapidpro     bool
+	}{
+		{"POST", "/rapidpro/nope/send", 404, true},
+		{"POST", "/rapidpro/ch/send", 404, true}, // a custom channel
+		{"POST", "/rapidpro/ch/receive", 404, true},
+		{"POST", "/rapidpro", 404, true},
+		{"POST", "/custom/nope/message", 404, false},
+		{"GET", "/custom/ch/message", 405, false},
+		{"POST", "/other/x/y", 404, false},
+	} {
+		rec := httptest.NewRecorder()
+		b.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader("{}")))
+		if rec.Code != c.code {
+			t.Errorf("%s %s = %d, want %d", c.method, c.path, rec.Code, c.code)
+		}
+		var body map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatalf("%s %s: body %q: %v", c.method, c.path, rec.Body, err)
+		}
+		if c.rapidpro {
+			if body["status"] != "error" || body["error"] == nil || len(body) > 3 {
+				t.Errorf("%s %s: body %s, want the RapidPro shape {\"status\":\"error\",\"error\":…}", c.method, c.path, rec.Body)
+			}
+			continue
+		}
+		if e, ok := body["error"].(map[string]any); !ok || e["message"] == nil || len(body) != 1 {
+			t.Errorf("%s %s: body %s, want the custom shape {\"error\":{\"message\":…}}", c.method, c.path, rec.Body)
+		}
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	for _, c := range []struct {
+		err        error
+		field, msg string
+	}{
+		{&InvalidError{Field: "text", Msg: "empty"}, "text", "empty"},
+		{invalidf("", "unknown channel %q", "x"), "", `unknown channel "x"`},
+		{wrapf("%w: text too long", ErrInvalid), "", "text too long"},
+	} {
+		field, msg := Invalid(c.err)
+		if field != c.field || msg != c.msg {
+			t.Errorf("Invalid(%v) = %q, %q; want %q, %q", c.err, field, msg, c.field, c.msg)
+		}
+	}
+}
+
+func wrapf(format string, args ...any) error { return fmt.Errorf(format, args...) }
