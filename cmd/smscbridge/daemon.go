@@ -68,6 +68,7 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		ReceiptTTL:        cfg.Store.ReceiptTTL.Duration,
 		ReassemblyTimeout: cfg.Store.ReassemblyTimeout.Duration,
 		PartialMO:         partialPolicy(cfg.Store.PartialMO),
+		Report:            func(err error) { log.Error("store sweep", "err", err) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
@@ -232,7 +233,9 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	}
 	var bridgeWG sync.WaitGroup
 	bridgeErr := make(chan error, 1)
-	bridgeWG.Go(func() { bridgeErr <- d.bridge.Run(ctx) })
+	bridgeCtx, stopBridge := context.WithCancel(ctx) // ends with ctx, or when Run stops for an error
+	defer stopBridge()
+	bridgeWG.Go(func() { bridgeErr <- d.bridge.Run(bridgeCtx) })
 
 	srv := &http.Server{Handler: d.bridge, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
@@ -255,6 +258,10 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 			err = nil
 		}
 	case err = <-bridgeErr:
+	case <-d.store.Fatal():
+		// bbolt's state in memory is uncertain: stop, and let the service
+		// manager start us again on what is on disk.
+		err = fmt.Errorf("store failed, stopping so that a restart reopens it: %w", d.store.FatalErr())
 	}
 	d.log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -263,6 +270,7 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	if admin != nil {
 		_ = admin.Shutdown(shutCtx)
 	}
+	stopBridge()
 	bridgeWG.Wait() // in-flight MT finish (bounded by the bridge's drain timeout)
 	stopSMSC()
 	smscs.Wait() // unbind, bounded by each client's unbind timeout
