@@ -463,7 +463,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}{
 		{"channel missing", func(c *Config) { c.Channel = "" }, "channel id: required"},
 		{"channel_id missing", func(c *Config) { c.ChannelID = "" }, "channel_id: required"},
-		{"channel_id too long", func(c *Config) { c.ChannelID = strings.Repeat("x", 51) }, "channel_id: longer than 50 characters"},
+		{"channel_id too long", func(c *Config) { c.ChannelID = strings.Repeat("x", 51) }, "channel_id: must be at most 50 characters"},
 		{"api_token missing", func(c *Config) { c.APIToken = "" }, "api_token: required"},
 		{"webhook_url missing", func(c *Config) { c.WebhookURL = "" }, "webhook_url: required"},
 		{"webhook_url relative", func(c *Config) { c.WebhookURL = "/custom/webhook" }, `webhook_url: must be an http or https URL, got scheme ""`},

@@ -145,25 +145,38 @@ func (c *Config) resolveURLs() error {
 	return nil
 }
 
-// checkURL requires an absolute http(s) URL. courier only routes a
-// lowercase channel UUID (B): an upper-case one would 404 on every call.
+// CheckURL checks a courier URL (receive_url, sent_url, delivered_url,
+// failed_url): an absolute http:// or https:// URL whose channel UUID, if
+// it has one, is in lower case, the only form courier routes (any other
+// gets 404 on every call, platforms.md B). check-config applies the same
+// function, so a URL it passes the daemon takes.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("must be an absolute http:// or https:// URL")
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if isUUID(seg) && strings.ToLower(seg) != seg {
+			return fmt.Errorf("must have the channel UUID in lower case (%s): courier only matches a lowercase channel UUID", strings.ToLower(seg))
+		}
+	}
+	return nil
+}
+
+// checkURL applies CheckURL to the setting name.
 func checkURL(name, raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("%s is empty", name)
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%s %q: must be an absolute http:// or https:// URL", name, u.Redacted())
-	}
-	for _, seg := range strings.Split(u.Path, "/") {
-		if isUUID(seg) && strings.ToLower(seg) != seg {
-			return nil, fmt.Errorf("%s %q: courier only matches a lowercase channel UUID", name, u.Redacted())
+	if err := CheckURL(raw); err != nil {
+		if u, perr := url.Parse(raw); perr == nil {
+			raw = u.Redacted()
+		} else {
+			raw = "(unparsable)"
 		}
+		return nil, fmt.Errorf("%s %q: %w", name, raw, err)
 	}
-	return u, nil
+	return url.Parse(raw)
 }
 
 var errNoReceive = errors.New(`receive_url does not end in "/receive": set the status URLs explicitly`)

@@ -84,7 +84,7 @@ func New(cfg Config, acc bridge.Accepter, logger *slog.Logger) (*Adapter, error)
 	if err := cfg.resolveURLs(); err != nil {
 		return nil, fmt.Errorf("rapidpro: channel %q: %w", cfg.Channel, err)
 	}
-	if err := checkHeaderValue(cfg.SendAuthorization); err != nil {
+	if err := CheckSendAuthorization(cfg.SendAuthorization); err != nil {
 		return nil, fmt.Errorf("rapidpro: channel %q: send_authorization %w", cfg.Channel, err)
 	}
 	if cfg.Now == nil {
@@ -109,14 +109,15 @@ func New(cfg Config, acc bridge.Accepter, logger *slog.Logger) (*Adapter, error)
 	return a, nil
 }
 
-// checkHeaderValue rejects values an HTTP header cannot carry unchanged: Go's
-// server trims surrounding white space, so such a secret could never match.
-func checkHeaderValue(v string) error {
+// CheckSendAuthorization rejects send_authorization values an HTTP header
+// cannot carry unchanged: Go's server trims surrounding white space, so
+// such a secret could never match. check-config applies it too.
+func CheckSendAuthorization(v string) error {
 	if strings.TrimSpace(v) != v {
-		return errors.New("has leading or trailing white space")
+		return errors.New("has leading or trailing white space, which HTTP drops: no request could match it")
 	}
 	if strings.ContainsAny(v, "\r\n\x00") {
-		return errors.New("contains a line break or NUL")
+		return errors.New("contains a line break or NUL, which an HTTP header cannot carry")
 	}
 	return nil
 }

@@ -5,13 +5,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -193,13 +191,9 @@ func smscOptions(s conf.SMSC, h smsc.Handler, log *slog.Logger) (smsc.Options, e
 	if s.TLS {
 		o.TLS = &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.TLSInsecureSkipVerify, MinVersion: tls.VersionTLS12}
 		if s.TLSCA != "" {
-			pem, err := os.ReadFile(s.TLSCA)
+			pool, err := conf.LoadCA(s.TLSCA)
 			if err != nil {
-				return smsc.Options{}, fmt.Errorf("tls_ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return smsc.Options{}, fmt.Errorf("tls_ca %s: no PEM certificate in it", s.TLSCA)
+				return smsc.Options{}, fmt.Errorf("tls_ca %s: %w", s.TLSCA, err)
 			}
 			o.TLS.RootCAs = pool
 		}
