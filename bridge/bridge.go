@@ -143,6 +143,9 @@ func invalidf(field, format string, args ...any) error {
 // platform's answer: the reason carries no internal prefix such as
 // "bridge: invalid message:".
 func Invalid(err error) (field, msg string) {
+	if err == nil {
+		return "", ""
+	}
 	if ie, ok := errors.AsType[*InvalidError](err); ok {
 		return ie.Field, ie.Msg
 	}

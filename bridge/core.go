@@ -51,7 +51,7 @@ type SMSC struct {
 	ID                 string
 	Coding             coding.Coding // preferred coding when the text fits; UCS-2 otherwise
 	Long               smsc.LongMode // how long texts are split
-	MaxParts           int           // most SMS parts one MT may take
+	MaxParts           int           // most SMS parts one MT may take (default 255)
 	SourceTON, DestTON TONSetting
 	RegisteredDelivery bool
 	IDType             dlr.IDType // how receipt ids relate to submit_sm_resp ids
@@ -170,7 +170,7 @@ func New(o Options) (*Bridge, error) {
 	}
 	for _, s := range o.SMSCs {
 		if s.MaxParts <= 0 {
-			s.MaxParts = 10
+			s.MaxParts = 255
 		}
 		if s.Window <= 0 {
 			s.Window = 10

@@ -1,11 +1,15 @@
 package bridge
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/smscbridge/smscbridge/smsc"
 )
 
 // Each platform gets one error shape from the core too (404, 405), the
@@ -64,3 +68,27 @@ func TestInvalid(t *testing.T) {
 }
 
 func wrapf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// The max_parts check counts parts the way the SMSC's long_messages mode
+// splits: a 16-bit reference (udh16, sar) leaves 152 GSM-7 characters a
+// part, so 1,525 characters are 11 parts there (10 with udh).
+func TestAcceptCountsPartsOfTheLongMode(t *testing.T) {
+	b, _ := MustBridge(t)
+	text := strings.Repeat("x", 1525)
+	for _, c := range []struct {
+		long  smsc.LongMode
+		parts int
+	}{{smsc.LongUDH, 10}, {smsc.LongUDH16, 11}, {smsc.LongSAR, 11}, {smsc.LongPayload, 10}} {
+		b.smscs["b"].Long, b.smscs["b"].MaxParts = c.long, 10
+		_, err := b.Accept(context.Background(), MT{Channel: "ch", To: "+447700900123", Text: text})
+		if c.parts <= 10 {
+			if err != nil {
+				t.Errorf("%v: Accept = %v, want accepted (%d parts)", c.long, err, c.parts)
+			}
+			continue
+		}
+		if _, msg := Invalid(err); !errors.Is(err, ErrInvalid) || !strings.Contains(msg, fmt.Sprintf("needs %d SMS parts", c.parts)) {
+			t.Errorf("%v: Accept = %v, want refused: needs %d SMS parts", c.long, err, c.parts)
+		}
+	}
+}

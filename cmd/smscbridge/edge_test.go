@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/smscbridge/smscbridge/conf"
 	"github.com/smscbridge/smscbridge/store"
 )
 
@@ -182,6 +186,97 @@ func TestSendErrorsOneShapePerPlatform(t *testing.T) {
 		}
 		if err := json.Unmarshal(b, &got); err != nil || code != c.code || got.Error.Message != c.msg {
 			t.Errorf("POST %s = %d %s, want %d {\"error\":{\"message\":%q}}", c.path, code, b, c.code, c.msg)
+		}
+	}
+}
+
+// check-config refuses every configuration the daemon refuses at start:
+// each mutation below makes newDaemon fail (an adapter or the SMSC client
+// refuses it), and Validate must refuse it too, naming the key.
+func TestCheckConfigAgreesWithStart(t *testing.T) {
+	junkCA := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(junkCA, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, key string
+		mutate    func(cfg *conf.Config)
+	}{
+		{"ok", "", func(*conf.Config) {}},
+		{"60-character channel_id", "channel_id", func(cfg *conf.Config) {
+			cfg.Channel[1].ChannelID = strings.Repeat("c", 60)
+		}},
+		{"upper-case UUID in receive_url", "receive_url", func(cfg *conf.Config) {
+			cfg.Channel[0].ReceiveURL = "https://rp.example/c/ex/" + strings.ToUpper(rpUUID) + "/receive"
+		}},
+		{"upper-case UUID in sent_url", "sent_url", func(cfg *conf.Config) {
+			cfg.Channel[0].SentURL = "https://other.example/c/ex/" + strings.ToUpper(rpUUID) + "/sent"
+		}},
+		{"send_authorization with a leading space", "send_authorization", func(cfg *conf.Config) {
+			cfg.Channel[0].SendAuthorization = " Bearer x"
+		}},
+		{"send_authorization with a line break", "send_authorization", func(cfg *conf.Config) {
+			cfg.Channel[0].SendAuthorization = "Bearer x\r\nX-Evil: 1"
+		}},
+		{"webhook_url without a host", "webhook_url", func(cfg *conf.Config) {
+			cfg.Channel[1].WebhookURL = "https:///custom/webhook"
+		}},
+		{"tls_ca that holds no certificate", "tls_ca", func(cfg *conf.Config) {
+			cfg.SMSC[0].TLS, cfg.SMSC[0].TLSCA = true, junkCA
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := testConfig(t, "127.0.0.1:1", "http://127.0.0.1:1", filepath.Join(t.TempDir(), "bridge.db"))
+			c.mutate(cfg)
+			cfg.Complete()
+			verr := cfg.Validate()
+			d, derr := newDaemon(cfg, daemonOptions{})
+			if d != nil {
+				d.close()
+			}
+			if c.key == "" {
+				if verr != nil || derr != nil {
+					t.Fatalf("base config: Validate = %v, newDaemon = %v; want both to accept it", verr, derr)
+				}
+				return
+			}
+			if derr == nil {
+				t.Errorf("newDaemon accepted it; this case no longer shows a start-time refusal")
+			}
+			if verr == nil || !strings.Contains(verr.Error(), c.key) {
+				t.Errorf("Validate = %v, want a problem with %s (newDaemon refuses it: %v)", verr, c.key, derr)
+			}
+		})
+	}
+}
+
+// With the default max_parts, the longest text either platform may send is
+// accepted: the custom channel's 7,000 characters (105 UCS-2 parts, 213 if
+// every character is an emoji) and a RapidPro chunk of max_length 6400
+// bytes (97 UCS-2 parts at most).
+func TestDefaultMaxPartsFitsPlatformLimits(t *testing.T) {
+	h := newHarness(t)
+	auth := "Bearer " + customToken
+	for _, text := range []string{
+		strings.Repeat("a", 7000),
+		strings.Repeat("Ж", 7000),
+		strings.Repeat("😀", 7000),
+	} {
+		body, _ := json.Marshal(map[string]any{"channelId": customChanID, "contactId": "+60177872890",
+			"message": map[string]string{"type": "text", "text": text}})
+		if code, b := h.post("/custom/telenet/message", "application/json", auth, string(body)); code != 200 {
+			t.Errorf("custom text of 7000 %q = %d %s, want 200", []rune(text)[:1], code, b)
+		}
+	}
+	for i, text := range []string{
+		strings.Repeat("a", 6400),
+		strings.Repeat("a", 6396) + "😀",
+		strings.Repeat("Ж", 3200),
+	} {
+		body, _ := json.Marshal(map[string]string{"uuid": fmt.Sprintf("0191e180-7d60-7000-aded-7d8b151cbd%02d", i),
+			"text": text, "to": "+250788123123"})
+		if code, b := h.post("/rapidpro/rp-main/send", "application/json", "", string(body)); code != 200 {
+			t.Errorf("RapidPro text of %d bytes = %d %s, want 200", len(text), code, b)
 		}
 	}
 }
