@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 )
 
@@ -52,7 +53,10 @@ func classify(err error) error {
 		return nil
 	case errors.Is(err, ErrNoSpace):
 		return err
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT),
+		// bbolt flattens the errors of growing the file ("file resize
+		// error: %s"); a full disk there must not make the store fatal.
+		strings.Contains(err.Error(), syscall.ENOSPC.Error()), strings.Contains(err.Error(), syscall.EDQUOT.Error()):
 		return fmt.Errorf("%w: %w", ErrNoSpace, err)
 	}
 	return err

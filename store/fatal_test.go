@@ -195,3 +195,21 @@ func TestCommitFailureIsFatal(t *testing.T) {
 		t.Errorf("after reopening: %d items (%v), want only the one committed before", len(items), err)
 	}
 }
+
+// bbolt flattens the error of growing the file with %s: a full disk there
+// is still "no space", not a fatal failure.
+func TestFlattenedNoSpaceIsNotFatal(t *testing.T) {
+	s := MustOpen(t, Options{})
+	full := failCommits(s, fmt.Errorf("file resize error: %s", syscall.ENOSPC))
+	full.Store(true)
+	if _, _, err := s.Enqueue(context.Background(), NewItem{Lane: "l", Payload: []byte("x")}); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("Enqueue = %v, want ErrNoSpace", err)
+	}
+	if err := s.FatalErr(); err != nil {
+		t.Fatalf("FatalErr = %v after a full disk, want nil", err)
+	}
+	full.Store(false)
+	if _, _, err := s.Enqueue(context.Background(), NewItem{Lane: "l", Payload: []byte("x")}); err != nil {
+		t.Fatalf("Enqueue once there is room = %v", err)
+	}
+}
