@@ -162,8 +162,9 @@ func TestSendErrorsOneShapePerPlatform(t *testing.T) {
 		{"/rapidpro/rp-main/sendx", `{}`, 404, "", "not found"},
 	} {
 		code, got := rpSend(c.path, c.body)
-		if code != c.code || got["status"] != "error" || got["field"] != nil && got["field"] != c.field ||
-			c.field != "" && got["field"] != c.field || !strings.Contains(got["error"].(string), c.msg) {
+		field, _ := got["field"].(string)
+		msg, _ := got["error"].(string)
+		if code != c.code || got["status"] != "error" || field != c.field || !strings.Contains(msg, c.msg) {
 			t.Errorf("POST %s = %d %v, want %d {status:error field:%q error:…%s…}", c.path, code, got, c.code, c.field, c.msg)
 		}
 		if b, _ := json.Marshal(got); strings.Contains(string(b), "bridge:") || strings.Contains(string(b), "invalid message") {

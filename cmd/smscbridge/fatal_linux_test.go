@@ -91,10 +91,13 @@ receive_url = "http://127.0.0.1:1/c/ex/%s/receive"
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-exited:
+		default:
 			cmd.Process.Kill()
 			<-exited
 		}
@@ -124,10 +127,10 @@ receive_url = "http://127.0.0.1:1/c/ex/%s/receive"
 		t.Fatalf("2000 sends accepted under a 256 KiB file size limit; no commit failed")
 	}
 	select {
-	case err := <-exited:
+	case <-exited:
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-			t.Errorf("daemon exited with %v, want exit status 1", err)
+		if !errors.As(waitErr, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("daemon exited with %v, want exit status 1", waitErr)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("daemon still running 30 s after its store failed:\n%s", log.String())
