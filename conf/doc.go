@@ -95,7 +95,7 @@
 //	default_channel           id of a channel that receives MO (not notify), or ""
 //	max_parts                 1..255, default 255 (fits the longest text of either
 //	                          platform: 7,000 custom-channel characters are at most 213
-//	                          parts, a 6,400-byte RapidPro message at most 97); an MT
+//	                          parts, a 6,400-byte RapidPro message at most 96); an MT
 //	                          needing more parts is refused with 400 naming both numbers
 //
 // [[route]], optional MT routing by destination prefix:

@@ -254,12 +254,13 @@ func TestCheckConfigAgreesWithStart(t *testing.T) {
 // With the default max_parts, the longest text either platform may send is
 // accepted: the custom channel's 7,000 characters (105 UCS-2 parts, 213 if
 // every character is an emoji) and a RapidPro chunk of max_length 6400
-// bytes (97 UCS-2 parts at most).
+// bytes (96 UCS-2 parts at most).
 func TestDefaultMaxPartsFitsPlatformLimits(t *testing.T) {
 	h := newHarness(t)
 	auth := "Bearer " + customToken
 	for _, text := range []string{
 		strings.Repeat("a", 7000),
+		strings.Repeat("{", 7000),
 		strings.Repeat("Ж", 7000),
 		strings.Repeat("😀", 7000),
 	} {
@@ -271,6 +272,7 @@ func TestDefaultMaxPartsFitsPlatformLimits(t *testing.T) {
 	}
 	for i, text := range []string{
 		strings.Repeat("a", 6400),
+		strings.Repeat("{", 6400),
 		strings.Repeat("a", 6396) + "😀",
 		strings.Repeat("Ж", 3200),
 	} {
