@@ -3,7 +3,9 @@ package bridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -114,3 +116,56 @@ var (
 	// longer than the channel allows): answer 400 with the message.
 	ErrInvalid = errors.New("bridge: invalid message")
 )
+
+// InvalidError is a send the core refuses (it matches ErrInvalid): Field is
+// the part of the message at fault ("to", "text"; "" for none) and Msg says
+// why, in words meant for the platform user.
+type InvalidError struct {
+	Field string
+	Msg   string
+}
+
+func (e *InvalidError) Error() string {
+	if e.Field == "" {
+		return ErrInvalid.Error() + ": " + e.Msg
+	}
+	return ErrInvalid.Error() + ": " + e.Field + ": " + e.Msg
+}
+
+// Is makes errors.Is(err, ErrInvalid) hold.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(field, format string, args ...any) error {
+	return &InvalidError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns the field and the reason of an ErrInvalid error, for the
+// platform's answer: the reason carries no internal prefix such as
+// "bridge: invalid message:".
+func Invalid(err error) (field, msg string) {
+	if err == nil {
+		return "", ""
+	}
+	if ie, ok := errors.AsType[*InvalidError](err); ok {
+		return ie.Field, ie.Msg
+	}
+	msg = err.Error()
+	if i := strings.Index(msg, ErrInvalid.Error()+": "); i >= 0 {
+		msg = msg[i+len(ErrInvalid.Error())+2:]
+	}
+	return "", msg
+}
+
+// Retryer is an optional interface of an Adapter whose platform does not
+// follow the common rule for failed callbacks (platforms.md §0.1: 408, 429,
+// 5xx and network errors are retried, other 4xx are final). Retryable says
+// whether a non-2xx answer with that status and body (its first 512 bytes)
+// is worth a retry; false sends the callback to the dead letters.
+type Retryer interface {
+	Retryable(code int, body []byte) bool
+}
+
+// Retryable is the common rule: 408, 429 and 5xx are worth a retry.
+func Retryable(code int) bool {
+	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
+}

@@ -46,9 +46,10 @@ func NewHTTPClient(timeout time.Duration, logger *slog.Logger) *http.Client {
 	return rc.StandardClient()
 }
 
-// processCallback sends one platform request. 2xx is done; 408, 429, 5xx and
-// transport errors are retried from the queue (honouring Retry-After); other
-// 4xx go to the dead letters at once.
+// processCallback sends one platform request. 2xx is done; transport
+// errors and the answers the channel's adapter deems worth a retry
+// (retryable) are retried from the queue, honouring Retry-After up to
+// Options.MaxBackoff; other answers go to the dead letters at once.
 func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	var cb callback
 	if err := json.Unmarshal(it.Payload, &cb); err != nil {
@@ -91,15 +92,27 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 			}
 			b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code)})
 		}
-	case code == 408 || code == 429 || code >= 500:
+	case b.retryable(channel, code, body):
 		b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, redactURL(cb.Request.URL), code)})
-		b.retry(ctx, it, fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body)), retryAfter(resp.Header.Get("Retry-After"), b.o.Now()))
+		delay := min(retryAfter(resp.Header.Get("Retry-After"), b.o.Now()), b.o.MaxBackoff)
+		b.retry(ctx, it, fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body)), delay)
 	default:
 		if code == 401 || code == 403 {
 			b.log.Error("platform refused our credentials", "channel", channel, "status", code)
 		}
 		b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body))})
 	}
+}
+
+// retryable says whether a non-2xx answer from channel's platform is worth
+// a retry: the adapter's rule when it has one (Retryer), else the common one.
+func (b *Bridge) retryable(channel string, code int, body []byte) bool {
+	if cs := b.channels[channel]; cs != nil {
+		if r, ok := cs.adapter.(Retryer); ok {
+			return r.Retryable(code, body)
+		}
+	}
+	return Retryable(code)
 }
 
 // retryAfter parses a Retry-After header (seconds or an HTTP date); 0 when

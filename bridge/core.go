@@ -51,7 +51,7 @@ type SMSC struct {
 	ID                 string
 	Coding             coding.Coding // preferred coding when the text fits; UCS-2 otherwise
 	Long               smsc.LongMode // how long texts are split
-	MaxParts           int           // most SMS parts one MT may take
+	MaxParts           int           // most SMS parts one MT may take (default 255)
 	SourceTON, DestTON TONSetting
 	RegisteredDelivery bool
 	IDType             dlr.IDType // how receipt ids relate to submit_sm_resp ids
@@ -98,6 +98,9 @@ type Options struct {
 	// ReceiptGrace is how long a receipt waits for its submit_sm_resp
 	// mapping before it is dead-lettered (default 60 s).
 	ReceiptGrace time.Duration
+	// MaxBackoff caps the wait a platform's Retry-After asks for (the
+	// [retry] max_backoff; default 10 min).
+	MaxBackoff time.Duration
 	// MaxBody limits platform request bodies (default 1 MiB).
 	MaxBody int64
 	// DrainTimeout bounds how long in-flight work may finish after Run's
@@ -150,6 +153,9 @@ func New(o Options) (*Bridge, error) {
 	if o.ReceiptGrace <= 0 {
 		o.ReceiptGrace = time.Minute
 	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 10 * time.Minute
+	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20
 	}
@@ -164,7 +170,7 @@ func New(o Options) (*Bridge, error) {
 	}
 	for _, s := range o.SMSCs {
 		if s.MaxParts <= 0 {
-			s.MaxParts = 10
+			s.MaxParts = 255
 		}
 		if s.Window <= 0 {
 			s.Window = 10
@@ -331,37 +337,36 @@ func (b *Bridge) observe(e Event) {
 
 // ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send and
 // POST /custom/{channel}/message (also .../{channel}//message, as platforms
-// send it when their base URL ends in a slash).
+// send it when their base URL ends in a slash). Every error, the core's and
+// the adapter's, has the shape of the platform the path names (WriteError).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.FieldsFunc(r.URL.Path, func(c rune) bool { return c == '/' })
+	kind := ""
+	if len(parts) > 0 {
+		kind = parts[0]
+	}
 	if len(parts) != 3 {
-		jsonError(w, http.StatusNotFound, "not found: "+r.URL.Path)
+		WriteError(w, kind, http.StatusNotFound, "", "not found: "+r.URL.Path)
 		return
 	}
-	kind, chID, action := parts[0], parts[1], parts[2]
-	want := map[string]string{"rapidpro": "send", "custom": "message"}[kind]
+	chID, action := parts[1], parts[2]
+	want := map[string]string{KindRapidPro: "send", KindCustom: "message"}[kind]
 	if want == "" || action != want {
-		jsonError(w, http.StatusNotFound, "not found: "+r.URL.Path)
+		WriteError(w, kind, http.StatusNotFound, "", "not found: "+r.URL.Path)
 		return
 	}
 	cs := b.channels[chID]
 	if cs == nil || cs.Kind != kind {
-		jsonError(w, http.StatusNotFound, fmt.Sprintf("unknown %s channel %q", kind, chID))
+		WriteError(w, kind, http.StatusNotFound, "", fmt.Sprintf("unknown %s channel %q", kind, chID))
 		return
 	}
 	// RapidPro may be set to GET, PUT or POST (platforms.md B.1.3): its
 	// adapter checks the method; the custom channel only POSTs.
-	if kind == "custom" && r.Method != http.MethodPost {
+	if kind == KindCustom && r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		jsonError(w, http.StatusMethodNotAllowed, "method not allowed")
+		WriteError(w, kind, http.StatusMethodNotAllowed, "method", "must be POST")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, b.o.MaxBody)
 	cs.adapter.ServeHTTP(w, r)
-}
-
-func jsonError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	fmt.Fprintf(w, `{"error":{"message":%q}}`+"\n", msg)
 }

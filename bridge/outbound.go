@@ -30,14 +30,14 @@ type mtRecord struct {
 func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	cs := b.channels[mt.Channel]
 	if cs == nil {
-		return "", fmt.Errorf("%w: unknown channel %q", ErrInvalid, mt.Channel)
+		return "", invalidf("", "unknown channel %q", mt.Channel)
 	}
 	to := strings.TrimSpace(mt.To)
 	if !IsPhoneNumber(to) && !(allDigits(to) && len(to) <= 15) {
-		return "", fmt.Errorf("%w: to: %q is not a phone number (E.164 with +, or digits)", ErrInvalid, mt.To)
+		return "", invalidf("to", "%q is not a phone number (E.164 with +, or digits)", mt.To)
 	}
 	if strings.TrimSpace(mt.Text) == "" {
-		return "", fmt.Errorf("%w: text: empty", ErrInvalid)
+		return "", invalidf("text", "empty")
 	}
 	list := b.smscFor(cs, to)
 	if len(list) == 0 {
@@ -45,8 +45,8 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	}
 	s := b.pickSMSC(list)
 	c := coding.Pick(mt.Text, s.Coding)
-	if n := coding.Parts(mt.Text, c, 6); n > s.MaxParts {
-		return "", fmt.Errorf("%w: text: needs %d SMS parts, smsc %q allows at most %d", ErrInvalid, n, s.ID, s.MaxParts)
+	if n := coding.Parts(mt.Text, c, udhLen(s.Long)); n > s.MaxParts {
+		return "", invalidf("text", "needs %d SMS parts; smsc %q allows at most %d (max_parts)", n, s.ID, s.MaxParts)
 	}
 	from := mt.From
 	if from == "" && len(cs.Numbers) > 0 {
@@ -70,6 +70,16 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	b.observe(Event{Kind: "mt", SMSC: s.ID, Channel: cs.ID, ID: id,
 		Text: fmt.Sprintf("MT to %s %q accepted and committed, queued for %s", to, abbreviate(mt.Text), s.ID)})
 	return id, nil
+}
+
+// udhLen is the header room each part of a long text loses in mode l, as
+// smsc.BuildSubmits splits: 8-bit reference UDH for udh (and to estimate
+// the parts of a message_payload), 16-bit reference room otherwise.
+func udhLen(l smsc.LongMode) int {
+	if l == smsc.LongUDH || l == smsc.LongPayload {
+		return coding.UDHConcat8Len
+	}
+	return coding.UDHConcat16Len
 }
 
 // smscFor returns the SMSCs an MT to number goes through: the longest

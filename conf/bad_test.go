@@ -20,6 +20,9 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"channel-unknown-smsc", []string{
 			`:11: channel "rp": smsc "agg-b": must be the id of an [[smsc]] (known: "agg-a")`,
 		}},
+		{"channel-id-too-long", []string{
+			`:11: channel "cc": channel_id "gfd8g7fd89dgfd-gfd8g7fd89dgfd-gfd8g7fd89dgfd-gfd8g7fd89dgfd": must be at most 50 characters, got 59`,
+		}},
 		{"coding", []string{
 			`:6: smsc "agg-a": default_coding "utf8": must be one of "gsm7", "latin1", "ascii"`,
 		}},
@@ -153,6 +156,10 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:7: channel "rp": delivered_url: required because receive_url does not end in /receive, so it cannot be derived`,
 			`:7: channel "rp": failed_url: required because receive_url does not end in /receive, so it cannot be derived`,
 		}},
+		{"receive-url-upper-uuid", []string{
+			`:12: channel "rp": receive_url "https://rapidpro.example.org/c/ex/A86F686F-9168-4DD9-A03E-77F11B265B56/receive": must have the channel UUID in lower case (a86f686f-9168-4dd9-a03e-77f11b265b56): courier only matches a lowercase channel UUID`,
+			`:13: channel "rp": failed_url "https://courier2.example.org/c/ex/A86F686F-9168-4DD9-A03E-77F11B265B56/failed": must have the channel UUID in lower case (a86f686f-9168-4dd9-a03e-77f11b265b56): courier only matches a lowercase channel UUID`,
+		}},
 		{"retry", []string{
 			`:2: retry.max_attempts 0: must be at least 1`,
 			`:3: retry.initial_backoff "20m0s": must not exceed max_backoff "10m0s"`,
@@ -175,6 +182,9 @@ func TestLoadBadConfigs(t *testing.T) {
 		}},
 		{"same-smsc-twice", []string{
 			`:11: channel "rp": smsc "agg-a": is listed twice`,
+		}},
+		{"send-authorization-space", []string{
+			`:13: channel "rp": send_authorization "***": has leading or trailing white space, which HTTP drops: no request could match it`,
 		}},
 		{"send-authorization-file-unreadable", []string{
 			`:13: channel "rp": send_authorization_file "/nonexistent/dir/auth.txt": cannot read the secret: no such file or directory`,
@@ -210,6 +220,12 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"tls-ca-without-tls", []string{
 			`:6: smsc "agg-a": tls_ca "secret.txt": only used with tls = true`,
 		}},
+		{"tls-ca-not-pem", []string{
+			`:7: smsc "agg-a": tls_ca "secret.txt": no PEM certificate in it`,
+		}},
+		{"tls-cert-invalid", []string{
+			`:2: http.tls_cert "secret.txt": with tls_key "secret.txt" is not a usable certificate and key: tls: failed to find any PEM data in certificate input`,
+		}},
 		{"tls-cert-without-key", []string{
 			`:1: http.tls_key: required when tls_cert is set`,
 		}},
@@ -228,6 +244,9 @@ func TestLoadBadConfigs(t *testing.T) {
 		}},
 		{"url", []string{
 			`:12: channel "rp": receive_url "ftp://rapidpro.example.org/c/ex/a86f686f-9168-4dd9-a03e-77f11b265b56/receive": must be an absolute http:// or https:// URL`,
+		}},
+		{"webhook-url", []string{
+			`:13: channel "cc": webhook_url "ftp://app.example/custom/webhook": must be an http or https URL, got scheme "ftp"`,
 		}},
 		{"website-id-duplicate", []string{
 			`:24: channel "nt2": website_id "64652663e65219005dc61bd6": is already used by notify channel "nt"`,

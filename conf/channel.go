@@ -3,6 +3,9 @@ package conf
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/smscbridge/smscbridge/bridge/custom"
+	"github.com/smscbridge/smscbridge/bridge/rapidpro"
 )
 
 func (v validator) channels() {
@@ -71,9 +74,15 @@ func (v validator) required(w where, k, val, why string) bool {
 	return true
 }
 
+// rapidpro checks a RapidPro channel with the adapter's own checks
+// (rapidpro.CheckURL, CheckSendAuthorization), so what passes here the
+// daemon takes.
 func (v validator) rapidpro(w where, ch *Channel) {
 	if v.required(w, "receive_url", ch.ReceiveURL, "the channel's courier receive URL (…/c/ex/{uuid}/receive)") {
-		v.httpURL(w, "receive_url", ch.ReceiveURL, false)
+		v.check(w, "receive_url", ch.ReceiveURL, rapidpro.CheckURL(ch.ReceiveURL))
+	}
+	if err := rapidpro.CheckSendAuthorization(ch.SendAuthorization); err != nil {
+		v.at(w, "send_authorization", "***", "%v", err)
 	}
 	for _, u := range []struct{ k, v, action string }{
 		{"sent_url", ch.SentURL, "sent"}, {"delivered_url", ch.DeliveredURL, "delivered"}, {"failed_url", ch.FailedURL, "failed"},
@@ -82,7 +91,7 @@ func (v validator) rapidpro(w where, ch *Channel) {
 		case u.v != "" && u.v == orDerived("", ch.ReceiveURL, u.action):
 			// derived from receive_url, which is checked above
 		case u.v != "":
-			v.httpURL(w, u.k, u.v, false)
+			v.check(w, u.k, u.v, rapidpro.CheckURL(u.v))
 		case ch.ReceiveURL != "":
 			v.at(w, u.k, nil, "required because receive_url does not end in /receive, so it cannot be derived")
 		}
@@ -104,16 +113,18 @@ func (v validator) kannel(w where, ch *Channel, unique map[string]string) {
 	v.oneOf(w, "mo_method", ch.MOMethod, "GET", "POST")
 }
 
+// custom checks a custom channel with the adapter's own checks
+// (custom.CheckChannelID, CheckWebhookURL), so what passes here the daemon
+// takes.
 func (v validator) custom(w where, ch *Channel) {
-	switch {
-	case ch.ChannelID == "":
-		v.at(w, "channel_id", nil, "required: the Channel ID the platform generated")
-	case len(ch.ChannelID) > 100:
-		v.at(w, "channel_id", ch.ChannelID, "must be at most 100 characters")
+	if ch.ChannelID == "" {
+		v.at(w, "channel_id", nil, "%v", custom.CheckChannelID(""))
+	} else {
+		v.check(w, "channel_id", ch.ChannelID, custom.CheckChannelID(ch.ChannelID))
 	}
 	v.required(w, "api_token", ch.APIToken, "the platform's API Token (or api_token_file)")
 	if v.required(w, "webhook_url", ch.WebhookURL, "the Webhook URL the platform shows") {
-		v.httpURL(w, "webhook_url", ch.WebhookURL, false)
+		v.check(w, "webhook_url", ch.WebhookURL, custom.CheckWebhookURL(ch.WebhookURL))
 	}
 	v.oneOf(w, "id_type", ch.IDType, "phone", "custom")
 	v.dedup(w, ch)

@@ -54,7 +54,7 @@ func TestLoadGood(t *testing.T) {
 		{"smsc a throughput", cfg.SMSC[0].Throughput, 50.0},
 		{"smsc a registered_delivery (default)", cfg.SMSC[0].RegisteredDelivery, true},
 		{"smsc a enquire_link (default)", cfg.SMSC[0].EnquireLink.Duration, 30 * time.Second},
-		{"smsc a max_parts (default)", cfg.SMSC[0].MaxParts, 10},
+		{"smsc a max_parts (default)", cfg.SMSC[0].MaxParts, 255},
 		{"smsc b registered_delivery", cfg.SMSC[1].RegisteredDelivery, false},
 		{"smsc b bind", cfg.SMSC[1].Bind, "pair"},
 		{"smsc b sessions", cfg.SMSC[1].Sessions, 2},
@@ -107,7 +107,7 @@ func TestDefault(t *testing.T) {
 		t.Errorf("Default() = %+v", d)
 	}
 	s := DefaultSMSC()
-	if s.Port != 2775 || s.Bind != "transceiver" || s.Window != 10 || s.MaxParts != 10 || !s.RegisteredDelivery {
+	if s.Port != 2775 || s.Bind != "transceiver" || s.Window != 10 || s.MaxParts != 255 || !s.RegisteredDelivery {
 		t.Errorf("DefaultSMSC() = %+v", s)
 	}
 }

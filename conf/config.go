@@ -88,7 +88,7 @@ type SMSC struct {
 	MsgIDType             string   `toml:"msg_id_type"`         // "auto" (default) | "hex" | "decimal"
 	Country               string   `toml:"country"`             // ISO 3166 alpha-2 (upper case) or ""
 	DefaultChannel        string   `toml:"default_channel"`     // channel id for MO no channel claims
-	MaxParts              int      `toml:"max_parts"`           // most SMS parts per message, default 10
+	MaxParts              int      `toml:"max_parts"`           // most SMS parts per message, default 255
 }
 
 // Route sends MT whose destination starts with Prefix through SMSC, in
@@ -194,7 +194,7 @@ func DefaultSMSC() SMSC {
 		DestTON:            "auto",
 		RegisteredDelivery: true,
 		MsgIDType:          "auto",
-		MaxParts:           10,
+		MaxParts:           255,
 	}
 }
 

@@ -15,7 +15,10 @@
 //
 // What conf does not do: open listeners, dial SMSCs, resolve host names or
 // fetch URLs. The only files it reads are the configuration, the *_file
-// secrets, and (to check they are readable) tls_cert, tls_key and tls_ca.
+// secrets, and (to check they are usable) tls_cert, tls_key and tls_ca.
+// Channel keys are checked with the channel adapters' own checks
+// (bridge/rapidpro, bridge/custom), so a file that passes Validate is one
+// the daemon starts with.
 // It never logs. Formatting a Config with fmt or slog masks every secret
 // (String, GoString, LogValue); the fields keep the real values.
 //
@@ -35,7 +38,7 @@
 // [http], the platform-facing listener:
 //
 //	listen     host:port, default "0.0.0.0:13013" (port 0 = any, for tests)
-//	tls_cert   PEM certificate file; with tls_key, both or neither
+//	tls_cert   PEM certificate file; with tls_key, both or neither; the pair must load
 //	tls_key    PEM key file
 //	max_body   size > 0, default "1MiB"; larger request bodies get 413
 //
@@ -75,7 +78,7 @@
 //	bind                      "transceiver" (default) | "transmitter" | "receiver" | "pair"
 //	sessions                  1..32, default 1
 //	tls                       default false
-//	tls_ca                    PEM CA bundle (only with tls = true)
+//	tls_ca                    PEM CA bundle, at least one certificate (only with tls = true)
 //	tls_insecure_skip_verify  default false (only with tls = true)
 //	enquire_link              > 0, default "30s"
 //	response_timeout          > 0, default "10s"
@@ -90,7 +93,10 @@
 //	msg_id_type               "auto" (default) | "hex" | "decimal"
 //	country                   ISO 3166 alpha-2 (any case, stored upper case) or ""
 //	default_channel           id of a channel that receives MO (not notify), or ""
-//	max_parts                 1..255, default 10
+//	max_parts                 1..255, default 255 (fits the longest text of either
+//	                          platform: 7,000 custom-channel characters are at most 213
+//	                          parts, a 6,400-byte RapidPro message at most 96); an MT
+//	                          needing more parts is refused with 400 naming both numbers
 //
 // [[route]], optional MT routing by destination prefix:
 //
@@ -111,11 +117,13 @@
 //
 // kind = "rapidpro" (platforms.md B):
 //
-//	receive_url         required absolute http(s) URL (courier …/c/ex/{uuid}/receive)
+//	receive_url         required absolute http(s) URL (courier …/c/ex/{uuid}/receive);
+//	                    a channel UUID in it must be lower case (courier routes no other)
 //	sent_url, delivered_url, failed_url
 //	                    default: the sibling paths of receive_url; required
-//	                    when receive_url does not end in /receive
-//	send_authorization  the exact Authorization header courier sends (or _file)
+//	                    when receive_url does not end in /receive; same rules
+//	send_authorization  the exact Authorization header courier sends (or _file);
+//	                    no leading or trailing white space, no line break or NUL
 //
 // kind = "kannel" (platforms.md C):
 //
@@ -126,7 +134,7 @@
 //
 // kind = "custom" (platforms.md A):
 //
-//	channel_id    required, the platform's Channel ID
+//	channel_id    required, the platform's Channel ID, at most 50 characters
 //	api_token     required (or api_token_file), Bearer token both ways
 //	webhook_url   required absolute http(s) URL
 //	id_type       "phone" (default) | "custom"

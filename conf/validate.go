@@ -1,6 +1,9 @@
 package conf
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -92,8 +95,11 @@ func (v validator) http() {
 	case h.TLSCert == "" && h.TLSKey != "":
 		v.at(w, "tls_cert", nil, "required when tls_key is set")
 	}
-	v.readable(w, "tls_cert", h.TLSCert)
-	v.readable(w, "tls_key", h.TLSKey)
+	if v.readable(w, "tls_cert", h.TLSCert) && v.readable(w, "tls_key", h.TLSKey) && h.TLSCert != "" && h.TLSKey != "" {
+		if _, err := tls.LoadX509KeyPair(v.c.resolve(h.TLSCert), v.c.resolve(h.TLSKey)); err != nil {
+			v.at(w, "tls_cert", h.TLSCert, "with tls_key %q is not a usable certificate and key: %s", h.TLSKey, errText(err))
+		}
+	}
 }
 
 func (v validator) admin() {
@@ -181,7 +187,25 @@ func (v validator) smscLink(s SMSC, w where) {
 			v.at(w, "tls_insecure_skip_verify", true, "only used with tls = true")
 		}
 	}
-	v.readable(w, "tls_ca", s.TLSCA)
+	if v.readable(w, "tls_ca", s.TLSCA) && s.TLS && s.TLSCA != "" {
+		if _, err := LoadCA(v.c.resolve(s.TLSCA)); err != nil {
+			v.at(w, "tls_ca", s.TLSCA, "%s", errText(err))
+		}
+	}
+}
+
+// LoadCA reads the PEM certificates of a tls_ca file into a pool. The
+// daemon uses it, and check-config refuses a file it cannot use.
+func LoadCA(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("no PEM certificate in it")
+	}
+	return pool, nil
 }
 
 // smscSession checks the session timers and limits.
@@ -361,16 +385,26 @@ func (v validator) listen(w where, k, addr string) {
 	}
 }
 
-func (v validator) readable(w where, k, file string) {
+// check reports err, the verdict of a check shared with the daemon, as a
+// problem with key k.
+func (v validator) check(w where, k string, value any, err error) {
+	if err != nil {
+		v.at(w, k, value, "%v", err)
+	}
+}
+
+// readable reports a file that cannot be opened; "" (not set) is fine.
+func (v validator) readable(w where, k, file string) bool {
 	if file == "" {
-		return
+		return true
 	}
 	f, err := os.Open(v.c.resolve(file))
 	if err != nil {
 		v.at(w, k, file, "cannot be read: %s", errText(err))
-		return
+		return false
 	}
 	f.Close()
+	return true
 }
 
 // httpURL checks an absolute http(s) URL; kannel says Kannel escapes

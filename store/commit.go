@@ -47,6 +47,8 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 	select {
 	case <-s.quit:
 		return ErrClosed
+	case <-s.fatal:
+		return s.fatalErr
 	default:
 	}
 	select {
@@ -132,7 +134,11 @@ func clean(err error) error {
 func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 	failed = -1
 	results = make([]error, len(batch))
+	if err := s.FatalErr(); err != nil {
+		return failed, results, err
+	}
 	w := &wtx{s: s, now: s.opt.Now().UnixNano(), deltas: map[string]*LaneStats{}, wake: map[string]bool{}}
+	committing := false // every call ran: an error now is the commit's
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		w.tx = tx
 		for i, o := range batch {
@@ -146,10 +152,20 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 				return err
 			}
 		}
-		return w.saveCounters()
+		if err := w.saveCounters(); err != nil {
+			return err
+		}
+		committing = true
+		if s.failTx != nil {
+			return s.failTx()
+		}
+		return nil
 	})
-	if err == nil {
+	switch {
+	case err == nil:
 		s.applied(w)
+	case committing:
+		return failed, results, s.commitFailed(err)
 	}
 	return failed, results, classify(err)
 }

@@ -80,13 +80,19 @@
 // Only one process can have the file open: Open waits LockTimeout and then
 // fails with ErrLocked. A full disk fails the calls of the affected commit
 // with an error matching ErrNoSpace (and syscall.ENOSPC); nothing of them
-// is committed and the store works again once space returns. A file that
+// is committed and the store works again once space returns. A commit that
+// fails for any other reason (an I/O error) leaves bbolt's state in memory
+// uncertain: the calls get ErrFatal, Fatal is closed and every later write
+// is refused, so the process stops and a restart reopens the file. Run's
+// sweeps survive their own errors (Options.Report) and skip corrupt
+// records. A file that
 // is not a readable store fails Open with ErrCorrupt and is never
 // recreated or modified. A new file is created under a temporary name and
 // renamed into place, so a crash during creation never leaves a
 // half-initialised store (bbolt README, "Caveats").
 //
-// The package never logs; it returns errors. It imports no other package
+// The package never logs; it returns errors (and hands Run's to
+// Options.Report). It imports no other package
 // of smscbridge, and no bbolt type crosses its API (design.md, "Beyond one
 // machine"), so a PostgreSQL backend can offer the same calls.
 package store

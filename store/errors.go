@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 )
 
@@ -34,6 +35,12 @@ var (
 	// it into a temporary failure (SMPP ESME_RX_T_APPN, HTTP 503).
 	ErrNoSpace = errors.New("store: no space left on device")
 
+	// ErrFatal means a commit failed for a reason other than a full disk
+	// (e.g. an I/O error from fsync). What bbolt holds in memory may no
+	// longer match the file, so the store refuses every later write; close
+	// it and reopen (restart the process). See Store.Fatal.
+	ErrFatal = errors.New("store: a commit failed; the database must be reopened")
+
 	// ErrInvalid means the caller passed an unusable argument (empty lane,
 	// oversized key, part number out of range...). Retrying will not help.
 	ErrInvalid = errors.New("store: invalid argument")
@@ -46,7 +53,10 @@ func classify(err error) error {
 		return nil
 	case errors.Is(err, ErrNoSpace):
 		return err
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT),
+		// bbolt flattens the errors of growing the file ("file resize
+		// error: %s"); a full disk there must not make the store fatal.
+		strings.Contains(err.Error(), syscall.ENOSPC.Error()), strings.Contains(err.Error(), syscall.EDQUOT.Error()):
 		return fmt.Errorf("%w: %w", ErrNoSpace, err)
 	}
 	return err

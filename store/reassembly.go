@@ -205,8 +205,11 @@ func (w *wtx) expireGroup(k []byte) error {
 		return nil
 	}
 	g, err := decodeGroup(v)
-	if err != nil {
-		return err
+	if err != nil { // unreadable: nothing can be made of it, and it must not stop the sweep
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+		return skipped{fmt.Errorf("sweep: unreadable reassembly set %x deleted: %w", k, err)}
 	}
 	if err := b.Delete(k); err != nil {
 		return err

@@ -70,6 +70,12 @@ type Options struct {
 	// SweepInterval is how often Run looks for expired receipts, dedup keys
 	// and reassembly sets. Default 1s.
 	SweepInterval time.Duration
+	// Report, if set, receives the problems Run works around rather than
+	// stops for: a failed sweep round (Run waits, doubling the wait up to a
+	// minute, and sweeps again) and a corrupt record a sweep skipped (it is
+	// deleted; the error wraps ErrCorrupt). It is called from Run's
+	// goroutine. nil drops them.
+	Report func(error)
 	// MaxBatch caps how many calls share one transaction and one fsync.
 	// Calls arriving while a commit is in flight wait for the next one, so
 	// batches grow with load and a lone call pays only its own commit.
@@ -138,6 +144,11 @@ type Store struct {
 	mu     sync.Mutex
 	stats  map[string]*LaneStats
 	waitCh map[string]chan struct{} // closed when the lane may have due items
+
+	fatal     chan struct{} // closed once a commit failed for a reason other than no space
+	fatalErr  error         // why; set before fatal is closed
+	fatalOnce sync.Once
+	failTx    func() error // tests: called as the last step before a commit; an error fails it
 }
 
 // Open opens (or creates) the store at o.Path. Items that were leased when
@@ -158,7 +169,7 @@ func Open(o Options) (*Store, error) {
 	}
 	s := &Store{
 		opt: o, db: db,
-		ops: make(chan *op), quit: make(chan struct{}), writerDone: make(chan struct{}),
+		ops: make(chan *op), quit: make(chan struct{}), writerDone: make(chan struct{}), fatal: make(chan struct{}),
 		stats: map[string]*LaneStats{}, waitCh: map[string]chan struct{}{},
 	}
 	if err := s.load(); err != nil {
@@ -344,6 +355,39 @@ func (s *Store) Close() error {
 		s.closeErr = s.db.Close()
 	})
 	return s.closeErr
+}
+
+// Fatal returns a channel that is closed when a commit fails for a reason
+// other than a full disk (an I/O error, say). bbolt's view of the file in
+// memory is then uncertain, so the store refuses every later write with
+// FatalErr; the process should close it and stop, and a restart reopens
+// the file from what is on disk.
+func (s *Store) Fatal() <-chan struct{} { return s.fatal }
+
+// FatalErr returns nil until Fatal is closed, then the error that closed
+// it, which wraps ErrFatal and the commit's own error.
+func (s *Store) FatalErr() error {
+	select {
+	case <-s.fatal:
+		return s.fatalErr
+	default:
+		return nil
+	}
+}
+
+// commitFailed classifies a failed commit: no space is an ordinary error
+// (nothing was written, the store goes on); anything else makes the store
+// fatal. It returns the error for the calls of the commit.
+func (s *Store) commitFailed(err error) error {
+	err = classify(err)
+	if errors.Is(err, ErrNoSpace) {
+		return err
+	}
+	s.fatalOnce.Do(func() {
+		s.fatalErr = fmt.Errorf("%w: %w", ErrFatal, err)
+		close(s.fatal)
+	})
+	return s.fatalErr
 }
 
 // Stats returns the counters of every lane that has or had items. It reads

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -10,30 +12,54 @@ import (
 
 const sweepChunk = 1000 // keys per sweep transaction: short, so writers interleave
 
+// maxSweepWait caps Run's wait after failed sweep rounds.
+const maxSweepWait = time.Minute
+
 // Run does the store's background work until ctx ends: it deletes expired
 // receipt mappings and dedup keys, and hands incomplete MO reassembly sets
 // past ReassemblyTimeout to Options.PartialMO, every SweepInterval. Each
 // step is a short transaction in the group-commit queue, so it never holds
-// up writers for long. Run returns nil when ctx ends, ErrClosed if the store
-// is closed first, and other errors only if the file is unusable.
-// Lease wake-ups do not need Run.
+// up writers for long. A failed round (a full disk, say) does not stop Run:
+// it goes to Options.Report and the next round comes after a wait that
+// doubles with each failure in a row, up to a minute. Run returns nil when
+// ctx ends, ErrClosed if the store is closed first and FatalErr once the
+// store is fatal (see Fatal). Lease wake-ups do not need Run.
 func (s *Store) Run(ctx context.Context) error {
-	t := time.NewTicker(s.opt.SweepInterval)
+	wait := s.opt.SweepInterval
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
-		if err := s.Sweep(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.quit:
 			return ErrClosed
+		case <-s.fatal:
+			return s.fatalErr
 		case <-t.C:
 		}
+		err := s.Sweep(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, ErrClosed):
+			return ErrClosed
+		case errors.Is(err, ErrFatal):
+			return err
+		case err != nil:
+			s.report(fmt.Errorf("store: sweep failed, next try in %s: %w", wait, err))
+			t.Reset(wait)
+			wait = min(wait*2, max(maxSweepWait, s.opt.SweepInterval))
+		default:
+			wait = s.opt.SweepInterval
+			t.Reset(wait)
+		}
+	}
+}
+
+func (s *Store) report(err error) {
+	if s.opt.Report != nil {
+		s.opt.Report(err)
 	}
 }
 
@@ -60,6 +86,13 @@ func (s *Store) Sweep(ctx context.Context) error {
 	return nil
 }
 
+// skipped is what an expire function returns for an entry it cannot read:
+// the entry is gone (deleted), the others of the transaction go on, and the
+// error is reported (Options.Report) once the transaction is committed.
+type skipped struct{ err error }
+
+func (e skipped) Error() string { return e.err.Error() }
+
 // expire removes up to sweepChunk expired entries of a be64(time) ‖ key
 // index, calling fn for each key, and says how many it removed. A read
 // transaction checks first, so an idle sweep costs no commit.
@@ -68,29 +101,43 @@ func (s *Store) expire(ctx context.Context, index []byte, fn func(*wtx, []byte) 
 	any := false
 	if err := s.view(func(tx *bolt.Tx) error {
 		k, _ := tx.Bucket(index).Cursor().First()
-		any = k != nil && be64(k) <= now
+		any = k != nil && (len(k) < 8 || be64(k) <= now)
 		return nil
 	}); err != nil || !any {
 		return 0, err
 	}
 	n := 0
+	var skips []error
 	err := s.update(ctx, func(w *wtx) error {
-		n = 0
+		n, skips = 0, nil
 		c := w.tx.Bucket(index).Cursor()
 		var keys [][]byte
-		for k, _ := c.First(); k != nil && len(keys) < sweepChunk && be64(k) <= w.now; k, _ = c.Next() {
+		for k, _ := c.First(); k != nil && len(keys) < sweepChunk && (len(k) < 8 || be64(k) <= w.now); k, _ = c.Next() {
 			keys = append(keys, bytes.Clone(k))
 		}
 		for _, k := range keys {
 			if err := w.tx.Bucket(index).Delete(k); err != nil {
 				return err
 			}
+			if len(k) < 8 {
+				skips = append(skips, fmt.Errorf("%w: sweep: index %s: key %x too short, deleted", ErrCorrupt, index, k))
+				continue
+			}
 			if err := fn(w, k[8:]); err != nil {
-				return err
+				var sk skipped
+				if !errors.As(err, &sk) {
+					return err
+				}
+				skips = append(skips, sk.err)
 			}
 		}
 		n = len(keys)
 		return nil
 	})
+	if err == nil {
+		for _, e := range skips {
+			s.report(e)
+		}
+	}
 	return n, err
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smscbridge/smscbridge/bridge"
 )
@@ -86,15 +87,13 @@ func (c *Config) validate() error {
 	if c.Channel == "" {
 		bad("channel id: required")
 	}
-	if c.ChannelID == "" {
-		bad("channel_id: required (the Channel ID the platform generated)")
-	} else if n := len([]rune(c.ChannelID)); n > maxID {
-		bad("channel_id: longer than %d characters", maxID)
+	if err := CheckChannelID(c.ChannelID); err != nil {
+		bad("channel_id: %v", err)
 	}
 	if c.APIToken == "" {
 		bad("api_token: required (the API Token the platform generated)")
 	}
-	if err := checkWebhookURL(c.WebhookURL); err != nil {
+	if err := CheckWebhookURL(c.WebhookURL); err != nil {
 		bad("webhook_url: %v", err)
 	}
 	if c.IDType != IDTypePhone && c.IDType != IDTypeCustom {
@@ -106,9 +105,24 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-func checkWebhookURL(s string) error {
+// CheckChannelID checks the platform's Channel ID (channel_id): required,
+// and at most 50 characters, the limit of the ids the platform exchanges
+// (platforms.md A.1, A.4.3). check-config applies it too.
+func CheckChannelID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("required: the Channel ID the platform generated")
+	case utf8.RuneCountInString(id) > maxID:
+		return fmt.Errorf("must be at most %d characters, got %d", maxID, utf8.RuneCountInString(id))
+	}
+	return nil
+}
+
+// CheckWebhookURL checks the platform's Webhook URL (webhook_url): an
+// absolute http:// or https:// URL. check-config applies it too.
+func CheckWebhookURL(s string) error {
 	if s == "" {
-		return errors.New("required (the Webhook URL the platform shows)")
+		return errors.New("required: the Webhook URL the platform shows")
 	}
 	u, err := url.Parse(s)
 	if err != nil {

@@ -89,7 +89,8 @@ func (a *Adapter) bodyError(w http.ResponseWriter, err error) {
 func (a *Adapter) acceptError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, bridge.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err.Error())
+		field, msg := bridge.Invalid(err)
+		writeError(w, http.StatusBadRequest, wireField(field, msg))
 	case errors.Is(err, bridge.ErrNoRoute):
 		writeError(w, http.StatusBadRequest, "contactId: no route to this destination")
 	default:
@@ -98,14 +99,24 @@ func (a *Adapter) acceptError(w http.ResponseWriter, err error) {
 	}
 }
 
-// writeError answers {"error":{"message":msg}} (A.4.3).
-func writeError(w http.ResponseWriter, code int, msg string) {
-	type errorBody struct {
-		Message string `json:"message"`
+// wireField names the core's field at fault (bridge.InvalidError) by its
+// place in the /message body.
+func wireField(field, msg string) string {
+	switch field {
+	case "":
+		return msg
+	case "to":
+		field = "contactId"
+	case "text":
+		field = "message"
 	}
-	writeJSON(w, code, struct {
-		Error errorBody `json:"error"`
-	}{errorBody{msg}})
+	return field + ": " + msg
+}
+
+// writeError answers {"error":{"message":msg}} (A.4.3), the shape the core
+// uses for this platform too.
+func writeError(w http.ResponseWriter, code int, msg string) {
+	bridge.WriteError(w, bridge.KindCustom, code, "", msg)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

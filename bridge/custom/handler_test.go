@@ -338,7 +338,11 @@ func TestServeHTTPAcceptErrors(t *testing.T) {
 		{"context canceled", context.Canceled, 503, "temporarily unavailable, retry later"},
 		{"no route", bridge.ErrNoRoute, 400, "contactId: no route to this destination"},
 		{"invalid", fmt.Errorf("%w: text needs 300 SMS parts, the channel allows 10", bridge.ErrInvalid), 400,
-			"bridge: invalid message: text needs 300 SMS parts, the channel allows 10"},
+			"text needs 300 SMS parts, the channel allows 10"},
+		{"invalid field", &bridge.InvalidError{Field: "text", Msg: `needs 12 SMS parts; smsc "a" allows at most 10 (max_parts)`}, 400,
+			`message: needs 12 SMS parts; smsc "a" allows at most 10 (max_parts)`},
+		{"invalid number", &bridge.InvalidError{Field: "to", Msg: `"x" is not a phone number`}, 400,
+			`contactId: "x" is not a phone number`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -459,7 +463,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}{
 		{"channel missing", func(c *Config) { c.Channel = "" }, "channel id: required"},
 		{"channel_id missing", func(c *Config) { c.ChannelID = "" }, "channel_id: required"},
-		{"channel_id too long", func(c *Config) { c.ChannelID = strings.Repeat("x", 51) }, "channel_id: longer than 50 characters"},
+		{"channel_id too long", func(c *Config) { c.ChannelID = strings.Repeat("x", 51) }, "channel_id: must be at most 50 characters"},
 		{"api_token missing", func(c *Config) { c.APIToken = "" }, "api_token: required"},
 		{"webhook_url missing", func(c *Config) { c.WebhookURL = "" }, "webhook_url: required"},
 		{"webhook_url relative", func(c *Config) { c.WebhookURL = "/custom/webhook" }, `webhook_url: must be an http or https URL, got scheme ""`},

@@ -1,6 +1,7 @@
 package rapidpro
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 // dateLayout is RFC 3339 in UTC with milliseconds, as in courier's examples
 // (2017-06-23T12:30:00.500Z).
 const dateLayout = "2006-01-02T15:04:05.000Z07:00"
+
+var _ bridge.Retryer = (*Adapter)(nil)
 
 var formHeader = map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -53,6 +56,57 @@ func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
 	return []bridge.Request{a.post(u, body)}, nil
 }
 
+// courierRefusals are the texts courier answers 400 with when the request
+// itself is wrong (platforms.md B.2, B.3): a missing or unparsable sender,
+// a bad date, a missing or malformed id/uuid, a channel UUID courier does
+// not know. Sending the same request again cannot help.
+var courierRefusals = []string{
+	"must have one of",      // must have one of 'sender' or 'from' set
+	"not a possible number", // from: not a phone number
+	"invalid date",          // invalid date format, must be RFC 3339
+	"should not be empty",   // parameters id or uuid should not be empty
+	"not valid uuid",        // parameters id or uuid are not valid UUIDs
+	"channel not found",     // receive_url names no channel
+}
+
+// Retryable implements bridge.Retryer. courier answers 400 also when it
+// fails inside (database, queue), so a 400 is retried unless its body is
+// one of courier's refusals of the request (courierRefusals), which go to
+// the dead letters; other statuses follow the common rule.
+func (a *Adapter) Retryable(code int, body []byte) bool {
+	if code != http.StatusBadRequest {
+		return bridge.Retryable(code)
+	}
+	for _, e := range courierErrors(body) {
+		e = strings.ToLower(e)
+		for _, r := range courierRefusals {
+			if strings.Contains(e, r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// courierErrors returns the error texts of a courier error answer,
+// {"message":"Error","data":[{"type":"error","error":"…"}]}, or the whole
+// body when it is not one (e.g. cut short).
+func courierErrors(body []byte) []string {
+	var v struct {
+		Data []struct {
+			Error string `json:"error"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &v) != nil || len(v.Data) == 0 {
+		return []string{string(body)}
+	}
+	var out []string
+	for _, d := range v.Data {
+		out = append(out, d.Error)
+	}
+	return out
+}
+
 func (a *Adapter) post(u, body string) bridge.Request {
 	h := make(map[string]string, len(formHeader))
 	for k, v := range formHeader {
@@ -91,25 +145,38 @@ func (c *Config) resolveURLs() error {
 	return nil
 }
 
-// checkURL requires an absolute http(s) URL. courier only routes a
-// lowercase channel UUID (B): an upper-case one would 404 on every call.
+// CheckURL checks a courier URL (receive_url, sent_url, delivered_url,
+// failed_url): an absolute http:// or https:// URL whose channel UUID, if
+// it has one, is in lower case, the only form courier routes (any other
+// gets 404 on every call, platforms.md B). check-config applies the same
+// function, so a URL it passes the daemon takes.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("must be an absolute http:// or https:// URL")
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if isUUID(seg) && strings.ToLower(seg) != seg {
+			return fmt.Errorf("must have the channel UUID in lower case (%s): courier only matches a lowercase channel UUID", strings.ToLower(seg))
+		}
+	}
+	return nil
+}
+
+// checkURL applies CheckURL to the setting name.
 func checkURL(name, raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("%s is empty", name)
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%s %q: must be an absolute http:// or https:// URL", name, u.Redacted())
-	}
-	for _, seg := range strings.Split(u.Path, "/") {
-		if isUUID(seg) && strings.ToLower(seg) != seg {
-			return nil, fmt.Errorf("%s %q: courier only matches a lowercase channel UUID", name, u.Redacted())
+	if err := CheckURL(raw); err != nil {
+		if u, perr := url.Parse(raw); perr == nil {
+			raw = u.Redacted()
+		} else {
+			raw = "(unparsable)"
 		}
+		return nil, fmt.Errorf("%s %q: %w", name, raw, err)
 	}
-	return u, nil
+	return url.Parse(raw)
 }
 
 var errNoReceive = errors.New(`receive_url does not end in "/receive": set the status URLs explicitly`)

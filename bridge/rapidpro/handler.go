@@ -84,7 +84,7 @@ func New(cfg Config, acc bridge.Accepter, logger *slog.Logger) (*Adapter, error)
 	if err := cfg.resolveURLs(); err != nil {
 		return nil, fmt.Errorf("rapidpro: channel %q: %w", cfg.Channel, err)
 	}
-	if err := checkHeaderValue(cfg.SendAuthorization); err != nil {
+	if err := CheckSendAuthorization(cfg.SendAuthorization); err != nil {
 		return nil, fmt.Errorf("rapidpro: channel %q: send_authorization %w", cfg.Channel, err)
 	}
 	if cfg.Now == nil {
@@ -109,14 +109,15 @@ func New(cfg Config, acc bridge.Accepter, logger *slog.Logger) (*Adapter, error)
 	return a, nil
 }
 
-// checkHeaderValue rejects values an HTTP header cannot carry unchanged: Go's
-// server trims surrounding white space, so such a secret could never match.
-func checkHeaderValue(v string) error {
+// CheckSendAuthorization rejects send_authorization values an HTTP header
+// cannot carry unchanged: Go's server trims surrounding white space, so
+// such a secret could never match. check-config applies it too.
+func CheckSendAuthorization(v string) error {
 	if strings.TrimSpace(v) != v {
-		return errors.New("has leading or trailing white space")
+		return errors.New("has leading or trailing white space, which HTTP drops: no request could match it")
 	}
 	if strings.ContainsAny(v, "\r\n\x00") {
-		return errors.New("contains a line break or NUL")
+		return errors.New("contains a line break or NUL, which an HTTP header cannot carry")
 	}
 	return nil
 }
@@ -211,7 +212,8 @@ func acceptError(err error) error {
 	case errors.Is(err, bridge.ErrNoRoute):
 		return &requestError{code: http.StatusBadRequest, field: "to", msg: "no route to destination", err: err}
 	case errors.Is(err, bridge.ErrInvalid):
-		return &requestError{code: http.StatusBadRequest, msg: err.Error(), err: err}
+		field, msg := bridge.Invalid(err)
+		return &requestError{code: http.StatusBadRequest, field: field, msg: msg, err: err}
 	}
 	return &requestError{code: http.StatusServiceUnavailable, msg: "temporarily unavailable, retry later", err: err}
 }
@@ -230,7 +232,7 @@ func (a *Adapter) reject(w http.ResponseWriter, err error) {
 	default:
 		a.log.Info("send rejected", "status", re.code, "err", re)
 	}
-	writeJSON(w, re.code, errorBody{Status: "error", Error: re.msg, Field: re.field})
+	bridge.WriteError(w, bridge.KindRapidPro, re.code, re.field, re.msg)
 }
 
 // requestError is a send call that cannot be accepted: the HTTP status, the
@@ -256,15 +258,9 @@ type acceptedBody struct {
 	ID     string `json:"id"`
 }
 
-type errorBody struct {
-	Status string `json:"status"`
-	Error  string `json:"error"`
-	Field  string `json:"field,omitempty"`
-}
-
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
-	if err != nil { // cannot happen for the two body types above
+	if err != nil { // cannot happen for acceptedBody
 		b = []byte(`{"status":"error","error":"internal error"}`)
 		code = http.StatusInternalServerError
 	}

@@ -392,6 +392,8 @@ func TestSendAcceptFails(t *testing.T) {
 		{"context canceled", context.Canceled, 503, "", "temporarily unavailable"},
 		{"no route", fmt.Errorf("route +1: %w", bridge.ErrNoRoute), 400, "to", "no route to destination"},
 		{"invalid", fmt.Errorf("%w: text longer than 1600 characters", bridge.ErrInvalid), 400, "", "text longer than 1600 characters"},
+		{"invalid field", &bridge.InvalidError{Field: "text", Msg: `needs 12 SMS parts; smsc "a" allows at most 10 (max_parts)`},
+			400, "text", `needs 12 SMS parts; smsc "a" allows at most 10 (max_parts)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -400,6 +402,9 @@ func TestSendAcceptFails(t *testing.T) {
 			a := MustAdapter(t, acc, slog.New(slog.NewTextHandler(&logs, nil)), nil)
 			rec := serve(a, sendCase{ctype: js, body: `{"id":"9","text":"x","to":"+1"}`}.request())
 			checkError(t, rec, tc.code, tc.field, tc.errText)
+			if strings.Contains(rec.Body.String(), "bridge:") {
+				t.Errorf("error body leaks an internal prefix: %s", rec.Body)
+			}
 			if n := len(acc.calls()); n != 1 {
 				t.Errorf("Accept called %d times, want 1", n)
 			}

@@ -5,13 +5,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -68,11 +66,13 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		ReceiptTTL:        cfg.Store.ReceiptTTL.Duration,
 		ReassemblyTimeout: cfg.Store.ReassemblyTimeout.Duration,
 		PartialMO:         partialPolicy(cfg.Store.PartialMO),
+		Report:            func(err error) { log.Error("store sweep", "err", err) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 	}
-	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), Logger: log.With("component", "bridge"),
+	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), MaxBackoff: cfg.Retry.MaxBackoff.Duration,
+		Logger:  log.With("component", "bridge"),
 		Observe: o.Observe, ReceiptGrace: o.ReceiptGrace, HTTP: bridge.NewHTTPClient(30*time.Second, log.With("component", "http"))}
 	for _, s := range cfg.SMSC {
 		bs, err := bridgeSMSC(s)
@@ -191,13 +191,9 @@ func smscOptions(s conf.SMSC, h smsc.Handler, log *slog.Logger) (smsc.Options, e
 	if s.TLS {
 		o.TLS = &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.TLSInsecureSkipVerify, MinVersion: tls.VersionTLS12}
 		if s.TLSCA != "" {
-			pem, err := os.ReadFile(s.TLSCA)
+			pool, err := conf.LoadCA(s.TLSCA)
 			if err != nil {
-				return smsc.Options{}, fmt.Errorf("tls_ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return smsc.Options{}, fmt.Errorf("tls_ca %s: no PEM certificate in it", s.TLSCA)
+				return smsc.Options{}, fmt.Errorf("tls_ca %s: %w", s.TLSCA, err)
 			}
 			o.TLS.RootCAs = pool
 		}
@@ -231,7 +227,9 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	}
 	var bridgeWG sync.WaitGroup
 	bridgeErr := make(chan error, 1)
-	bridgeWG.Go(func() { bridgeErr <- d.bridge.Run(ctx) })
+	bridgeCtx, stopBridge := context.WithCancel(ctx) // ends with ctx, or when Run stops for an error
+	defer stopBridge()
+	bridgeWG.Go(func() { bridgeErr <- d.bridge.Run(bridgeCtx) })
 
 	srv := &http.Server{Handler: d.bridge, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
@@ -254,6 +252,10 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 			err = nil
 		}
 	case err = <-bridgeErr:
+	case <-d.store.Fatal():
+		// bbolt's state in memory is uncertain: stop, and let the service
+		// manager start us again on what is on disk.
+		err = fmt.Errorf("store failed, stopping so that a restart reopens it: %w", d.store.FatalErr())
 	}
 	d.log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -262,6 +264,7 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	if admin != nil {
 		_ = admin.Shutdown(shutCtx)
 	}
+	stopBridge()
 	bridgeWG.Wait() // in-flight MT finish (bounded by the bridge's drain timeout)
 	stopSMSC()
 	smscs.Wait() // unbind, bounded by each client's unbind timeout
@@ -318,9 +321,26 @@ func (d *daemon) adminHandler() http.Handler {
 		d.adminResult(w, d.store.Requeue(r.Context(), r.PathValue("id")))
 	}))
 	mux.HandleFunc("DELETE /queue/dead/{id}", d.admin(func(w http.ResponseWriter, r *http.Request) {
-		d.adminResult(w, d.store.Drop(r.Context(), r.PathValue("id")))
+		d.dropDead(w, r, r.PathValue("id"))
 	}))
 	return mux
+}
+
+// dropDead deletes a dead letter. An id that is not a dead letter, a
+// live queued item included, answers 404 and nothing is deleted: queued
+// work is never dropped from the admin API.
+func (d *daemon) dropDead(w http.ResponseWriter, r *http.Request, id string) {
+	it, err := d.store.Get(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && it.DeadAt.IsZero() && it.DeadReason == "":
+		respondJSON(w, http.StatusNotFound, map[string]string{"error": "no dead letter with id " + strconv.Quote(id) +
+			" (queued items cannot be dropped, only dead letters)"})
+		return
+	case err != nil:
+		d.adminResult(w, err)
+		return
+	}
+	d.adminResult(w, d.store.Drop(r.Context(), id))
 }
 
 // admin wraps an admin action with the Bearer token check.

@@ -56,6 +56,7 @@ type platform struct {
 	mu       sync.Mutex
 	reqs     []platformReq
 	failCode int
+	failBody string // body of the failing answers
 	changed  chan struct{}
 }
 
@@ -65,7 +66,7 @@ func newPlatform(t testing.TB) *platform {
 		body, _ := io.ReadAll(r.Body)
 		p.mu.Lock()
 		p.reqs = append(p.reqs, platformReq{r.Method, r.URL.Path, r.Header.Clone(), body})
-		code := p.failCode
+		code, failBody := p.failCode, p.failBody
 		p.mu.Unlock()
 		select {
 		case p.changed <- struct{}{}:
@@ -73,6 +74,7 @@ func newPlatform(t testing.TB) *platform {
 		}
 		if code != 0 {
 			w.WriteHeader(code)
+			io.WriteString(w, failBody)
 			return
 		}
 		io.WriteString(w, `{"message":"Accepted"}`)
