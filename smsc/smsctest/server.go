@@ -78,6 +78,7 @@ type Server struct {
 	conflict       pdu.Status
 	maxInflight    int
 	overWindow     pdu.Status
+	rewrite        func([]byte) []byte
 
 	ln     net.Listener
 	cert   tls.Certificate // set by StartTLS
