@@ -48,17 +48,12 @@ type Submitter interface {
 
 // SMSC is the bridge's view of one configured SMSC.
 type SMSC struct {
-	ID     string
-	Coding coding.Coding // preferred coding when the text fits; UCS-2 otherwise
-	// Alphabet is what data_coding 0 means on this SMSC (default_coding
-	// picks whether it is used; this says what its octets are): it
-	// decodes MO and encodes MT sent with data_coding 0.
-	Alphabet coding.Alphabet
-	// TextReceipts: receipt-shaped MO text without receipt esm_class bits
-	// is a receipt (smsc.InboundOptions.TextReceipts).
-	TextReceipts       bool
-	Long               smsc.LongMode // how long texts are split
-	MaxParts           int           // most SMS parts one MT may take
+	ID                 string
+	Coding             coding.Coding   // preferred coding when the text fits; UCS-2 otherwise
+	Alphabet           coding.Alphabet // what data_coding 0 carries: decodes MO, encodes MT sent with it
+	TextReceipts       bool            // receipt-shaped MO text without receipt esm_class bits is a receipt
+	Long               smsc.LongMode   // how long texts are split
+	MaxParts           int             // most SMS parts one MT may take
 	SourceTON, DestTON TONSetting
 	RegisteredDelivery bool
 	IDType             dlr.IDType // how receipt ids relate to submit_sm_resp ids
