@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -177,5 +178,31 @@ func TestDataCoding0Latin1SizedAsGSM(t *testing.T) {
 	subs = h.smsc.Submits()
 	if len(subs) != 1 || !bytes.Equal(subs[0].SM.Message, bytes.Repeat([]byte{0xE9}, 160)) || subs[0].SM.ESMClass != 0 {
 		t.Errorf("%d submits (first: esm %#x, %d octets), want one of 160 × E9", len(subs), subs[0].SM.ESMClass, len(subs[0].SM.Message))
+	}
+}
+
+// TestMOFromOverLongSourceAddr: a deliver_sm whose source_addr breaks the
+// SMPP 3.4 limit (21 digits) is committed and reaches the platform whole,
+// not refused with ESME_RINVSRCADR and lost (item 2).
+func TestMOFromOverLongSourceAddr(t *testing.T) {
+	src := strings.Repeat("4", 21)
+	h := newHarness(t)
+	h.waitBound()
+	raw, err := (&pdu.PDU{Header: pdu.Header{ID: pdu.DeliverSM}, Body: &pdu.ShortMessage{SourceTON: 1, SourceNPI: 1,
+		SourceAddr: "X", DestTON: 1, DestNPI: 1, DestAddr: strings.TrimPrefix(rpNumber, "+"), Message: []byte("long sender")}}).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = bytes.Replace(raw, []byte("X\x00"), []byte(src+"\x00"), 1)
+	binary.BigEndian.PutUint32(raw, uint32(len(raw)))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := h.smsc.BoundSessions()[0].RequestRaw(ctx, raw)
+	if err != nil || resp.Status != pdu.StatusOK {
+		t.Fatalf("deliver_sm with a 21-digit source_addr answered %v, %v; want ESME_ROK", resp, err)
+	}
+	reqs := h.plat.wait(t, "receive POST", func(r []platformReq) bool { return len(withPath(r, "/receive")) == 1 })
+	if f := withPath(reqs, "/receive")[0].form(t); f.Get("from") != "+"+src || f.Get("text") != "long sender" {
+		t.Errorf("receive form = %v, want from=+%s", f, src)
 	}
 }
