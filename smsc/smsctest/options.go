@@ -85,8 +85,9 @@ func WithMaxInflight(n int, st pdu.Status) Option {
 	return func(s *Server) { s.maxInflight, s.overWindow = n, st }
 }
 
-// WithWireRewrite passes the octets of every PDU the server writes through
-// f, which returns what goes on the wire instead. Tests use it to send
+// WithWireRewrite passes the octets of every PDU the server encodes (not
+// those given to WriteRaw or RequestRaw) through f, which returns what goes
+// on the wire instead. Tests use it to send
 // what the strict encoder refuses but real SMSCs do send: a 16-character
 // system_id in bind_resp, a 70-character message_id, a message_id without
 // its NUL. f runs on the goroutine that queues the PDU.
