@@ -140,4 +140,10 @@ func TestOverLongFieldsAreNotSent(t *testing.T) {
 	if _, err := c.Submit(testCtx(t), long); err == nil || errors.Is(err, smsc.ErrUnknownOutcome) {
 		t.Errorf("Submit with a 21-digit destination_addr = %v, want an encode error (nothing sent)", err)
 	}
+	if _, err := c.Submit(testCtx(t), sm("next")); err != nil {
+		t.Fatalf("Submit after the refused one: %v", err)
+	}
+	if subs := srv.Submits(); len(subs) != 1 || string(subs[0].SM.Message) != "next" {
+		t.Errorf("the SMSC received %d submits, want only the valid one", len(subs))
+	}
 }
