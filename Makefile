@@ -25,7 +25,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time).
-FUZZ_TARGETS := FuzzDecode:./smsc/pdu FuzzRoundTrip:./smsc/pdu FuzzDecode:./smsc/coding \
+FUZZ_TARGETS := FuzzDecode:./smsc/pdu FuzzDecodeLenient:./smsc/pdu FuzzRoundTrip:./smsc/pdu FuzzDecode:./smsc/coding FuzzAlphabet:./smsc/coding \
 	FuzzUnpackGSM7:./smsc/coding FuzzParse:./smsc/dlr FuzzParseInbound:./smsc \
 	FuzzParseSend:./bridge/rapidpro FuzzParseSend:./bridge/custom FuzzParse:./conf \
 	FuzzDecodeParts:./store

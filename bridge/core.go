@@ -49,9 +49,11 @@ type Submitter interface {
 // SMSC is the bridge's view of one configured SMSC.
 type SMSC struct {
 	ID                 string
-	Coding             coding.Coding // preferred coding when the text fits; UCS-2 otherwise
-	Long               smsc.LongMode // how long texts are split
-	MaxParts           int           // most SMS parts one MT may take (default 255)
+	Coding             coding.Coding   // preferred coding when the text fits; UCS-2 otherwise
+	Alphabet           coding.Alphabet // what data_coding 0 carries: decodes MO, encodes MT sent with it
+	TextReceipts       bool            // receipt-shaped MO text without receipt esm_class bits is a receipt
+	Long               smsc.LongMode   // how long texts are split
+	MaxParts           int             // most SMS parts one MT may take (default 255)
 	SourceTON, DestTON TONSetting
 	RegisteredDelivery bool
 	IDType             dlr.IDType // how receipt ids relate to submit_sm_resp ids

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/smscbridge/smscbridge/smsc"
-	"github.com/smscbridge/smscbridge/smsc/coding"
 	"github.com/smscbridge/smscbridge/smsc/dlr"
 	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/store"
@@ -26,6 +25,7 @@ type inRecord struct {
 	Dst        Addr         `json:"dst"`
 	DataCoding uint8        `json:"dc"`
 	Payload    []byte       `json:"payload,omitempty"`
+	UDHLen     int          `json:"udhl,omitempty"` // UDH stripped from Payload, for packed GSM fill bits
 	Receipt    *dlr.Receipt `json:"receipt,omitempty"`
 	Error      string       `json:"error,omitempty"`
 }
@@ -46,7 +46,11 @@ func (b *Bridge) handleDeliver(ctx context.Context, smscID string, p *pdu.PDU) p
 	}
 	rec := inRecord{SMSC: smscID, Src: Addr{sm.SourceAddr, sm.SourceTON, sm.SourceNPI},
 		Dst: Addr{sm.DestAddr, sm.DestTON, sm.DestNPI}, DataCoding: sm.DataCoding}
-	in, err := smsc.ParseInbound(sm)
+	var o smsc.InboundOptions
+	if s := b.smscs[smscID]; s != nil {
+		o = smsc.InboundOptions{TextReceipts: s.TextReceipts, Alphabet: s.Alphabet}
+	}
+	in, err := smsc.ParseInbound(sm, o)
 	var perr error
 	switch {
 	case err != nil:
@@ -54,7 +58,7 @@ func (b *Bridge) handleDeliver(ctx context.Context, smscID string, p *pdu.PDU) p
 	case in.Receipt != nil:
 		rec.Kind, rec.Receipt = "dlr", in.Receipt
 	default:
-		rec.Kind, rec.Payload, rec.DataCoding = "mo", in.Payload, in.DataCoding
+		rec.Kind, rec.Payload, rec.DataCoding, rec.UDHLen = "mo", in.Payload, in.DataCoding, in.UDHLen
 	}
 	data, _ := json.Marshal(rec)
 	if rec.Kind == "mo" && in.Concat != nil {
@@ -142,7 +146,7 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 	}
 	var text strings.Builder
 	for _, r := range recs {
-		t, err := coding.Decode(r.DataCoding, r.Payload)
+		t, err := s.Alphabet.Decode(r.DataCoding, r.Payload, r.UDHLen)
 		if err != nil {
 			b.log.Warn("MO text decoded with fallback", "smsc_id", s.ID, "err", err)
 		}

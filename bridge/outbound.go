@@ -44,7 +44,7 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 		return "", fmt.Errorf("%w: %s", ErrNoRoute, to)
 	}
 	s := b.pickSMSC(list)
-	c := coding.Pick(mt.Text, s.Coding)
+	c := s.Alphabet.Pick(mt.Text, s.Coding)
 	if n := coding.Parts(mt.Text, c, udhLen(s.Long)); n > s.MaxParts {
 		return "", invalidf("text", "needs %d SMS parts; smsc %q allows at most %d (max_parts)", n, s.ID, s.MaxParts)
 	}
@@ -131,7 +131,7 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 	src, dst := Outbound(rec.From, s.SourceTON), Outbound(rec.To, s.DestTON)
 	sms, err := smsc.BuildSubmits(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
 		smsc.Address{Addr: dst.Addr, TON: dst.TON, NPI: dst.NPI}, rec.Text,
-		smsc.SubmitOptions{Coding: s.Coding, Long: s.Long, MaxParts: s.MaxParts, Ref: uint16(s.ref.Add(1)), RegisteredDelivery: s.RegisteredDelivery})
+		smsc.SubmitOptions{Coding: s.Coding, Alphabet: s.Alphabet, Long: s.Long, MaxParts: s.MaxParts, Ref: uint16(s.ref.Add(1)), RegisteredDelivery: s.RegisteredDelivery})
 	if err != nil {
 		b.failMT(ctx, it, cs, s, mtid, rec, nil, "encode", err)
 		return

@@ -26,6 +26,9 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"coding", []string{
 			`:6: smsc "agg-a": default_coding "utf8": must be one of "gsm7", "latin1", "ascii"`,
 		}},
+		{"dc0-charset", []string{
+			`:6: smsc "agg-a": dc0_charset "utf8": must be one of "gsm7", "latin1", "ascii"`,
+		}},
 		{"country", []string{
 			`:6: smsc "agg-a": country "XX": must be an ISO 3166 alpha-2 country code like "MY" or "BR", or ""`,
 		}},
@@ -55,6 +58,9 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"empty", []string{
 			`: smsc: at least one [[smsc]] is required`,
 			`: channel: at least one [[channel]] is required`,
+		}},
+		{"gsm7-packed", []string{
+			`:7: smsc "agg-a": gsm7_packed true: only with dc0_charset = "gsm7" (packing is for GSM septets, not "latin1")`,
 		}},
 		{"id-type", []string{
 			`:14: channel "cc": id_type "email": must be one of "phone", "custom"`,

@@ -81,6 +81,9 @@ type SMSC struct {
 	Window                int      `toml:"window"`              // outstanding submit_sm per session, default 10
 	Throughput            float64  `toml:"throughput"`          // submit_sm per second for this SMSC, 0 = no limit
 	DefaultCoding         string   `toml:"default_coding"`      // "gsm7" (default) | "latin1" | "ascii"
+	DC0Charset            string   `toml:"dc0_charset"`         // what data_coding 0 carries: "gsm7" (default) | "latin1" | "ascii"
+	GSM7Packed            bool     `toml:"gsm7_packed"`         // GSM septets packed 8 in 7 octets (dc0_charset "gsm7" only)
+	TextReceipts          bool     `toml:"text_receipts"`       // receipt-shaped MO text without receipt flags is a receipt
 	LongMessages          string   `toml:"long_messages"`       // "udh" (default) | "udh16" | "sar" | "payload"
 	SourceTON             string   `toml:"source_ton"`          // "auto" (default) or "0".."6"
 	DestTON               string   `toml:"dest_ton"`            // "auto" (default) or "0".."6"
@@ -189,6 +192,7 @@ func DefaultSMSC() SMSC {
 		ReconnectMax:       Duration{time.Minute},
 		Window:             10,
 		DefaultCoding:      "gsm7",
+		DC0Charset:         "gsm7",
 		LongMessages:       "udh",
 		SourceTON:          "auto",
 		DestTON:            "auto",

@@ -86,7 +86,18 @@
 //	reconnect_max             >= reconnect_delay, default "1m"
 //	window                    1..1000, default 10
 //	throughput                >= 0 submit_sm per second, default 0 (no limit)
-//	default_coding            "gsm7" (default) | "latin1" | "ascii"
+//	default_coding            "gsm7" (default) | "latin1" | "ascii": the data_coding MT is sent
+//	                          with when the text fits (0x00, 0x03 or 0x01); UCS2 otherwise
+//	dc0_charset               "gsm7" (default) | "latin1" | "ascii": what the octets of
+//	                          data_coding 0x00 are on this SMSC (Kannel's alt-charset), for
+//	                          MO decoding and MT encoding; "latin1"/"ascii" MT is still
+//	                          sized as GSM (160 / 153 characters), since the SMSC converts
+//	                          it to GSM on air, and goes as UCS2 when it does not fit both
+//	gsm7_packed               default false; true packs GSM septets 8 in 7 octets (MO and
+//	                          MT); only with dc0_charset = "gsm7"
+//	text_receipts             default false; true makes MO text shaped like a receipt
+//	                          ("id:... stat:...") without receipt esm_class bits a receipt,
+//	                          for SMSCs that send receipts that way
 //	long_messages             "udh" (default, 8-bit reference) | "udh16" | "sar" | "payload"
 //	source_ton, dest_ton      "auto" (default) or a TON 0..6 (string or integer)
 //	registered_delivery       default true

@@ -231,6 +231,10 @@ func (v validator) smscSession(s SMSC, w where) {
 // smscMessages checks encoding, addressing and routing settings.
 func (v validator) smscMessages(s SMSC, w where) {
 	v.oneOf(w, "default_coding", s.DefaultCoding, "gsm7", "latin1", "ascii")
+	v.oneOf(w, "dc0_charset", s.DC0Charset, "gsm7", "latin1", "ascii")
+	if s.GSM7Packed && s.DC0Charset != "gsm7" {
+		v.at(w, "gsm7_packed", true, "only with dc0_charset = \"gsm7\" (packing is for GSM septets, not %q)", s.DC0Charset)
+	}
 	v.oneOf(w, "long_messages", s.LongMessages, "udh", "udh16", "sar", "payload")
 	v.ton(w, "source_ton", s.SourceTON)
 	v.ton(w, "dest_ton", s.DestTON)

@@ -25,6 +25,17 @@
 // ends the client stops taking submits, waits (bounded) for outstanding
 // responses, unbinds and waits (bounded) for unbind_resp.
 //
+// PDUs from the SMSC are decoded leniently (pdu.DecodeOptions.Lenient,
+// smpp.md §1.1): an over-long system_id, address or message_id, or a
+// message_id without its NUL, is taken whole, and the first such PDU of a
+// bind is logged. What the client sends is encoded strictly.
+//
+// ParseInbound tells receipts from MO (receipts flagged 0x44 over plain
+// text, or with a malformed UDH, are still receipts; receipt-shaped MO text
+// is a receipt only with InboundOptions.TextReceipts) and BuildSubmits
+// encodes and segments MT; both follow the SMSC's coding.Alphabet, what
+// data_coding 0 means on its link.
+//
 // What it does not do: text coding and segmentation (see message.go and
 // package coding), queueing, retries, receipt correlation or persistence,
 // outbind, submit_multi, query_sm/cancel_sm/replace_sm.

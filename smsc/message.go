@@ -79,6 +79,11 @@ type SubmitOptions struct {
 	// Coding is the preferred coding (gsm7, latin1 or ascii); UCS2 is used
 	// when the text does not fit it (coding.Pick).
 	Coding coding.Coding
+	// Alphabet is what data_coding 0 carries on this SMSC: GSM 03.38
+	// unpacked (the zero value) or packed, or ISO-8859-1 / ASCII. Text
+	// sent with data_coding 0 must fit it (else UCS2) and is segmented in
+	// GSM septets whatever the octets (coding.Alphabet).
+	Alphabet coding.Alphabet
 	// Long is how texts longer than one SMS are sent.
 	Long LongMode
 	// MaxParts caps the number of segments; 0 (or above 255) means 255. In
@@ -102,7 +107,7 @@ type SubmitOptions struct {
 // sequence number. Errors: ErrTooManyParts, and coding errors for text that
 // is not valid UTF-8.
 func BuildSubmits(src, dst Address, text string, o SubmitOptions) ([]*pdu.ShortMessage, error) {
-	c := coding.Pick(text, o.Coding)
+	c := o.Alphabet.Pick(text, o.Coding)
 	maxParts := o.MaxParts
 	if maxParts <= 0 || maxParts > 255 {
 		maxParts = 255
@@ -116,7 +121,7 @@ func BuildSubmits(src, dst Address, text string, o SubmitOptions) ([]*pdu.ShortM
 		base.RegisteredDelivery = 1
 	}
 	if coding.Units(text, c) <= coding.Capacity(c, 0) {
-		b, err := coding.Encode(c, text)
+		b, err := o.Alphabet.Encode(c, text, 0)
 		if err != nil {
 			return nil, fmt.Errorf("smsc: encode message: %w", err)
 		}
@@ -125,17 +130,17 @@ func BuildSubmits(src, dst Address, text string, o SubmitOptions) ([]*pdu.ShortM
 		return []*pdu.ShortMessage{&sm}, nil
 	}
 	if o.Long == LongPayload {
-		return buildPayload(base, c, text, maxParts)
+		return buildPayload(base, c, text, o.Alphabet, maxParts)
 	}
 	return buildSegments(base, c, text, o, maxParts)
 }
 
 // buildPayload builds the single message_payload submit_sm of LongPayload.
-func buildPayload(base pdu.ShortMessage, c coding.Coding, text string, maxParts int) ([]*pdu.ShortMessage, error) {
+func buildPayload(base pdu.ShortMessage, c coding.Coding, text string, a coding.Alphabet, maxParts int) ([]*pdu.ShortMessage, error) {
 	if n := coding.Parts(text, c, coding.UDHConcat8Len); n > maxParts {
 		return nil, fmt.Errorf("%w: %d parts of %v, at most %d", ErrTooManyParts, n, c, maxParts)
 	}
-	b, err := coding.Encode(c, text)
+	b, err := a.Encode(c, text, 0)
 	if err != nil {
 		return nil, fmt.Errorf("smsc: encode message: %w", err)
 	}
@@ -154,7 +159,11 @@ func buildSegments(base pdu.ShortMessage, c coding.Coding, text string, o Submit
 	if o.Long == LongUDH {
 		udhLen = coding.UDHConcat8Len
 	}
-	chunks, err := coding.Split(text, c, coding.Capacity(c, udhLen))
+	sent := udhLen // UDH octets in short_message, for packed fill bits
+	if o.Long == LongSAR {
+		sent = 0
+	}
+	chunks, err := o.Alphabet.Split(text, c, coding.Capacity(c, udhLen), sent)
 	if err != nil {
 		return nil, fmt.Errorf("smsc: segment message: %w", err)
 	}
@@ -200,6 +209,24 @@ type Inbound struct {
 	// message_payload when short_message is empty. It aliases the
 	// ShortMessage's buffers.
 	Payload []byte
+	// UDHLen is the length of the UDH stripped from Payload (UDHL
+	// included), 0 if none: packed GSM septets after a UDH start at the
+	// next septet boundary (coding.Alphabet.Decode).
+	UDHLen int
+
+	alphabet coding.Alphabet // what data_coding 0 means, for Text
+}
+
+// InboundOptions are the per-SMSC settings ParseInbound needs.
+type InboundOptions struct {
+	// TextReceipts makes a message whose esm_class says MO (message type
+	// 0) a receipt when its text has the receipt shape ("id:… stat:…",
+	// dlr.LooksLikeReceipt), for SMSCs known to send receipts without the
+	// receipt flag (smpp.md §5.2 step 1). Off by default: an SMS that
+	// happens to read "ID:12345 STAT: please call me" is an MO.
+	TextReceipts bool
+	// Alphabet is what data_coding 0 carries on this SMSC; Text uses it.
+	Alphabet coding.Alphabet
 }
 
 // ParseInbound classifies a deliver_sm (or a data_sm converted to a
@@ -207,34 +234,41 @@ type Inbound struct {
 //
 //   - it is a receipt when the esm_class message type is SMSC delivery
 //     receipt (0x04), SME delivery ack (0x08) or intermediate notification
-//     (0x20), UDHI ignored; or when the message type is 0 but the text has the
-//     receipt shape (dlr.LooksLikeReceipt), for SMSCs that forget the flag.
-//     The receipt text is read as ASCII/Latin-1 whatever the data_coding and
-//     the receipted_message_id, message_state and network_error_code TLVs win
-//     over it. A receipt without any id comes back with Receipt set and an
-//     error wrapping dlr.ErrNoID (it should still be acknowledged);
+//     (0x20), UDHI ignored; or, with o.TextReceipts, when the message type
+//     is 0 but the text has the receipt shape (dlr.LooksLikeReceipt), for
+//     SMSCs that forget the flag. The receipted_message_id, message_state
+//     and network_error_code TLVs win over the text, which is read as
+//     ASCII/Latin-1 whatever the data_coding. With UDHI set the text is
+//     the body after its UDH, unless the whole body already reads as a
+//     receipt (plain text flagged 0x44) or the UDH is malformed: then the
+//     whole body. A receipt without any id comes back with Receipt set and
+//     an error wrapping dlr.ErrNoID (it should still be acknowledged);
 //   - otherwise it is an MO; with esm_class UDHI the UDH is parsed and
 //     stripped, whether in short_message or in message_payload, and its
 //     concatenation element reported in Concat; without a concatenation UDH
 //     the SAR TLVs are used when all three are present and valid. A malformed
 //     UDH is an error wrapping coding.ErrUDH (Kannel answers such a deliver_sm
 //     with ESME_RINVESMCLASS).
-func ParseInbound(sm *pdu.ShortMessage) (Inbound, error) {
-	in := Inbound{DataCoding: sm.DataCoding, Payload: sm.Message}
+func ParseInbound(sm *pdu.ShortMessage, o InboundOptions) (Inbound, error) {
+	in := Inbound{DataCoding: sm.DataCoding, Payload: sm.Message, alphabet: o.Alphabet}
 	if len(in.Payload) == 0 {
 		if p, ok := sm.TLVs.Get(pdu.TagMessagePayload); ok {
 			in.Payload = p
 		}
+	}
+	if isReceiptType(sm.ESMClass) {
+		in.Payload = receiptBody(sm.ESMClass, in.Payload)
+		return parseReceipt(sm, in)
 	}
 	if sm.ESMClass&pdu.ESMClassUDHI != 0 && len(in.Payload) > 0 {
 		concat, rest, err := coding.ParseUDH(in.Payload)
 		if err != nil {
 			return in, fmt.Errorf("smsc: deliver_sm: %w", err)
 		}
-		in.Concat, in.Payload = concat, rest
+		in.Concat, in.UDHLen, in.Payload = concat, len(in.Payload)-len(rest), rest
 	}
-	if isReceipt(sm.ESMClass, in.Payload) {
-		in.Concat = nil
+	if o.TextReceipts && sm.ESMClass&pdu.ESMClassTypeMask == 0 && dlr.LooksLikeReceipt(in.Payload) {
+		in.Concat, in.UDHLen = nil, 0
 		return parseReceipt(sm, in)
 	}
 	if in.Concat == nil {
@@ -246,15 +280,27 @@ func ParseInbound(sm *pdu.ShortMessage) (Inbound, error) {
 	return in, nil
 }
 
-// isReceipt applies smpp.md §5.2 step 1.
-func isReceipt(esmClass uint8, body []byte) bool {
+// isReceiptType applies smpp.md §5.2 step 1 to the esm_class message type.
+func isReceiptType(esmClass uint8) bool {
 	switch esmClass & pdu.ESMClassTypeMask {
 	case pdu.ESMClassReceipt, pdu.ESMClassSMEAck, pdu.ESMClassIntermediate:
 		return true
-	case 0:
-		return dlr.LooksLikeReceipt(body)
 	}
 	return false
+}
+
+// receiptBody returns the text of a receipt: with UDHI, what follows a
+// well-formed UDH, unless the whole body already reads as a receipt (some
+// SMSCs flag plain text 0x44); a malformed UDH leaves the body whole, so
+// the text parser still finds what it can.
+func receiptBody(esmClass uint8, body []byte) []byte {
+	if esmClass&pdu.ESMClassUDHI == 0 || len(body) == 0 || dlr.LooksLikeReceipt(body) {
+		return body
+	}
+	if _, rest, err := coding.ParseUDH(body); err == nil {
+		return rest
+	}
+	return body
 }
 
 // parseReceipt fills in.Receipt from the body and the receipt TLVs.
@@ -285,9 +331,10 @@ func sarConcat(t pdu.TLVs) *coding.Concat {
 	return &coding.Concat{Ref: ref, Total: int(total), Seq: int(seq), Wide: true}
 }
 
-// Text decodes the payload with coding.Decode: a non-nil error is a flag
-// (coding.ErrBinary, coding.ErrMalformed) and the text is still usable.
-// Receipts are decoded by dlr.Parse instead; Text gives their raw body.
+// Text decodes the payload with the SMSC's alphabet
+// (coding.Alphabet.Decode): a non-nil error is a flag (coding.ErrBinary,
+// coding.ErrMalformed) and the text is still usable. Receipts are decoded
+// by dlr.Parse instead; Text gives their raw body.
 func (in Inbound) Text() (string, error) {
-	return coding.Decode(in.DataCoding, in.Payload)
+	return in.alphabet.Decode(in.DataCoding, in.Payload, in.UDHLen)
 }

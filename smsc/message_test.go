@@ -48,7 +48,7 @@ func reassemble(t *testing.T, sms []*pdu.ShortMessage) string {
 	t.Helper()
 	parts := make([]string, len(sms))
 	for _, i := range rand.Perm(len(sms)) {
-		in, err := ParseInbound(wireRoundTrip(t, sms[i]))
+		in, err := ParseInbound(wireRoundTrip(t, sms[i]), InboundOptions{})
 		if err != nil {
 			t.Fatalf("ParseInbound(segment %d): %v", i+1, err)
 		}
@@ -173,7 +173,7 @@ func TestBuildSubmitsUDH16(t *testing.T) {
 	if !bytes.HasPrefix(sms[1].Message, []byte{0x06, 0x08, 0x04, 0x12, 0x34, 0x03, 0x02}) || len(sms[0].Message) != 7+152 {
 		t.Errorf("segment 2 UDH % X, segment 1 %d octets", sms[1].Message[:7], len(sms[0].Message))
 	}
-	in, err := ParseInbound(wireRoundTrip(t, sms[2]))
+	in, err := ParseInbound(wireRoundTrip(t, sms[2]), InboundOptions{})
 	if err != nil || in.Concat == nil || *in.Concat != (coding.Concat{Ref: 0x1234, Total: 3, Seq: 3, Wide: true}) || string(in.Payload) != "x" {
 		t.Errorf("ParseInbound(segment 3) = %+v, %v", in, err)
 	}
@@ -212,7 +212,7 @@ func TestBuildSubmitsPayload(t *testing.T) {
 	if !ok || len(sm.Message) != 0 || sm.ESMClass != 0 || len(payload) != 402 {
 		t.Fatalf("payload submit: short_message %d octets, payload %d octets (ok %v), esm %#x", len(sm.Message), len(payload), ok, sm.ESMClass)
 	}
-	in, err := ParseInbound(wireRoundTrip(t, sm))
+	in, err := ParseInbound(wireRoundTrip(t, sm), InboundOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,9 @@ func TestParseInboundReceipts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sm := tt.sm
-			in, err := ParseInbound(wireRoundTrip(t, &sm))
+			// TextReceipts for "flag missing, text fallback"; the other
+			// cases are receipts by their esm_class.
+			in, err := ParseInbound(wireRoundTrip(t, &sm), InboundOptions{TextReceipts: true})
 			if tt.err == nil && err != nil || tt.err != nil && !errors.Is(err, tt.err) {
 				t.Fatalf("ParseInbound error = %v, want %v", err, tt.err)
 			}
@@ -339,7 +341,7 @@ func TestParseInboundMO(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sm := tt.sm
-			in, err := ParseInbound(wireRoundTrip(t, &sm))
+			in, err := ParseInbound(wireRoundTrip(t, &sm), InboundOptions{})
 			if tt.err != nil {
 				if !errors.Is(err, tt.err) {
 					t.Fatalf("ParseInbound error = %v, want %v", err, tt.err)
@@ -375,12 +377,13 @@ func FuzzParseInbound(f *testing.F) {
 	f.Add(uint8(0x04), uint8(0x08), []byte("id:1 stat:DELIVRD"), []byte(nil))
 	f.Add(uint8(0x40), uint8(0x00), []byte{0x05, 0x00, 0x03, 0x01, 0x02, 0x01, 'h'}, []byte(nil))
 	f.Add(uint8(0x40), uint8(0x08), []byte(nil), []byte{0x06, 0x08, 0x04, 0x00, 0x01, 0x02, 0x02, 0xD8, 0x3D})
+	alphabets := []coding.Alphabet{{}, packedDC0, latin1DC0, asciiDC0}
 	f.Fuzz(func(t *testing.T, esm, dc uint8, msg, payload []byte) {
 		sm := &pdu.ShortMessage{ESMClass: esm, DataCoding: dc, Message: msg}
 		if payload != nil {
 			sm.TLVs.Set(pdu.TagMessagePayload, payload)
 		}
-		in, err := ParseInbound(sm)
+		in, err := ParseInbound(sm, InboundOptions{TextReceipts: esm&1 != 0, Alphabet: alphabets[int(dc)%len(alphabets)]})
 		if err != nil && !errors.Is(err, coding.ErrUDH) && !errors.Is(err, dlr.ErrNoID) {
 			t.Fatalf("ParseInbound error %v is neither ErrUDH nor ErrNoID", err)
 		}

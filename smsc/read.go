@@ -14,8 +14,9 @@ import (
 // already running. It ends the link when reading fails.
 func (c *conn) readLoop() {
 	br := bufio.NewReaderSize(c.nc, 16*1024)
+	dec := c.decoder()
 	for {
-		p, err := pdu.Read(br, maxPDULen)
+		p, err := dec.Read(br, maxPDULen)
 		if err != nil {
 			if !c.undecodable(err) {
 				return
@@ -49,8 +50,10 @@ func (c *conn) undecodable(err error) bool {
 		return false
 	}
 	switch {
-	case h.ID.IsResponse():
+	case h.ID == pdu.SubmitSMResp:
 		c.settle(&pdu.PDU{Header: h}, fmt.Errorf("%w: undecodable %s: %w", ErrUnknownOutcome, h.ID, err))
+	case h.ID.IsResponse():
+		c.settle(&pdu.PDU{Header: h}, fmt.Errorf("smsc: undecodable %s: %w", h.ID, err))
 	case h.ID.Known() && h.ID.HasResponse():
 		c.respond(pdu.NewResponse(&pdu.PDU{Header: h}, de.Status, nil))
 	case !h.ID.Known():

@@ -166,7 +166,11 @@ func bridgeSMSC(s conf.SMSC) (bridge.SMSC, error) {
 	if err != nil {
 		return bridge.SMSC{}, fmt.Errorf("smsc %q: %w", s.ID, err)
 	}
-	return bridge.SMSC{ID: s.ID, Coding: c, Long: long, MaxParts: s.MaxParts, SourceTON: tonSetting(s.SourceTON),
+	alpha, err := coding.ParseAlphabet(s.DC0Charset, s.GSM7Packed)
+	if err != nil {
+		return bridge.SMSC{}, fmt.Errorf("smsc %q: %w", s.ID, err)
+	}
+	return bridge.SMSC{ID: s.ID, Coding: c, Alphabet: alpha, TextReceipts: s.TextReceipts, Long: long, MaxParts: s.MaxParts, SourceTON: tonSetting(s.SourceTON),
 		DestTON: tonSetting(s.DestTON), RegisteredDelivery: s.RegisteredDelivery, IDType: idt, Country: s.Country,
 		DefaultChannel: s.DefaultChannel, Window: s.Window * s.Sessions}, nil
 }

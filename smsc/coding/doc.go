@@ -15,7 +15,11 @@
 //   - choice of coding (Pick), length counting (Units, Parts), splitting on
 //     character boundaries (Split, never separating a GSM escape pair or a
 //     UTF-16 surrogate pair) and the concatenation user data header
-//     (Concat, ParseUDH; TS 23.040 §9.2.3.24.1 and .8, smpp.md §6.4–6.5).
+//     (Concat, ParseUDH; TS 23.040 §9.2.3.24.1 and .8, smpp.md §6.4–6.5);
+//   - what an SMSC means by data_coding 0x00 (Alphabet, Kannel's
+//     alt-charset, smpp.md §4.3): GSM 03.38 unpacked (the default) or
+//     packed with UDH fill bits, or ISO-8859-1 / ASCII that the SMSC
+//     converts to GSM for the air interface, sized in GSM septets.
 //
 // It does not build PDUs, reassemble inbound segments, or know about
 // sessions; package smsc does. It does not implement the national language

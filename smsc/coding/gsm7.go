@@ -204,19 +204,7 @@ func decodeGSM7(b []byte) string {
 // packed form of TS 23.038 §6.1.2.1: septet i occupies bits 7i…7i+6 of the
 // bit stream, least significant bit first. The result has ceil(7n/8) octets;
 // unused trailing bits are zero.
-func PackGSM7(septets []byte) []byte {
-	out := make([]byte, (len(septets)*7+7)/8)
-	for i, s := range septets {
-		bit := i * 7
-		idx, shift := bit/8, uint(bit%8)
-		v := uint16(s&0x7F) << shift
-		out[idx] |= byte(v)
-		if shift > 1 {
-			out[idx+1] |= byte(v >> 8)
-		}
-	}
-	return out
-}
+func PackGSM7(septets []byte) []byte { return packFill(septets, 0) }
 
 // UnpackGSM7 unpacks n septets from packed GSM 7-bit data, one septet per
 // octet. If n exceeds what packed holds, it unpacks what there is. If n is
@@ -224,24 +212,4 @@ func PackGSM7(septets []byte) []byte {
 // a final septet made only of the 7 spare bits of the last octet is dropped
 // when it is 0x00 (zero fill, not an '@'; smpp.md §6.3). A final CR there is
 // kept: CR padding is only a convention some peers follow.
-func UnpackGSM7(packed []byte, n int) []byte {
-	total := len(packed) * 8 / 7
-	if n < 0 {
-		n = total
-		if n > 0 && len(packed)%7 == 0 && packed[len(packed)-1]>>1 == 0 {
-			n--
-		}
-	}
-	n = min(n, total)
-	out := make([]byte, n)
-	for i := range out {
-		bit := i * 7
-		idx, shift := bit/8, uint(bit%8)
-		v := uint16(packed[idx]) >> shift
-		if shift > 1 {
-			v |= uint16(packed[idx+1]) << (8 - shift)
-		}
-		out[i] = byte(v & 0x7F)
-	}
-	return out
-}
+func UnpackGSM7(packed []byte, n int) []byte { return unpackFill(packed, 0, n) }

@@ -70,3 +70,17 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeDeliverSMLenient is the ESME's read path: lenient decoding
+// of a conforming deliver_sm costs what strict decoding does.
+func BenchmarkDecodeDeliverSMLenient(b *testing.B) {
+	raw, _ := benchDeliver.MarshalBinary()
+	o := DecodeOptions{Lenient: true, Tolerated: func(Header, error) { b.Fatal("tolerated") }}
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := o.Decode(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

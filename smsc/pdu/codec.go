@@ -3,6 +3,7 @@ package pdu
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"unsafe"
@@ -22,6 +23,10 @@ const (
 	maxDLName       = 21
 	maxSMLength     = 254
 	maxDests        = 254
+	// maxLenient bounds a C-octet string a lenient decoder accepts past its
+	// SMPP maximum (NUL included): 255 characters, longer than any id or
+	// address seen from real SMSCs, short enough for any store key.
+	maxLenient = 256
 )
 
 // inlineTLVs TLVs are stored next to the body without a separate
@@ -53,6 +58,9 @@ type decoder struct {
 	err    error
 	st     Status
 	inline []TLV
+
+	lenient   bool  // accept over-long C-octet strings and a missing final NUL
+	tolerated error // the deviations lenient accepted, reported once the PDU decodes
 }
 
 func (d *decoder) fail(st Status, err error) {
@@ -71,13 +79,17 @@ func str(b []byte) string {
 }
 
 // cstr reads a C-octet string of at most max octets including the NUL. A
-// string without NUL in max octets fails with st.
+// string without NUL in max octets fails with st, unless the decoder is
+// lenient.
 func (d *decoder) cstr(field string, max int, st Status) string {
 	if d.err != nil {
 		return ""
 	}
 	rest := d.b[d.off:]
 	i := bytes.IndexByte(rest[:min(len(rest), max)], 0)
+	if i < 0 && d.lenient {
+		return d.lenientCstr(field, max, st)
+	}
 	if i < 0 {
 		if len(rest) < max {
 			d.fail(StatusInvCmdLen, fmt.Errorf("%s: no NUL before end of body: %w", field, ErrTruncated))
@@ -87,6 +99,33 @@ func (d *decoder) cstr(field string, max int, st Status) string {
 		return ""
 	}
 	d.off += i + 1
+	return str(rest[:i])
+}
+
+// lenientCstr reads a C-octet string that has no NUL within max octets
+// (smpp.md §1.1): the whole value up to its NUL, or up to the end of the
+// body when the NUL is missing, at most maxLenient-1 octets. What it
+// accepts is noted in d.tolerated.
+func (d *decoder) lenientCstr(field string, max int, st Status) string {
+	rest := d.b[d.off:]
+	i := bytes.IndexByte(rest[:min(len(rest), maxLenient)], 0)
+	var note error
+	switch {
+	case i >= 0:
+		d.off += i + 1
+		note = fmt.Errorf("%s: %d octets, longer than %d: %w", field, i, max-1, ErrFieldTooLong)
+	case len(rest) < maxLenient:
+		i = len(rest)
+		d.off += i
+		note = fmt.Errorf("%s: no NUL before end of body: %w", field, ErrTruncated)
+		if i >= max {
+			note = fmt.Errorf("%s: %d octets, longer than %d, and no NUL before end of body: %w", field, i, max-1, ErrFieldTooLong)
+		}
+	default:
+		d.fail(st, fmt.Errorf("%s: longer than %d octets: %w", field, maxLenient-1, ErrFieldTooLong))
+		return ""
+	}
+	d.tolerated = errors.Join(d.tolerated, note)
 	return str(rest[:i])
 }
 
@@ -232,16 +271,19 @@ func (e *encoder) tlvs(t TLVs) {
 
 // decodeBody decodes the body of a PDU with header h. body is owned by
 // the result.
-func decodeBody(h Header, body []byte) (*PDU, error) {
+func (o DecodeOptions) decodeBody(h Header, body []byte) (*PDU, error) {
 	if !h.ID.Known() {
 		return &PDU{Header: h}, &DecodeError{Header: h, HeaderOK: true, Status: StatusInvCmdID, Err: ErrUnknownCommand}
 	}
 	if len(body) == 0 && h.ID.IsResponse() {
 		return &PDU{Header: h}, nil
 	}
-	d := decoder{b: body}
+	d := decoder{b: body, lenient: o.Lenient}
 	p := decodeKnown(h, &d)
 	if d.err == nil {
+		if d.tolerated != nil && o.Tolerated != nil {
+			o.Tolerated(h, d.tolerated)
+		}
 		return p, nil
 	}
 	if h.ID.IsResponse() && h.Status != StatusOK {

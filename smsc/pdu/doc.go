@@ -24,6 +24,14 @@
 //     *DecodeError with Status ESME_RINVCMDID, so a session can answer
 //     generic_nack and go on.
 //
+// DecodeOptions.Lenient relaxes the C-octet string limits for what comes
+// from a peer one must get along with (smpp.md §1.1: strict on what we
+// send, lenient on what we receive): a string longer than its maximum (up
+// to 255 octets) or one that runs to the end of the body without its NUL
+// is kept whole, and DecodeOptions.Tolerated reports it. The ESME reads the
+// SMSC that way; the package-level Decode and Read, and every encoder, stay
+// strict.
+//
 // A malformed PDU yields an error, never a panic; DecodeError.Status tells
 // what to answer. Decoded bodies share one private copy of the body octets
 // (see Decode): decoding a submit_sm or deliver_sm with up to

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -19,7 +20,7 @@ func FuzzDecode(f *testing.F) {
 	for _, name := range append(files, captureFiles(f)...) {
 		f.Add(MustReadHex(f, name))
 	}
-	for _, seed := range regressionSeeds {
+	for _, seed := range append(regressionSeeds, lenientSeeds...) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -129,3 +130,77 @@ func FuzzRoundTrip(f *testing.F) {
 }
 
 func fits(s string, max int) bool { return len(s) < max && !bytes.Contains([]byte(s), []byte{0}) }
+
+// lenientSeeds are PDUs real SMSCs send that only a lenient decoder takes:
+// over-long C-octet strings and a message_id without its NUL.
+var lenientSeeds = [][]byte{
+	// bind_transceiver_resp with a 16-character system_id and sc_interface_version.
+	append(append([]byte{0, 0, 0, 0x26, 0x80, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1}, "SIXTEEN-CHARS-ID\x00"...), 0x02, 0x10, 0, 1, 0x34),
+	// submit_sm_resp whose message_id has no NUL.
+	append([]byte{0, 0, 0, 0x14, 0x80, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 2}, "4097"...),
+	// submit_sm_resp with a 70-character message_id.
+	append(append([]byte{0, 0, 0, 0x57, 0x80, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 2}, strings.Repeat("a1b2c3d4e5", 7)...), 0),
+	// bind_transmitter_resp ESME_RBINDFAIL whose system_id has no NUL (found
+	// by the fuzzer: strictly the body is dropped, leniently it is kept).
+	append([]byte{0, 0, 0, 0x14, 0x80, 0, 0, 2, 0, 0, 0, 0x0d, 0, 0, 0, 1}, "SMSC"...),
+	// deliver_sm with a 21-digit source_addr.
+	append(append(append([]byte{0, 0, 0, 0x3c, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 7, 0, 1, 1},
+		strings.Repeat("1", 21)...), 0, 1, 1, '4', '2', '4', '2', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2), 'H', 'i'),
+}
+
+// FuzzDecodeLenient checks the lenient decoder: it never panics, agrees
+// with the strict one on every PDU that decodes strictly, reports each
+// deviation it accepts, and whatever it accepts either re-encodes to an
+// equal value (a missing NUL) or does not encode at all (an over-long
+// field: encoding stays strict).
+func FuzzDecodeLenient(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.hex")
+	for _, name := range files {
+		f.Add(MustReadHex(f, name))
+	}
+	for _, seed := range append(regressionSeeds, lenientSeeds...) {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tolerated error
+		o := DecodeOptions{Lenient: true, Tolerated: func(_ Header, err error) { tolerated = err }}
+		p, err := o.Decode(b)
+		sp, serr := Decode(b)
+		// An error response whose body breaks a limit decodes strictly
+		// without its body; leniently it keeps the body.
+		errorBody := serr == nil && sp.ID.IsResponse() && sp.Status != StatusOK && sp.Body == nil
+		if serr == nil && !(errorBody && tolerated != nil) {
+			if err != nil || tolerated != nil || !reflect.DeepEqual(p, sp) {
+				t.Fatalf("strict Decode = %s; lenient = %s, %v (tolerated %v)", describe(sp), describe(p), err, tolerated)
+			}
+			return
+		}
+		if err != nil {
+			if tolerated != nil {
+				t.Fatalf("Tolerated called for a PDU that failed: %v", err)
+			}
+			return
+		}
+		if tolerated == nil || !errors.Is(tolerated, ErrFieldTooLong) && !errors.Is(tolerated, ErrTruncated) {
+			t.Fatalf("lenient decode of a PDU strict decoding refuses (%v) reported %v", serr, tolerated)
+		}
+		if errorBody {
+			return
+		}
+		enc, err := p.MarshalBinary()
+		if err != nil {
+			if !errors.Is(err, ErrFieldTooLong) {
+				t.Fatalf("re-encoding failed with %v, want ErrFieldTooLong", err)
+			}
+			return
+		}
+		p2, err := Decode(enc)
+		if err != nil {
+			t.Fatalf("re-encoded PDU does not decode: %v\n% x", err, enc)
+		}
+		p.Length = p2.Length
+		if !reflect.DeepEqual(p, p2) {
+			t.Fatalf("round trip changed the PDU:\n%s\n%s", describe(p), describe(p2))
+		}
+	})
+}

@@ -142,7 +142,33 @@ func parseHeader(b []byte) Header {
 // body does not parse decodes without error and with a nil Body, since
 // only its status matters; and one stray 0x00 octet after short_message in
 // submit_sm/deliver_sm is skipped.
-func Decode(b []byte) (*PDU, error) {
+func Decode(b []byte) (*PDU, error) { return DecodeOptions{}.Decode(b) }
+
+// DecodeOptions choose how strictly Decode and Read treat field limits. The
+// zero value is the strict decoding of the package-level Decode and Read.
+//
+// SMPP asks a peer to be strict on what it sends and lenient on what it
+// receives (smpp.md §1.1), and the direction decides which applies: an
+// ESME reads what the SMSC sends leniently, while an SMSC (a simulator)
+// stays strict on what the ESME sends, so that the ESME's mistakes show.
+type DecodeOptions struct {
+	// Lenient accepts a C-octet string longer than its SMPP 3.4 maximum
+	// (a 16-character system_id, a 21-digit source_addr, a 70-character
+	// message_id) up to 255 octets, and a C-octet string that runs to the
+	// end of the body without its NUL (a message_id sent without it). The
+	// value is kept whole. Everything else (framing, sm_length, TLVs,
+	// missing mandatory fields) is checked as strictly as without it.
+	// Encoding is never lenient: such a value does not re-encode.
+	Lenient bool
+	// Tolerated, if set, is called once for each PDU that decoded only
+	// thanks to Lenient, before Decode or Read returns, with its header and
+	// an error naming the fields (wrapping ErrFieldTooLong or
+	// ErrTruncated), so the caller can log it.
+	Tolerated func(h Header, err error)
+}
+
+// Decode is the package-level Decode with these options.
+func (o DecodeOptions) Decode(b []byte) (*PDU, error) {
 	if len(b) < HeaderLength {
 		return nil, &DecodeError{Status: StatusInvCmdLen,
 			Err: fmt.Errorf("%d octets, shorter than the header: %w", len(b), ErrCommandLength)}
@@ -157,7 +183,7 @@ func Decode(b []byte) (*PDU, error) {
 		body = make([]byte, len(b)-HeaderLength)
 		copy(body, b[HeaderLength:])
 	}
-	return decodeBody(h, body)
+	return o.decodeBody(h, body)
 }
 
 // Read reads exactly one PDU from r. It reads the 16-octet header, rejects
@@ -170,7 +196,10 @@ func Decode(b []byte) (*PDU, error) {
 // ending inside a PDU returns an error wrapping io.ErrUnexpectedEOF. A bad
 // command_length returns a *DecodeError with HeaderOK false: the caller
 // should send generic_nack ESME_RINVCMDLEN and close.
-func Read(r io.Reader, maxLen uint32) (*PDU, error) {
+func Read(r io.Reader, maxLen uint32) (*PDU, error) { return DecodeOptions{}.Read(r, maxLen) }
+
+// Read is the package-level Read with these options.
+func (o DecodeOptions) Read(r io.Reader, maxLen uint32) (*PDU, error) {
 	if maxLen == 0 {
 		maxLen = DefaultMaxLength
 	}
@@ -201,5 +230,5 @@ func Read(r io.Reader, maxLen uint32) (*PDU, error) {
 			return nil, fmt.Errorf("pdu: read %s body: %w", h.ID, err)
 		}
 	}
-	return decodeBody(h, body)
+	return o.decodeBody(h, body)
 }

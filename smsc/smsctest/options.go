@@ -93,3 +93,11 @@ type RequestHook func(ss *Session, req, resp *pdu.PDU, vs []Violation)
 
 // WithRequestHook sets the RequestHook.
 func WithRequestHook(f RequestHook) Option { return func(s *Server) { s.hook = f } }
+
+// WithWireRewrite passes the octets of every PDU the server encodes (not
+// those given to WriteRaw or RequestRaw) through f, which returns what goes
+// on the wire instead. Tests use it to send
+// what the strict encoder refuses but real SMSCs do send: a 16-character
+// system_id in bind_resp, a 70-character message_id, a message_id without
+// its NUL. f runs on the goroutine that queues the PDU.
+func WithWireRewrite(f func(b []byte) []byte) Option { return func(s *Server) { s.rewrite = f } }

@@ -83,6 +83,7 @@ type Server struct {
 	lenient        map[Rule]bool
 	lenientAll     bool
 	hook           RequestHook
+	rewrite        func([]byte) []byte
 
 	ln     net.Listener
 	cert   tls.Certificate // set by StartTLS

@@ -344,6 +344,9 @@ func (ss *Session) writeItem(p *pdu.PDU, closeAfter bool) error {
 		return err
 	}
 	ss.srv.logf("PDU out", "session", ss.id, "command", p.ID, "seq", p.Seq, "status", p.Status)
+	if ss.srv.rewrite != nil {
+		b = ss.srv.rewrite(b)
+	}
 	return ss.send(outItem{b: b, closeAfter: closeAfter})
 }
 

@@ -354,7 +354,7 @@ func receipts(t *testing.T, ins []*pdu.ShortMessage) map[string]*dlr.Receipt {
 	t.Helper()
 	out := map[string]*dlr.Receipt{}
 	for _, sm := range ins {
-		in, err := smsc.ParseInbound(sm)
+		in, err := smsc.ParseInbound(sm, smsc.InboundOptions{})
 		if err != nil {
 			t.Errorf("ParseInbound(%x): %v", sm.Message, err)
 			continue
@@ -840,7 +840,7 @@ func TestLinkLoss(t *testing.T) {
 
 func mustInbound(t *testing.T, sm *pdu.ShortMessage) smsc.Inbound {
 	t.Helper()
-	in, err := smsc.ParseInbound(sm)
+	in, err := smsc.ParseInbound(sm, smsc.InboundOptions{})
 	if err != nil {
 		t.Fatalf("ParseInbound(esm 0x%02x dc 0x%02x %x): %v", sm.ESMClass, sm.DataCoding, sm.Message, err)
 	}
