@@ -17,7 +17,20 @@ import (
 // newHarnessWith is newHarness with the SMSC's settings edited first.
 func newHarnessWith(t *testing.T, edit func(*conf.SMSC), opts ...smsctest.Option) *harness {
 	t.Helper()
-	opts = append([]smsctest.Option{smsctest.WithAccount("bridge", "secret")}, opts...)
+	// The simulator is told what data_coding 0 means on this SMSC, as the
+	// bridge is, and stays strict and checked.
+	var probe conf.SMSC
+	edit(&probe)
+	dc0 := smsctest.DC0GSM7
+	switch {
+	case probe.DC0Charset == "latin1":
+		dc0 = smsctest.DC0Latin1
+	case probe.DC0Charset == "ascii":
+		dc0 = smsctest.DC0ASCII
+	case probe.GSM7Packed:
+		dc0 = smsctest.DC0GSM7Packed
+	}
+	opts = append([]smsctest.Option{smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"), smsctest.WithDC0(dc0)}, opts...)
 	h := &harness{t: t, smsc: smsctest.NewServer(opts...), plat: newPlatform(t)}
 	t.Cleanup(h.smsc.Close)
 	h.cfg = testConfig(t, h.smsc.Addr(), h.plat.srv.URL, filepath.Join(t.TempDir(), "bridge.db"))

@@ -95,7 +95,8 @@ func (a Alphabet) Encode(c Coding, text string, udhLen int) ([]byte, error) {
 // converts data_coding 0 to GSM 03.38 for the air interface (a single SMS
 // takes 160 characters, a segment 153, not 140 and 134 octets).
 func (a Alphabet) Split(text string, c Coding, perPart, udhLen int) ([][]byte, error) {
-	if c != GSM7 || a == (Alphabet{}) {
+	gsmOnAir := c == GSM7 && a != (Alphabet{}) || c == Latin1 || c == ASCII
+	if !gsmOnAir {
 		return Split(text, c, perPart)
 	}
 	pieces, err := splitText(text, c, perPart)

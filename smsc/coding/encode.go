@@ -96,10 +96,19 @@ func width(r rune, c Coding) (int, bool) {
 			return 2, true
 		}
 		return 1, e != 0
-	case ASCII:
-		return 1, r < 0x80
-	case Latin1:
-		return 1, r < 0x100
+	case ASCII, Latin1:
+		// One octet on the SMPP link, but the SMSC converts to GSM 03.38 on
+		// air (smpp.md §4.3), where an extension character takes two
+		// septets: counting those as 2 keeps a part within both 140 octets
+		// and 160 septets.
+		limit := rune(0x100)
+		if c == ASCII {
+			limit = 0x80
+		}
+		if gsmRune(r)&encExt != 0 {
+			return 2, r < limit
+		}
+		return 1, r < limit
 	case UCS2:
 		if r >= 0x10000 {
 			return 2, true
@@ -146,8 +155,9 @@ func Pick(text string, preferred Coding) Coding {
 }
 
 // Units returns the length of text in coding c: GSM 7-bit septets (extension
-// characters count 2), octets for ASCII, Latin1 and Binary (the UTF-8 length
-// of text), or UTF-16 code units for UCS2 (characters above U+FFFF count 2).
+// characters count 2), octets for ASCII and Latin1 with GSM 03.38 extension
+// characters counting 2 (the SMSC sends them as GSM on air), the UTF-8 length
+// for Binary, or UTF-16 code units for UCS2 (characters above U+FFFF count 2).
 // Characters c cannot represent count 1.
 func Units(text string, c Coding) int {
 	if c == Binary {
