@@ -73,12 +73,18 @@ func (s *session) current() *conn {
 	return s.cur
 }
 
+// stableBind is how long a bind must stay up before the reconnect backoff
+// starts again from ReconnectDelay (smpp.md §7.2): an SMSC that accepts the
+// bind and then drops the link keeps getting longer waits.
+const stableBind = time.Minute
+
 // run keeps the bind up until ctx ends: a loop around runOnce with capped
-// exponential backoff and ±20 % jitter, reset after a good bind; a refused
-// bind waits ReconnectMax.
+// exponential backoff and ±20 % jitter, reset after a bind that stayed up
+// for stableBind; a refused bind waits ReconnectMax.
 func (s *session) run(ctx context.Context) {
 	delay := s.o.ReconnectDelay
 	for {
+		start := time.Now()
 		bound, err := s.runOnce(ctx)
 		if ctx.Err() != nil {
 			s.setState(StateClosed, nil)
@@ -89,7 +95,7 @@ func (s *session) run(ctx context.Context) {
 		switch {
 		case errors.As(err, &be):
 			wait = s.o.ReconnectMax
-		case bound:
+		case bound && time.Since(start) >= stableBind:
 			delay, wait = s.o.ReconnectDelay, s.o.ReconnectDelay
 		default:
 			delay = min(2*delay, s.o.ReconnectMax)

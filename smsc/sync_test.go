@@ -171,22 +171,51 @@ func TestBindRefusedBacksOffLong(t *testing.T) {
 	})
 }
 
-func TestGoodBindResetsBackoff(t *testing.T) {
+// An SMSC that accepts every bind and drops the link at once must not be
+// hammered: the backoff keeps growing until a bind has stayed up for a
+// minute (smpp.md §7.2).
+func TestShortBindsDoNotResetBackoff(t *testing.T) {
+	edit := func(o *smsc.Options) { o.ReconnectDelay, o.ReconnectMax = time.Second, time.Minute }
+	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+		defer cancel()
+		for ctx.Err() == nil {
+			if srv.WaitBound(ctx, 1) != nil {
+				break
+			}
+			srv.DropConnections()
+		}
+		// 1+2+4+8+16+32 s, then one per minute: ≈ 15 binds (±20 % jitter).
+		if n := srv.Stats().Binds; n < 12 || n > 18 {
+			t.Errorf("binds in 10 minutes against an SMSC dropping every bind = %d, want ≈ 15", n)
+		}
+	})
+}
+
+func TestLongBindResetsBackoff(t *testing.T) {
 	edit := func(o *smsc.Options) { o.ReconnectDelay, o.ReconnectMax = time.Second, time.Minute }
 	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
 		if err := c.WaitBound(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		for i := range 5 {
+		// Three quick drops grow the backoff (1 s, 2 s, 4 s)...
+		for range 3 {
 			srv.DropConnections()
-			start := time.Now()
 			synctest.Wait()
 			if err := c.WaitBound(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			if d := time.Since(start); d > 1200*time.Millisecond {
-				t.Errorf("drop %d: rebound after %s, want ≤ 1.2s (backoff reset after each good bind)", i+1, d)
-			}
+		}
+		// ...a bind that stays up for a minute resets it.
+		time.Sleep(61 * time.Second)
+		srv.DropConnections()
+		start := time.Now()
+		synctest.Wait()
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 1200*time.Millisecond {
+			t.Errorf("drop after a 61s bind: rebound after %s, want ≤ 1.2s (backoff reset)", d)
 		}
 	})
 }
