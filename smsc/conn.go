@@ -72,7 +72,7 @@ type conn struct {
 	cancel context.CancelCauseFunc
 
 	window   chan struct{} // one token per outstanding submit
-	handlers chan struct{} // one token per running Handler call
+	handlers chan struct{} // one token per running Handler call, MaxInbound at most
 	hwg      sync.WaitGroup
 
 	reqs  chan outPDU // new requests
@@ -96,7 +96,7 @@ func newConn(parent context.Context, nc net.Conn, mode BindMode, o *Options, log
 	c := &conn{
 		o: o, mode: mode, log: log, nc: nc, h: o.Handler, ctx: ctx, cancel: cancel,
 		window:   make(chan struct{}, o.Window),
-		handlers: make(chan struct{}, o.Window),
+		handlers: make(chan struct{}, o.MaxInbound),
 		reqs:     make(chan outPDU, o.Window+4),
 		resps:    make(chan outPDU, o.Window+4),
 		pending:  make(map[uint32]*request),

@@ -14,11 +14,13 @@
 // Options.ResponseTimeout. Unknown commands and undecodable PDUs are answered
 // with generic_nack (or the command's own response with an error status).
 // Inbound deliver_sm/data_sm are handed to the Handler in their own goroutine,
-// at most Window at a time per session, and the response carries the status
-// the Handler returns, so the bridge acknowledges only what it has committed.
+// at most Options.MaxInbound at a time per session (beyond that the SMSC gets
+// ESME_RTHROTTLED; the reader never waits on a Handler), and each response
+// carries the status the Handler returns and goes out as soon as it returns,
+// so the bridge acknowledges only what it has committed.
 //
 // Lost links are reconnected with capped exponential backoff and jitter
-// (longer after a bind refusal, reset after a good bind). A request written
+// (longer after a bind refusal, reset only after a bind stayed up a minute). A request written
 // to a link that is then lost, or that is not answered in time, fails with
 // ErrUnknownOutcome and is never resent by this package: re-sending is the
 // caller's decision because it may duplicate a message. When Run's context

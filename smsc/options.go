@@ -88,7 +88,10 @@ func (m BindMode) command() pdu.CommandID {
 // after the message is durably committed, ESME_RX_T_APPN when it cannot be
 // taken now (the SMSC redelivers later) and ESME_RX_R_APPN for messages that
 // will never be accepted. HandleDeliver runs in its own goroutine, at most
-// Options.Window at a time per session; ctx ends when the link is lost.
+// Options.MaxInbound at a time per session (the SMSC gets ESME_RTHROTTLED
+// beyond that, and the session keeps reading meanwhile); each response goes
+// out as soon as its call returns, possibly out of order. ctx ends when the
+// link is lost.
 type Handler interface {
 	HandleDeliver(ctx context.Context, p *pdu.PDU) pdu.Status
 }
@@ -123,7 +126,8 @@ type Options struct {
 	UnbindTimeout   time.Duration // bounded waits of a graceful stop (drain, then unbind_resp); default 5s
 	ThrottlePause   time.Duration // first pause of a bind after ESME_RTHROTTLED/RMSGQFUL, doubled on repeats up to 30s; default 1s
 
-	Window     int     // outstanding requests per session; default 10
+	Window     int     // outstanding submit_sm per session; default 10
+	MaxInbound int     // Handler calls running at once per session; beyond it deliver_sm/data_sm get ESME_RTHROTTLED; default 200
 	Throughput float64 // submit_sm per second for the whole SMSC, each segment counts; 0 = unlimited
 
 	Handler Handler // inbound deliver_sm/data_sm; required for Receiver and Pair
@@ -151,6 +155,7 @@ const (
 	DefaultUnbindTimeout   = 5 * time.Second
 	DefaultThrottlePause   = time.Second
 	DefaultWindow          = 10
+	DefaultMaxInbound      = 200
 	maxThrottlePause       = 30 * time.Second
 )
 
@@ -164,6 +169,9 @@ func (o Options) withDefaults() (Options, error) {
 	setDur(&o.ThrottlePause, DefaultThrottlePause)
 	if o.Window == 0 {
 		o.Window = DefaultWindow
+	}
+	if o.MaxInbound == 0 {
+		o.MaxInbound = DefaultMaxInbound
 	}
 	if o.Sessions == 0 {
 		o.Sessions = 1
@@ -211,6 +219,9 @@ func (o Options) check() error {
 	}
 	if o.Window < 1 || o.Window > 1000 {
 		bad("window must be 1..1000, got %d", o.Window)
+	}
+	if o.MaxInbound < 1 || o.MaxInbound > 10000 {
+		bad("max_inbound must be 1..10000, got %d", o.MaxInbound)
 	}
 	if o.Throughput < 0 {
 		bad("throughput must be >= 0, got %g", o.Throughput)

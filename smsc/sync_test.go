@@ -20,8 +20,14 @@ import (
 // bubble ends. Time inside is fake, so the timers below cost nothing.
 func bubble(t *testing.T, edit func(*smsc.Options), f func(t *testing.T, srv *smsctest.Server, c *smsc.Client)) {
 	t.Helper()
+	bubbleWith(t, nil, edit, f)
+}
+
+// bubbleWith is bubble with extra server options.
+func bubbleWith(t *testing.T, srvOpts []smsctest.Option, edit func(*smsc.Options), f func(t *testing.T, srv *smsctest.Server, c *smsc.Client)) {
+	t.Helper()
 	synctest.Test(t, func(t *testing.T) {
-		srv := smsctest.NewUnstartedServer(smsctest.WithAccount("esme", "secret"))
+		srv := smsctest.NewUnstartedServer(append([]smsctest.Option{smsctest.WithAccount("esme", "secret")}, srvOpts...)...)
 		o := smsc.Options{
 			ID: "sync", Addr: "smsc.test:2775", SystemID: "esme", Password: "secret",
 			Dial: srv.DialPipe, Logger: slog.New(slog.DiscardHandler),
@@ -303,6 +309,60 @@ func TestLateResponseSettlesUnknownOutcome(t *testing.T) {
 			}
 		default:
 			t.Fatal("LateResponse not called when the late submit_sm_resp arrived")
+		}
+	})
+}
+
+// A handler stalled on its commit must not stop the reader: submit_sm_resp
+// and the SMSC's enquire_link keep being read, each deliver_sm_resp goes
+// out when its commit lands, and beyond MaxInbound the SMSC is throttled.
+func TestSlowHandlerNeverStallsReader(t *testing.T) {
+	srvOpts := []smsctest.Option{
+		smsctest.WithEnquireLink(5*time.Second, 3*time.Second), // drops the link if enquire_link goes unanswered
+		smsctest.WithResponseTimeout(time.Minute),
+	}
+	edit := func(o *smsc.Options) {
+		o.Window, o.MaxInbound = 10, 20
+		o.Handler = smsc.HandlerFunc(func(ctx context.Context, p *pdu.PDU) pdu.Status {
+			time.Sleep(12 * time.Second) // a slow commit
+			return pdu.StatusOK
+		})
+	}
+	bubbleWith(t, srvOpts, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		const mo = 25 // more than the window; 5 more than MaxInbound
+		res := make(chan pdu.Status, mo)
+		for range mo {
+			go func() {
+				st, err := srv.Deliver(t.Context(), sm("mo"))
+				if err != nil {
+					t.Errorf("Deliver: %v", err)
+				}
+				res <- st
+			}()
+		}
+		synctest.Wait()
+		start := time.Now()
+		for i := range 3 {
+			if _, err := c.Submit(t.Context(), sm("mt")); err != nil {
+				t.Errorf("Submit %d while handlers stall = %v, want answered", i, err)
+				break
+			}
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("submits while handlers stall took %s, want no wait", d)
+		}
+		got := map[pdu.Status]int{}
+		for range mo {
+			got[<-res]++
+		}
+		if got[pdu.StatusOK] != 20 || got[pdu.StatusThrottled] != 5 {
+			t.Errorf("deliver_sm answers = %v, want 20 ESME_ROK and 5 ESME_RTHROTTLED (MaxInbound 20)", got)
+		}
+		if n := srv.Stats().Binds; n != 1 {
+			t.Errorf("binds = %d, want 1 (enquire_link answered while handlers stalled)", n)
 		}
 	})
 }
