@@ -1,7 +1,6 @@
 package smsc
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +29,7 @@ var (
 )
 
 // outPDU is one PDU queued for the writer. req is set for requests so the
-// writer can mark them written; closeAfter makes the writer end the link
+// writer can record whether they were written; closeAfter makes the writer end the link
 // once the PDU is on the wire (unbind_resp to the SMSC's unbind).
 type outPDU struct {
 	p          *pdu.PDU
@@ -38,13 +37,21 @@ type outPDU struct {
 	closeAfter error
 }
 
+// Write states of a request (request.wstate).
+const (
+	wQueued  = iota // waiting for the writer
+	wWriting        // in the buffer being written (conn.wmu is held)
+	wWritten        // every octet of it was accepted by the socket
+	wUnsent         // never written: abandoned first, unencodable or the write failed
+)
+
 // request is an outstanding request awaiting its response.
 type request struct {
-	cmd     pdu.CommandID
-	seq     uint32
-	ref     uint64      // Client-wide submit reference, for late responses
-	resp    chan result // buffered(1): the response or generic_nack
-	written atomic.Bool // set just before the writer hands it to the socket
+	cmd    pdu.CommandID
+	seq    uint32
+	ref    uint64      // Client-wide submit reference, for late responses
+	resp   chan result // buffered(1): the response or generic_nack
+	wstate atomic.Uint32 // wQueued…wUnsent
 }
 
 // lateSubmit remembers a submit that timed out.
@@ -77,6 +84,7 @@ type conn struct {
 
 	reqs  chan outPDU // new requests
 	resps chan outPDU // responses, written first
+	wmu   sync.Mutex  // held by the writer while requests are wWriting
 
 	mu        sync.Mutex
 	seq       uint32
@@ -132,7 +140,8 @@ func (c *conn) nextSeq() uint32 {
 
 // send registers p as a request, queues it for the writer and waits for its
 // response, at most o.ResponseTimeout. A request that was written but not
-// answered fails with ErrUnknownOutcome; one never written with ErrNotBound.
+// answered fails with ErrUnknownOutcome; one not written (whole) with
+// ErrNotBound.
 func (c *conn) send(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
 	return c.sendTimeout(ctx, p, c.o.ResponseTimeout, 0)
 }
@@ -156,18 +165,17 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 	select {
 	case c.reqs <- outPDU{p: p, req: r}:
 	case <-c.ctx.Done():
-		c.forget(r, false)
+		c.forget(r)
 		return nil, fmt.Errorf("%w: %w", ErrNotBound, context.Cause(c.ctx))
 	case <-ctx.Done():
-		c.forget(r, false)
+		c.forget(r)
 		return nil, ctx.Err()
 	}
 	select {
 	case res := <-r.resp:
 		return res.p, res.err
 	case <-t.C:
-		c.forget(r, true)
-		return nil, &UnknownOutcomeError{Ref: ref, Err: fmt.Errorf("no %s within %s", p.Header.ID.Response(), timeout)}
+		return c.abandoned(r, fmt.Errorf("no %s within %s", p.Header.ID.Response(), timeout))
 	case <-c.ctx.Done():
 		return c.abandoned(r, fmt.Errorf("link lost: %w", context.Cause(c.ctx)))
 	case <-ctx.Done():
@@ -175,38 +183,55 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 	}
 }
 
-// abandoned settles a request whose wait ended without a response.
+// abandoned settles a request whose wait ended without a response: once
+// its write has finished, a written request is an unknown outcome (a submit
+// is remembered for a late response), an unwritten one was not sent.
 func (c *conn) abandoned(r *request, why error) (*pdu.PDU, error) {
-	c.forget(r, true)
+	c.forget(r)
+	st := r.wstate.Load()
+	if st == wWriting { // wait for the writer to finish with it
+		c.wmu.Lock()
+		c.wmu.Unlock()
+		st = r.wstate.Load()
+	}
 	select {
 	case res := <-r.resp: // it raced in
 		return res.p, res.err
 	default:
 	}
-	if r.written.Load() {
-		return nil, &UnknownOutcomeError{Ref: r.ref, Err: why}
+	if st != wWritten {
+		return nil, fmt.Errorf("%w: not sent: %w", ErrNotBound, why)
 	}
-	return nil, fmt.Errorf("%w: %w", ErrNotBound, why)
+	c.rememberLate(r)
+	return nil, &UnknownOutcomeError{Ref: r.ref, Err: why}
 }
 
-// forget removes r from the pending table; remember keeps its sequence
-// number for a while so a late response is recognised.
-func (c *conn) forget(r *request, remember bool) {
+// forget removes r from the pending table; a request the writer has not
+// taken yet will never be written.
+func (c *conn) forget(r *request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.pending[r.seq] != r {
+	if c.pending[r.seq] == r {
+		delete(c.pending, r.seq)
+	}
+	r.wstate.CompareAndSwap(wQueued, wUnsent)
+}
+
+// rememberLate keeps the sequence number of a written submit that got no
+// response for a while, so a late response is recognised.
+func (c *conn) rememberLate(r *request) {
+	if r.cmd != pdu.SubmitSM {
 		return
 	}
-	delete(c.pending, r.seq)
-	if remember && r.written.Load() && r.cmd == pdu.SubmitSM {
-		now := time.Now()
-		for s, l := range c.late {
-			if now.Sub(l.at) > lateMemory {
-				delete(c.late, s)
-			}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	for s, l := range c.late {
+		if now.Sub(l.at) > lateMemory {
+			delete(c.late, s)
 		}
-		c.late[r.seq] = lateSubmit{at: now, ref: r.ref}
 	}
+	c.late[r.seq] = lateSubmit{at: now, ref: r.ref}
 }
 
 // respond queues a response for the writer.
@@ -260,12 +285,24 @@ func (c *conn) waitPause(ctx context.Context) error {
 	}
 }
 
+// writeBatch is the size at which the writer stops adding queued PDUs to
+// one write.
+const writeBatch = 16 * 1024
+
+// batched is a request in the buffer being written and the offset its
+// octets end at.
+type batched struct {
+	req *request
+	end int
+}
+
 // writeLoop is the only writer of the socket. It gives responses priority,
-// batches whatever is queued into one flush, and ends the link on a write
-// error.
+// gathers whatever is queued into one write (the write deadline is set
+// before each), and ends the link on a write error. A request counts as
+// written only once all its octets were accepted by the socket.
 func (c *conn) writeLoop() {
-	bw := bufio.NewWriterSize(c.nc, 16*1024)
 	var buf []byte
+	var reqs []batched
 	for {
 		var op outPDU
 		select {
@@ -278,30 +315,26 @@ func (c *conn) writeLoop() {
 				return
 			}
 		}
+		c.wmu.Lock()
+		buf, reqs = buf[:0], reqs[:0]
 		var closeAfter error
 		for n := 0; ; n++ {
-			if op.req != nil {
-				op.req.written.Store(true)
-			}
-			var err error
-			buf, err = op.p.AppendBinary(buf[:0])
-			if err != nil {
-				c.encodeFailed(op, err)
-			} else if _, err := bw.Write(buf); err != nil {
-				c.close(fmt.Errorf("write: %w", err))
-				return
-			}
+			buf, reqs = c.appendOp(buf, reqs, op)
 			if op.closeAfter != nil {
 				closeAfter = op.closeAfter
 				break
 			}
 			var more bool
+			if len(buf) >= writeBatch {
+				break
+			}
 			if op, more = c.nextQueued(n); !more {
 				break
 			}
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.o.ResponseTimeout))
-		if err := bw.Flush(); err != nil {
+		err := c.write(buf, reqs)
+		c.wmu.Unlock()
+		if err != nil {
 			c.close(fmt.Errorf("write: %w", err))
 			return
 		}
@@ -310,6 +343,42 @@ func (c *conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// appendOp encodes op at the end of buf; a request is marked wWriting, or
+// skipped when it was abandoned while queued.
+func (c *conn) appendOp(buf []byte, reqs []batched, op outPDU) ([]byte, []batched) {
+	if r := op.req; r != nil && !r.wstate.CompareAndSwap(wQueued, wWriting) {
+		return buf, reqs // abandoned while queued
+	}
+	out, err := op.p.AppendBinary(buf)
+	if err != nil {
+		c.encodeFailed(op, err)
+		return buf, reqs
+	}
+	if op.req != nil {
+		reqs = append(reqs, batched{req: op.req, end: len(out)})
+	}
+	return out, reqs
+}
+
+// write writes buf with a fresh deadline and records which requests made it
+// whole onto the socket.
+func (c *conn) write(buf []byte, reqs []batched) error {
+	var n int
+	var err error
+	if len(buf) > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(c.o.ResponseTimeout))
+		n, err = c.nc.Write(buf)
+	}
+	for _, b := range reqs {
+		if b.end <= n {
+			b.req.wstate.Store(wWritten)
+		} else {
+			b.req.wstate.Store(wUnsent)
+		}
+	}
+	return err
 }
 
 // nextQueued returns another queued PDU without blocking, responses first,
@@ -338,7 +407,7 @@ func (c *conn) encodeFailed(op outPDU, err error) {
 	if op.req == nil {
 		return
 	}
-	op.req.written.Store(false)
+	op.req.wstate.Store(wUnsent)
 	c.mu.Lock()
 	mine := c.pending[op.req.seq] == op.req
 	delete(c.pending, op.req.seq)

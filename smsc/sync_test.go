@@ -1,11 +1,13 @@
 package smsc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -363,6 +365,71 @@ func TestSlowHandlerNeverStallsReader(t *testing.T) {
 		}
 		if n := srv.Stats().Binds; n != 1 {
 			t.Errorf("binds = %d, want 1 (enquire_link answered while handlers stalled)", n)
+		}
+	})
+}
+
+// brokenConn fails every Write once fail is set, as a socket whose peer is
+// gone does; nothing of the failed write reaches the SMSC.
+type brokenConn struct {
+	net.Conn
+	fail *atomic.Bool
+}
+
+func (b brokenConn) Write(p []byte) (int, error) {
+	if b.fail.Load() {
+		return 0, errors.New("write: broken pipe")
+	}
+	return b.Conn.Write(p)
+}
+
+// A submit whose write failed was not sent: Submit says ErrNotBound (safe to
+// retry), not ErrUnknownOutcome.
+func TestFailedWriteIsNotSent(t *testing.T) {
+	var fail atomic.Bool
+	edit := func(o *smsc.Options) {
+		dial := o.Dial
+		o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := dial(ctx, network, addr)
+			return brokenConn{nc, &fail}, err
+		}
+	}
+	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		fail.Store(true)
+		_, err := c.Submit(t.Context(), sm("never left"))
+		if !errors.Is(err, smsc.ErrNotBound) || errors.Is(err, smsc.ErrUnknownOutcome) {
+			t.Errorf("Submit whose write failed = %v, want ErrNotBound (not sent)", err)
+		}
+		fail.Store(false)
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(srv.Submits()); n != 0 {
+			t.Errorf("server got %d submits, want 0", n)
+		}
+	})
+}
+
+// The write deadline is set before every write: a PDU larger than the write
+// buffer sent after a quiet spell longer than the response timeout goes out
+// instead of failing on a stale deadline and dropping the link.
+func TestLargeWriteAfterIdleKeepsLink(t *testing.T) {
+	edit := func(o *smsc.Options) { o.EnquireLink, o.ResponseTimeout = time.Hour, 10*time.Second }
+	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		big := &pdu.ShortMessage{SourceAddr: "12345", DestTON: 1, DestNPI: 1, DestAddr: "15550001111"}
+		big.TLVs.Set(pdu.TagMessagePayload, bytes.Repeat([]byte("x"), 20000))
+		if _, err := c.Submit(t.Context(), big); err != nil {
+			t.Errorf("Submit of a 20000-octet payload after a quiet minute = %v, want sent", err)
+		}
+		if n := srv.Stats().Binds; n != 1 {
+			t.Errorf("binds = %d, want 1 (link kept)", n)
 		}
 	})
 }
