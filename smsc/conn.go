@@ -49,8 +49,8 @@ const (
 type request struct {
 	cmd    pdu.CommandID
 	seq    uint32
-	ref    uint64      // Client-wide submit reference, for late responses
-	resp   chan result // buffered(1): the response or generic_nack
+	ref    uint64        // Client-wide submit reference, for late responses
+	resp   chan result   // buffered(1): the response or generic_nack
 	wstate atomic.Uint32 // wQueued…wUnsent
 }
 
