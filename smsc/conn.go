@@ -86,14 +86,13 @@ type conn struct {
 	resps chan outPDU // responses, written first
 	wmu   sync.Mutex  // held by the writer while requests are wWriting
 
-	mu        sync.Mutex
-	seq       uint32
-	pending   map[uint32]*request
-	late      map[uint32]lateSubmit // timed-out submits, to settle late responses
-	bound     bool
-	closing   bool // unbinding: no new submits
-	pause     time.Duration
-	pauseTill time.Time
+	mu      sync.Mutex
+	seq     uint32
+	pending map[uint32]*request
+	late    map[uint32]lateSubmit // timed-out submits, to settle late responses
+	bound   bool
+	closing bool // unbinding: no new submits
+	th      throttle
 
 	lastRecv atomic.Int64 // unix nanos of the last PDU read
 	stats    *slotStats
@@ -109,9 +108,9 @@ func newConn(parent context.Context, nc net.Conn, mode BindMode, o *Options, log
 		resps:    make(chan outPDU, o.Window+4),
 		pending:  make(map[uint32]*request),
 		late:     make(map[uint32]lateSubmit),
-		pause:    o.ThrottlePause,
 		stats:    st,
 	}
+	c.th = throttle{pause: o.ThrottlePause, cwnd: o.Window, gate: make(chan struct{})}
 	c.lastRecv.Store(time.Now().UnixNano())
 	return c
 }
@@ -245,44 +244,11 @@ func (c *conn) respond(p *pdu.PDU) {
 // inflight is the number of outstanding submits.
 func (c *conn) inflight() int { return len(c.window) }
 
-// isBound reports whether the link is bound and may take new submits.
+// usable reports whether the link is bound and may take new submits.
 func (c *conn) usable() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.bound && !c.closing && c.ctx.Err() == nil
-}
-
-// throttled pauses new submits on this bind after ESME_RTHROTTLED or
-// ESME_RMSGQFUL, doubling the pause on repeats; ok resets it.
-func (c *conn) throttled(hit bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !hit {
-		c.pause = c.o.ThrottlePause
-		return
-	}
-	c.pauseTill = time.Now().Add(c.pause)
-	c.pause = min(2*c.pause, max(maxThrottlePause, c.o.ThrottlePause))
-}
-
-// waitPause blocks while the bind is paused after throttling.
-func (c *conn) waitPause(ctx context.Context) error {
-	c.mu.Lock()
-	d := time.Until(c.pauseTill)
-	c.mu.Unlock()
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.ctx.Done():
-		return fmt.Errorf("%w: %w", ErrNotBound, context.Cause(c.ctx))
-	}
 }
 
 // writeBatch is the size at which the writer stops adding queued PDUs to
@@ -415,4 +381,43 @@ func (c *conn) encodeFailed(op outPDU, err error) {
 	if mine {
 		op.req.resp <- result{err: fmt.Errorf("smsc: encode %s: %w", op.p.Header.ID, err)}
 	}
+}
+
+// drain waits up to UnbindTimeout for outstanding submits to be answered
+// and reports whether they all were.
+func (c *conn) drain() bool {
+	deadline := time.NewTimer(c.o.UnbindTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for c.inflight() > 0 && c.ctx.Err() == nil {
+		select {
+		case <-deadline.C:
+			return false
+		case <-c.ctx.Done():
+		case <-tick.C:
+		}
+	}
+	return c.inflight() == 0
+}
+
+// rebind ends a link whose SMSC lost our session (ESME_RINVBNDSTS or
+// generic_nack to a submit): no new submits, outstanding ones get their
+// answers (bounded), a best-effort unbind (bounded), then close; the
+// session reconnects and binds again.
+func (c *conn) rebind(cause error) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.closing = true
+	c.mu.Unlock()
+	go func() {
+		c.drain()
+		if c.ctx.Err() == nil {
+			c.sendTimeout(c.ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.Unbind}}, c.o.UnbindTimeout, 0)
+		}
+		c.close(fmt.Errorf("rebind: %w", cause))
+	}()
 }

@@ -124,7 +124,9 @@ type Options struct {
 	ReconnectDelay  time.Duration // first reconnect backoff step, doubled on every failure; default 2s
 	ReconnectMax    time.Duration // backoff cap, also the wait after a bind refusal; default 1m
 	UnbindTimeout   time.Duration // bounded waits of a graceful stop (drain, then unbind_resp); default 5s
-	ThrottlePause   time.Duration // first pause of a bind after ESME_RTHROTTLED/RMSGQFUL, doubled on repeats up to 30s; default 1s
+	ThrottlePause   time.Duration // first pause of a bind after ESME_RTHROTTLED/ESME_RMSGQFUL; default 1s
+	ThrottleMax     time.Duration // longest pause: it doubles while pauses do not help; default 30s
+	ThrottleTimeout time.Duration // how long Submit holds a throttled submit_sm, resending it after each pause, before returning the throttling status; default 2m
 
 	Window     int     // outstanding submit_sm per session; default 10
 	MaxInbound int     // Handler calls running at once per session; beyond it deliver_sm/data_sm get ESME_RTHROTTLED; default 200
@@ -154,9 +156,10 @@ const (
 	DefaultReconnectMax    = time.Minute
 	DefaultUnbindTimeout   = 5 * time.Second
 	DefaultThrottlePause   = time.Second
+	DefaultThrottleMax     = 30 * time.Second
+	DefaultThrottleTimeout = 2 * time.Minute
 	DefaultWindow          = 10
 	DefaultMaxInbound      = 200
-	maxThrottlePause       = 30 * time.Second
 )
 
 // withDefaults fills zero values and checks the rest.
@@ -167,6 +170,8 @@ func (o Options) withDefaults() (Options, error) {
 	setDur(&o.ReconnectMax, DefaultReconnectMax)
 	setDur(&o.UnbindTimeout, DefaultUnbindTimeout)
 	setDur(&o.ThrottlePause, DefaultThrottlePause)
+	setDur(&o.ThrottleMax, DefaultThrottleMax)
+	setDur(&o.ThrottleTimeout, DefaultThrottleTimeout)
 	if o.Window == 0 {
 		o.Window = DefaultWindow
 	}
@@ -178,6 +183,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ReconnectMax < o.ReconnectDelay {
 		o.ReconnectMax = o.ReconnectDelay
+	}
+	if o.ThrottleMax < o.ThrottlePause {
+		o.ThrottleMax = o.ThrottlePause
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -229,7 +237,7 @@ func (o Options) check() error {
 	for name, d := range map[string]time.Duration{
 		"enquire_link": o.EnquireLink, "response_timeout": o.ResponseTimeout,
 		"reconnect_delay": o.ReconnectDelay, "unbind_timeout": o.UnbindTimeout,
-		"throttle_pause": o.ThrottlePause,
+		"throttle_pause": o.ThrottlePause, "throttle_max": o.ThrottleMax, "throttle_timeout": o.ThrottleTimeout,
 	} {
 		if d < 0 {
 			bad("%s must be positive, got %s", name, d)

@@ -27,7 +27,7 @@ const (
 
 // slotStats are a session's counters.
 type slotStats struct {
-	submitted, submitOK, submitFailed, delivered atomic.Uint64
+	submitted, submitOK, submitFailed, throttled, delivered atomic.Uint64
 }
 
 // session is one bind the Client keeps up, across reconnects.
@@ -217,7 +217,7 @@ func (s *session) unbind(c *conn) {
 	c.mu.Lock()
 	c.closing = true
 	c.mu.Unlock()
-	if !s.drain(c) {
+	if !c.drain() {
 		s.log.Warn("unbinding with submits outstanding", "inflight", c.inflight())
 	}
 	if c.ctx.Err() != nil {
@@ -234,20 +234,3 @@ func (s *session) unbind(c *conn) {
 	}
 }
 
-// drain waits up to UnbindTimeout for outstanding submits to be answered
-// and reports whether they all were.
-func (s *session) drain(c *conn) bool {
-	deadline := time.NewTimer(s.o.UnbindTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for c.inflight() > 0 && c.ctx.Err() == nil {
-		select {
-		case <-deadline.C:
-			return false
-		case <-c.ctx.Done():
-		case <-tick.C:
-		}
-	}
-	return c.inflight() == 0
-}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -228,35 +230,155 @@ func TestLongBindResetsBackoff(t *testing.T) {
 	})
 }
 
-func TestThrottlePausesBind(t *testing.T) {
-	edit := func(o *smsc.Options) { o.ThrottlePause = time.Second }
+// refuseFirst answers the first n submits with st and the rest normally.
+func refuseFirst(srv *smsctest.Server, n int, st pdu.Status) {
+	var mu sync.Mutex
+	srv.SetHandler(smsctest.HandlerFunc(func(ss *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+		mu.Lock()
+		refuse := p.ID == pdu.SubmitSM && n > 0
+		if refuse {
+			n--
+		}
+		mu.Unlock()
+		if refuse {
+			return pdu.NewResponse(p, st, nil)
+		}
+		return srv.Default(ss, p)
+	}))
+}
+
+// A window full of throttled answers is one episode: one pause of
+// ThrottlePause, the held submits are sent again by the client itself, and
+// the window re-opens one submit at a time (no burst when the pause ends).
+// ESME_RMSGQFUL is handled the same way.
+func TestThrottleEpisodeHoldsAndResends(t *testing.T) {
+	for _, st := range []pdu.Status{pdu.StatusThrottled, pdu.StatusMsgQFul} {
+		t.Run(st.String(), func(t *testing.T) {
+			bubble(t, nil, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+				if err := c.WaitBound(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				srv.SetDelay(100 * time.Millisecond)
+				refuseFirst(srv, 10, st)
+				start := time.Now()
+				var wg sync.WaitGroup
+				for range 10 {
+					wg.Go(func() {
+						if _, err := c.Submit(t.Context(), sm("t")); err != nil {
+							t.Errorf("Submit = %v, want held through the throttling and accepted", err)
+						}
+					})
+				}
+				wg.Wait()
+				// 10 refused at 0.1s, pause 1s; then 1, 2, 4 and 3 sent
+				// one round trip apart (slow start): done at 1.5s.
+				if d := time.Since(start); d != 1500*time.Millisecond {
+					t.Errorf("10 throttled submits done after %s, want 1.5s (one 1s pause, slow start)", d)
+				}
+				perTime := map[time.Duration]int{}
+				for _, sub := range srv.Submits() {
+					perTime[sub.At.Sub(start).Round(time.Millisecond)]++
+				}
+				// (refuseFirst's answers are not recorded by the server.)
+				want := map[time.Duration]int{1100 * time.Millisecond: 1, 1200 * time.Millisecond: 2,
+					1300 * time.Millisecond: 4, 1400 * time.Millisecond: 3}
+				for at, n := range want {
+					if perTime[at] != n {
+						t.Errorf("server got %d submits at %s, want %d (all: %v)", perTime[at], at, n, perTime)
+					}
+				}
+				if ss := c.Stats().Sessions[0]; ss.Throttled != 10 || ss.SubmitOK != 10 || ss.SubmitFailed != 0 {
+					t.Errorf("stats = %+v, want 10 throttled, 10 ok, 0 failed", ss)
+				}
+			})
+		})
+	}
+}
+
+// While the SMSC keeps throttling, each probe that fails doubles the pause
+// (1s, 2s, 4s, 8s...) up to ThrottleMax; Submit gives up after
+// ThrottleTimeout and returns the status.
+func TestThrottlePauseDoublesOnRepeat(t *testing.T) {
+	edit := func(o *smsc.Options) { o.ThrottleMax, o.ThrottleTimeout = 4*time.Second, 20*time.Second }
 	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
 		if err := c.WaitBound(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		srv.Throttle(2)
-		for range 2 {
-			var st pdu.Status
-			if _, err := c.Submit(t.Context(), sm("t")); !errors.As(err, &st) || st != pdu.StatusThrottled {
-				t.Fatalf("Submit = %v, want ESME_RTHROTTLED", err)
-			}
-		}
-		// Two throttles in a row: paused 1s, then 2s before the next send.
+		srv.Throttle(-1)
 		start := time.Now()
+		_, err := c.Submit(t.Context(), sm("t"))
+		var st pdu.Status
+		if !errors.As(err, &st) || st != pdu.StatusThrottled {
+			t.Errorf("Submit throttled for good = %v, want ESME_RTHROTTLED after ThrottleTimeout", err)
+		}
+		var at []time.Duration
+		for _, sub := range srv.Submits() {
+			at = append(at, sub.At.Sub(start))
+		}
+		want := []time.Duration{0, 1, 3, 7, 11, 15, 19, 23}
+		for i := range want {
+			want[i] *= time.Second
+		}
+		if !slices.Equal(at, want) {
+			t.Errorf("throttled submits sent at %v, want %v", at, want)
+		}
+		srv.Throttle(0)
+		start = time.Now()
 		if _, err := c.Submit(t.Context(), sm("ok")); err != nil {
 			t.Fatal(err)
 		}
-		if d := time.Since(start); d < 2*time.Second {
-			t.Errorf("next submit sent after %s, want the bind paused ≥ 2s", d)
-		}
-		start = time.Now()
-		if _, err := c.Submit(t.Context(), sm("ok2")); err != nil {
-			t.Fatal(err)
-		}
-		if d := time.Since(start); d != 0 {
-			t.Errorf("submit after a success waited %s, want no pause", d)
+		if d := time.Since(start); d != 4*time.Second {
+			t.Errorf("next submit waited %s, want the rest of the 4s pause", d)
 		}
 	})
+}
+
+// An SMSC that accepts 4 submit_sm/s: 100 MT from 100 concurrent callers
+// (each re-submitting a throttled part as the bridge did, up to 5 times)
+// all go through within twice the ideal 25s, with the client's
+// throughput set a bit too high or not at all.
+func TestThrottledSMSCThroughput(t *testing.T) {
+	for _, tp := range []float64{5, 0} {
+		t.Run(fmt.Sprintf("throughput=%g", tp), func(t *testing.T) {
+			edit := func(o *smsc.Options) { o.Window, o.Throughput = 10, tp }
+			bubbleWith(t, []smsctest.Option{smsctest.WithSubmitRate(4)}, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+				if err := c.WaitBound(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				srv.SetDelay(200 * time.Millisecond) // answers come back a VPN round trip later
+				start := time.Now()
+				var wg sync.WaitGroup
+				var failed atomic.Int32
+				for range 100 {
+					wg.Go(func() {
+						for try := 0; ; try++ {
+							_, err := c.Submit(t.Context(), sm("mt"))
+							if err == nil {
+								return
+							}
+							var st pdu.Status
+							if try == 5 || !errors.As(err, &st) || !st.Throttle() {
+								failed.Add(1)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				d := time.Since(start)
+				ok := 0
+				for _, sub := range srv.Submits() {
+					if sub.Status == pdu.StatusOK {
+						ok++
+					}
+				}
+				if failed.Load() != 0 || ok != 100 || d > 50*time.Second {
+					t.Errorf("100 MT at 4/s: %d accepted, %d given up, in %s; want 100, 0, within 50s (ideal 25s)", ok, failed.Load(), d)
+				}
+				t.Logf("100 MT in %s, %d throttled answers", d, srv.Stats().Throttled)
+			})
+		})
+	}
 }
 
 func TestThroughputLimit(t *testing.T) {
@@ -432,4 +554,39 @@ func TestLargeWriteAfterIdleKeepsLink(t *testing.T) {
 			t.Errorf("binds = %d, want 1 (link kept)", n)
 		}
 	})
+}
+
+// An SMSC that answers a submit on a bound session with ESME_RINVBNDSTS or
+// generic_nack has lost the session: the client unbinds, binds again and
+// sends the submit on the fresh bind; the caller only sees it accepted.
+func TestLostSessionRebindsAndResends(t *testing.T) {
+	for _, nack := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ESME_RINVBNDSTS", true: "generic_nack"}[nack], func(t *testing.T) {
+			bubble(t, nil, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
+				if err := c.WaitBound(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				srv.SetHandler(smsctest.HandlerFunc(func(ss *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+					switch {
+					case ss.ID() > 1: // a fresh bind
+						return srv.Default(ss, p)
+					case nack:
+						return pdu.NewGenericNack(p.Seq, pdu.StatusInvBndSts)
+					}
+					return pdu.NewResponse(p, pdu.StatusInvBndSts, nil)
+				}))
+				id, err := c.Submit(t.Context(), sm("again"))
+				if err != nil {
+					t.Fatalf("Submit on a session the SMSC lost = %v, want sent again on a fresh bind", err)
+				}
+				subs := srv.Submits()
+				if len(subs) != 1 || subs[0].MessageID != id || subs[0].Session != 2 {
+					t.Errorf("server recorded %+v, want one submit accepted on session 2", subs)
+				}
+				if st := srv.Stats(); st.Binds != 2 || st.Unbinds != 1 {
+					t.Errorf("server stats %+v, want 2 binds and the lost session unbound", st)
+				}
+			})
+		})
+	}
 }

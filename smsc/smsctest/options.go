@@ -84,3 +84,9 @@ func WithMaxInflight(n int, st pdu.Status) Option {
 	}
 	return func(s *Server) { s.maxInflight, s.overWindow = n, st }
 }
+
+// WithSubmitRate makes the server accept at most n submit_sm in any one
+// second over all sessions (a sliding window); submits beyond that are
+// answered ESME_RTHROTTLED and recorded with that status, as an SMSC
+// enforcing an account's rate does.
+func WithSubmitRate(n int) Option { return func(s *Server) { s.submitRate = n } }
