@@ -233,4 +233,3 @@ func (s *session) unbind(c *conn) {
 		s.log.Info("unbound", "status", resp.Header.Status)
 	}
 }
-
