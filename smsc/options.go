@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,6 +109,13 @@ type Options struct {
 	ID   string      // SMSC id used in logs and Stats
 	Addr string      // host:port of the SMSC
 	TLS  *tls.Config // nil = plain TCP; else SMPP over TLS (ServerName defaults to the host)
+
+	// LocalAddr is the local IP address ("10.8.0.2") or address and port
+	// ("10.8.0.2:40000") every session dials from, for SMSCs that allow only
+	// a whitelisted source; "" lets the system choose. A fixed port allows
+	// one connection only: it needs Sessions 1 and no Pair. Not used with
+	// Dial.
+	LocalAddr string
 
 	SystemID     string // bind system_id (≤ 15 characters)
 	Password     string // bind password (≤ 8 characters); never logged
@@ -243,8 +251,37 @@ func (o Options) check() error {
 			bad("%s must be positive, got %s", name, d)
 		}
 	}
+	if o.LocalAddr != "" {
+		la, err := ParseLocalAddr(o.LocalAddr)
+		switch {
+		case err != nil:
+			bad("%v", err)
+		case la.Port != 0 && (o.Sessions > 1 || o.Bind == Pair):
+			bad("local_addr %q has a fixed port, which only one connection can use: leave the port out, or use sessions = 1 and no pair bind", o.LocalAddr)
+		}
+	}
 	if o.Handler == nil && (o.Bind == Receiver || o.Bind == Pair) {
 		bad("a %s bind needs a Handler", o.Bind)
 	}
 	return errors.Join(errs...)
+}
+
+// ParseLocalAddr parses a local bind address: an IP address ("10.8.0.2",
+// "fd00::2") or an IP address and port ("10.8.0.2:40000",
+// "[fd00::2]:40000"). Host names are refused: the address must be one of
+// this host's.
+func ParseLocalAddr(s string) (*net.TCPAddr, error) {
+	if ip := net.ParseIP(s); ip != nil {
+		return &net.TCPAddr{IP: ip}, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	ip := net.ParseIP(host)
+	if err != nil || ip == nil {
+		return nil, fmt.Errorf("local_addr %q: want an IP address of this host, optionally with :port", s)
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || n == 0 {
+		return nil, fmt.Errorf("local_addr %q: port must be 1..65535", s)
+	}
+	return &net.TCPAddr{IP: ip, Port: int(n)}, nil
 }

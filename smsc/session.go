@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/smscbridge/smscbridge/smsc/pdu"
@@ -169,10 +170,24 @@ func (s *session) dial(ctx context.Context) (net.Conn, error) {
 	defer cancel()
 	dial := s.o.Dial
 	if dial == nil {
-		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+		d := &net.Dialer{KeepAlive: 30 * time.Second}
+		if s.o.LocalAddr != "" {
+			la, err := ParseLocalAddr(s.o.LocalAddr) // checked by New
+			if err != nil {
+				return nil, err
+			}
+			d.LocalAddr = la
+		}
+		dial = d.DialContext
 	}
 	nc, err := dial(ctx, "tcp", s.o.Addr)
-	if err != nil {
+	switch {
+	case err == nil:
+	case s.o.LocalAddr != "" && errors.Is(err, syscall.EADDRNOTAVAIL):
+		return nil, fmt.Errorf("connect %s from local_addr %s: not an address of this host: %w", s.o.Addr, s.o.LocalAddr, err)
+	case s.o.LocalAddr != "" && errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("connect %s from local_addr %s: port already in use: %w", s.o.Addr, s.o.LocalAddr, err)
+	default:
 		return nil, fmt.Errorf("connect %s: %w", s.o.Addr, err)
 	}
 	if s.o.TLS == nil {
