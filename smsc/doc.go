@@ -20,12 +20,23 @@
 // so the bridge acknowledges only what it has committed.
 //
 // Lost links are reconnected with capped exponential backoff and jitter
-// (longer after a bind refusal, reset only after a bind stayed up a minute). A request written
-// to a link that is then lost, or that is not answered in time, fails with
+// (longer after a bind refusal, reset only after a bind stayed up a minute).
+// A request counts as written once all its octets were accepted by the
+// socket (the write deadline is set before every write); one whose write
+// failed was not sent and fails with ErrNotBound. A request written to a
+// link that is then lost, or that is not answered in time, fails with
 // ErrUnknownOutcome and is never resent by this package: re-sending is the
-// caller's decision because it may duplicate a message. When Run's context
-// ends the client stops taking submits, waits (bounded) for outstanding
-// responses, unbinds and waits (bounded) for unbind_resp.
+// caller's decision because it may duplicate a message. Submits the SMSC
+// refused are another matter: one answered ESME_RTHROTTLED or ESME_RMSGQFUL
+// pauses its bind (once per throttling episode; the pause grows only when
+// it did not help) and is held and sent again when the bind re-opens, one
+// submit at a time at first (Options.ThrottlePause, ThrottleMax,
+// ThrottleTimeout); one answered ESME_RINVBNDSTS or generic_nack on a
+// bound session makes that bind unbind and bind again, and is sent once
+// more on the fresh bind. When Run's context ends the client stops taking
+// submits, waits (bounded) for outstanding responses, unbinds and waits
+// (bounded) for unbind_resp. Options.LocalAddr sets the local address
+// every session dials from.
 //
 // What it does not do: text coding and segmentation (see message.go and
 // package coding), queueing, retries, receipt correlation or persistence,
