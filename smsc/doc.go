@@ -39,7 +39,8 @@
 // every session dials from.
 //
 // What it does not do: text coding and segmentation (see message.go and
-// package coding), queueing, retries, receipt correlation or persistence,
+// package coding), queueing, retries (other than of refused submits, above),
+// receipt correlation or persistence,
 // outbind, submit_multi, query_sm/cancel_sm/replace_sm.
 //
 // Spec: SMPP 3.4 §2 (sessions), §4.1–4.2 (bind, unbind), §4.3 (generic_nack),
