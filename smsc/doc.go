@@ -40,8 +40,8 @@
 //
 // What it does not do: text coding and segmentation (see message.go and
 // package coding), queueing, retries (other than of refused submits, above),
-// receipt correlation or persistence,
-// outbind, submit_multi, query_sm/cancel_sm/replace_sm.
+// receipt correlation or persistence, outbind, submit_multi,
+// query_sm/cancel_sm/replace_sm.
 //
 // Spec: SMPP 3.4 §2 (sessions), §4.1–4.2 (bind, unbind), §4.3 (generic_nack),
 // §4.4/4.6 (submit_sm, deliver_sm), §4.7 (data_sm), §4.11 (enquire_link),
