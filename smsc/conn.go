@@ -412,6 +412,7 @@ func (c *conn) rebind(cause error) {
 		return
 	}
 	c.closing = true
+	c.wake() // submits waiting out a throttling pause give up now
 	c.mu.Unlock()
 	go func() {
 		c.drain()

@@ -73,6 +73,7 @@ func (c *conn) dispatch(p *pdu.PDU) {
 		c.log.Info("SMSC unbinds", "seq", h.Seq)
 		c.mu.Lock()
 		c.closing = true
+		c.wake() // submits waiting out a throttling pause give up now
 		c.mu.Unlock()
 		select {
 		case c.resps <- outPDU{p: pdu.NewResponse(p, pdu.StatusOK, nil), closeAfter: errPeerUnbind}:

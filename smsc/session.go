@@ -231,6 +231,7 @@ func (s *session) bind(c *conn) error {
 func (s *session) unbind(c *conn) {
 	c.mu.Lock()
 	c.closing = true
+	c.wake() // submits waiting out a throttling pause give up now
 	c.mu.Unlock()
 	if !c.drain() {
 		s.log.Warn("unbinding with submits outstanding", "inflight", c.inflight())

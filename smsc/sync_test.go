@@ -590,3 +590,39 @@ func TestLostSessionRebindsAndResends(t *testing.T) {
 		})
 	}
 }
+
+// A graceful stop does not wait for a throttling pause to end: submits held
+// in the pause give up at once (nothing was accepted) and the bind unbinds.
+func TestStopDuringThrottlePause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := smsctest.NewUnstartedServer(smsctest.WithAccount("esme", "secret"))
+		defer srv.Close()
+		c, err := smsc.New(smsc.Options{ID: "sync", Addr: "smsc.test:2775", SystemID: "esme", Password: "secret",
+			Dial: srv.DialPipe, ThrottlePause: 20 * time.Second, UnbindTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { c.Run(ctx); close(done) }()
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		srv.Throttle(1)
+		res := make(chan error, 1)
+		go func() { _, err := c.Submit(t.Context(), sm("held")); res <- err }()
+		time.Sleep(time.Second) // throttled, now held in a 20s pause
+		start := time.Now()
+		cancel()
+		<-done
+		if d := time.Since(start); d >= time.Second {
+			t.Errorf("stop took %s, want no wait for the pause (nor for UnbindTimeout)", d)
+		}
+		if err := <-res; !errors.Is(err, smsc.ErrNotBound) {
+			t.Errorf("held submit on stop = %v, want ErrNotBound (not accepted)", err)
+		}
+		if n := srv.Stats().Unbinds; n != 1 {
+			t.Errorf("unbinds = %d, want 1", n)
+		}
+	})
+}
