@@ -448,7 +448,9 @@ func TestSlowHandlerNeverStallsReader(t *testing.T) {
 	edit := func(o *smsc.Options) {
 		o.Window, o.MaxInbound = 10, 20
 		o.Handler = smsc.HandlerFunc(func(ctx context.Context, p *pdu.PDU) pdu.Status {
-			time.Sleep(12 * time.Second) // a slow commit
+			if string(p.Body.(*pdu.ShortMessage).Message) != "fast" {
+				time.Sleep(12 * time.Second) // a slow commit
+			}
 			return pdu.StatusOK
 		})
 	}
@@ -456,18 +458,20 @@ func TestSlowHandlerNeverStallsReader(t *testing.T) {
 		if err := c.WaitBound(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		const mo = 25 // more than the window; 5 more than MaxInbound
-		res := make(chan pdu.Status, mo)
-		for range mo {
-			go func() {
-				st, err := srv.Deliver(t.Context(), sm("mo"))
-				if err != nil {
-					t.Errorf("Deliver: %v", err)
-				}
-				res <- st
-			}()
+		res := make(chan pdu.Status, 25)
+		deliver := func(n int) {
+			for range n {
+				go func() {
+					st, err := srv.Deliver(t.Context(), sm("mo"))
+					if err != nil {
+						t.Errorf("Deliver: %v", err)
+					}
+					res <- st
+				}()
+			}
+			synctest.Wait()
 		}
-		synctest.Wait()
+		deliver(19) // more than the window: all being committed
 		start := time.Now()
 		for i := range 3 {
 			if _, err := c.Submit(t.Context(), sm("mt")); err != nil {
@@ -475,11 +479,15 @@ func TestSlowHandlerNeverStallsReader(t *testing.T) {
 				break
 			}
 		}
-		if d := time.Since(start); d != 0 {
-			t.Errorf("submits while handlers stall took %s, want no wait", d)
+		if st, err := srv.Deliver(t.Context(), sm("fast")); err != nil || st != pdu.StatusOK {
+			t.Errorf("Deliver(fast) = %v, %v; want ESME_ROK", st, err)
 		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("submits and a fast MO while handlers stall took %s, want no wait (answers out of order)", d)
+		}
+		deliver(6) // 1 more fits in MaxInbound 20 (the fast one is done), 5 do not
 		got := map[pdu.Status]int{}
-		for range mo {
+		for range 25 {
 			got[<-res]++
 		}
 		if got[pdu.StatusOK] != 20 || got[pdu.StatusThrottled] != 5 {
