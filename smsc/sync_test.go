@@ -336,16 +336,20 @@ func TestThrottlePauseDoublesOnRepeat(t *testing.T) {
 // An SMSC that accepts 4 submit_sm/s: 100 MT from 100 concurrent callers
 // (each re-submitting a throttled part as the bridge did, up to 5 times)
 // all go through within twice the ideal 25s, with the client's
-// throughput set a bit too high or not at all.
+// throughput set a bit too high or not at all, on a link with no delay and
+// with a VPN-like 200ms round trip.
 func TestThrottledSMSCThroughput(t *testing.T) {
-	for _, tp := range []float64{5, 0} {
-		t.Run(fmt.Sprintf("throughput=%g", tp), func(t *testing.T) {
-			edit := func(o *smsc.Options) { o.Window, o.Throughput = 10, tp }
+	for _, tc := range []struct {
+		tp  float64
+		rtt time.Duration
+	}{{5, 0}, {0, 0}, {5, 200 * time.Millisecond}, {0, 200 * time.Millisecond}} {
+		t.Run(fmt.Sprintf("throughput=%g,rtt=%s", tc.tp, tc.rtt), func(t *testing.T) {
+			edit := func(o *smsc.Options) { o.Window, o.Throughput = 10, tc.tp }
 			bubbleWith(t, []smsctest.Option{smsctest.WithSubmitRate(4)}, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
 				if err := c.WaitBound(t.Context()); err != nil {
 					t.Fatal(err)
 				}
-				srv.SetDelay(200 * time.Millisecond) // answers come back a VPN round trip later
+				srv.SetDelay(tc.rtt)
 				start := time.Now()
 				var wg sync.WaitGroup
 				var failed atomic.Int32
