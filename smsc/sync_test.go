@@ -297,7 +297,9 @@ func TestThrottleEpisodeHoldsAndResends(t *testing.T) {
 
 // While the SMSC keeps throttling, each probe that fails doubles the pause
 // (1s, 2s, 4s, 8s...) up to ThrottleMax; Submit gives up after
-// ThrottleTimeout and returns the status.
+// ThrottleTimeout and returns the status. An episode after submits got
+// through halves the pause; one after a quiet minute starts from
+// ThrottlePause.
 func TestThrottlePauseDoublesOnRepeat(t *testing.T) {
 	edit := func(o *smsc.Options) { o.ThrottleMax, o.ThrottleTimeout = 4*time.Second, 20*time.Second }
 	bubble(t, edit, func(t *testing.T, srv *smsctest.Server, c *smsc.Client) {
@@ -329,6 +331,25 @@ func TestThrottlePauseDoublesOnRepeat(t *testing.T) {
 		}
 		if d := time.Since(start); d != 4*time.Second {
 			t.Errorf("next submit waited %s, want the rest of the 4s pause", d)
+		}
+		// Submits got through since that pause: the next episode halves it.
+		srv.Throttle(1)
+		start = time.Now()
+		if _, err := c.Submit(t.Context(), sm("halved")); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 2*time.Second {
+			t.Errorf("throttled once after successes: resent after %s, want 2s (half the last pause)", d)
+		}
+		// A quiet minute: the next episode starts again from ThrottlePause.
+		time.Sleep(time.Minute)
+		srv.Throttle(1)
+		start = time.Now()
+		if _, err := c.Submit(t.Context(), sm("reset")); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != time.Second {
+			t.Errorf("throttled after a quiet minute: resent after %s, want 1s (ThrottlePause)", d)
 		}
 	})
 }
