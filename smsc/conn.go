@@ -186,51 +186,54 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 // its write has finished, a written request is an unknown outcome (a submit
 // is remembered for a late response), an unwritten one was not sent.
 func (c *conn) abandoned(r *request, why error) (*pdu.PDU, error) {
-	c.forget(r)
-	st := r.wstate.Load()
-	if st == wWriting { // wait for the writer to finish with it
+	for !c.drop(r) { // the writer has it: wait until its write is done
 		c.wmu.Lock()
 		c.wmu.Unlock()
-		st = r.wstate.Load()
 	}
 	select {
 	case res := <-r.resp: // it raced in
 		return res.p, res.err
 	default:
 	}
-	if st != wWritten {
+	if r.wstate.Load() != wWritten {
 		return nil, fmt.Errorf("%w: not sent: %w", ErrNotBound, why)
 	}
-	c.rememberLate(r)
 	return nil, &UnknownOutcomeError{Ref: r.ref, Err: why}
 }
 
-// forget removes r from the pending table; a request the writer has not
-// taken yet will never be written.
+// drop removes r from the pending table unless the writer is writing it
+// (then it reports false). A written submit's sequence number is remembered
+// for a while, in the same step, so a late response is recognised.
+func (c *conn) drop(r *request) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !r.wstate.CompareAndSwap(wQueued, wUnsent) && r.wstate.Load() == wWriting {
+		return false
+	}
+	mine := c.pending[r.seq] == r // else its response came in
+	if mine {
+		delete(c.pending, r.seq)
+	}
+	if mine && r.wstate.Load() == wWritten && r.cmd == pdu.SubmitSM {
+		now := time.Now()
+		for s, l := range c.late {
+			if now.Sub(l.at) > lateMemory {
+				delete(c.late, s)
+			}
+		}
+		c.late[r.seq] = lateSubmit{at: now, ref: r.ref}
+	}
+	return true
+}
+
+// forget removes r, never handed to the writer, from the pending table.
 func (c *conn) forget(r *request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pending[r.seq] == r {
 		delete(c.pending, r.seq)
 	}
-	r.wstate.CompareAndSwap(wQueued, wUnsent)
-}
-
-// rememberLate keeps the sequence number of a written submit that got no
-// response for a while, so a late response is recognised.
-func (c *conn) rememberLate(r *request) {
-	if r.cmd != pdu.SubmitSM {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	for s, l := range c.late {
-		if now.Sub(l.at) > lateMemory {
-			delete(c.late, s)
-		}
-	}
-	c.late[r.seq] = lateSubmit{at: now, ref: r.ref}
+	r.wstate.Store(wUnsent)
 }
 
 // respond queues a response for the writer.
