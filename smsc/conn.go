@@ -29,8 +29,9 @@ var (
 )
 
 // outPDU is one PDU queued for the writer. req is set for requests so the
-// writer can record whether they were written; closeAfter makes the writer end the link
-// once the PDU is on the wire (unbind_resp to the SMSC's unbind).
+// writer can record whether they were written; closeAfter makes the writer
+// end the link once the PDU is on the wire (unbind_resp to the SMSC's
+// unbind).
 type outPDU struct {
 	p          *pdu.PDU
 	req        *request
