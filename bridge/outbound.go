@@ -164,7 +164,7 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 			}
 		case errors.As(err, &st) && !st.Temporary():
 			b.failMT(ctx, it, cs, s, mtid, rec, ids, "submit_sm", err)
-		case errors.As(err, &st) && st == pdu.StatusThrottled,
+		case errors.As(err, &st) && st.Throttle(),
 			errors.Is(err, smsc.ErrNotBound):
 			b.retry(ctx, it, "submit_sm: "+err.Error(), time.Second)
 		default:
@@ -216,20 +216,11 @@ func (b *Bridge) receipts(s *smscState, cs *channelState, mtid string, rec mtRec
 	return out
 }
 
-// throttleRetries is how often one segment is re-submitted in place after
-// ESME_RTHROTTLED / ESME_RMSGQFUL before the whole MT goes back to the queue.
-// The client pauses the bind after each throttle (1 s, doubling), so these
-// tries are spaced out; retrying in place keeps the segments of a long
-// message together under one concatenation reference instead of resending
-// the parts that were already accepted.
-const throttleRetries = 5
-
+// submitPart sends one segment. Throttling (ESME_RTHROTTLED /
+// ESME_RMSGQFUL) is handled by the smsc.Client: it pauses the bind and sends
+// the segment again itself, so the segments of a long message stay together
+// under one concatenation reference; a throttled answer reaches here only
+// when it persisted for the SMSC's throttle_timeout.
 func submitPart(ctx context.Context, sub Submitter, sm *pdu.ShortMessage) (string, error) {
-	for try := 0; ; try++ {
-		id, err := sub.Submit(ctx, sm)
-		var st pdu.Status
-		if err == nil || try == throttleRetries || !errors.As(err, &st) || !st.Throttle() || ctx.Err() != nil {
-			return id, err
-		}
-	}
+	return sub.Submit(ctx, sm)
 }

@@ -85,6 +85,14 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:2: http.listen "13013": must be host:port like "127.0.0.1:13000" or ":13013" (port 0..65535)`,
 			`:6: smsc "agg-a": host "10.8.0.1:2775": must be an IP address or a host name (no port, no scheme)`,
 		}},
+		{"local-addr", []string{
+			`:6: smsc "agg-a": local_addr "vpn.example.org": must be an IP address of this host, optionally with a port: "10.8.0.2" or "10.8.0.2:40000"`,
+			`:19: smsc "agg-b": local_addr "10.8.0.2:99999": port must be 1..65535`,
+		}},
+		{"local-addr-fixed-port", []string{
+			`:7: smsc "agg-a": local_addr "10.8.0.2:40000": a fixed port serves one connection only, but sessions = 2, bind = "transceiver" opens 2; leave the port out`,
+			`:21: smsc "agg-b": local_addr "10.8.0.2:40001": a fixed port serves one connection only, but sessions = 1, bind = "pair" opens 2; leave the port out`,
+		}},
 		{"log", []string{
 			`:2: log.level "verbose": must be one of "debug", "info", "warn", "error"`,
 			`:3: log.format "xml": must be one of "text", "json"`,
@@ -197,6 +205,11 @@ func TestLoadBadConfigs(t *testing.T) {
 		}},
 		{"sessions-range", []string{
 			`:6: smsc "agg-a": sessions 33: must be 1..32`,
+		}},
+		{"throttle", []string{
+			`:6: smsc "agg-a": max_inbound 0: must be 1..10000`,
+			`:8: smsc "agg-a": throttle_max "2s": must be at least throttle_pause "5s"`,
+			`:9: smsc "agg-a": throttle_timeout "0s": must be a duration above 0 like "30s"`,
 		}},
 		{"size", []string{
 			`:2: http.max_body "1 lightyear": must be a size like "1MiB", "512KiB" or a number of bytes`,

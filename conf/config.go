@@ -74,12 +74,17 @@ type SMSC struct {
 	TLS                   bool     `toml:"tls"`
 	TLSInsecureSkipVerify bool     `toml:"tls_insecure_skip_verify"`
 	TLSCA                 string   `toml:"tls_ca"`              // PEM CA bundle file to verify the SMSC with
+	LocalAddr             string   `toml:"local_addr"`          // local IP ("10.8.0.2") or IP:port to dial from, "" = any
 	EnquireLink           Duration `toml:"enquire_link"`        // default 30s
 	ResponseTimeout       Duration `toml:"response_timeout"`    // default 10s
 	ReconnectDelay        Duration `toml:"reconnect_delay"`     // first backoff step, default 2s
 	ReconnectMax          Duration `toml:"reconnect_max"`       // backoff cap, default 1m
 	Window                int      `toml:"window"`              // outstanding submit_sm per session, default 10
 	Throughput            float64  `toml:"throughput"`          // submit_sm per second for this SMSC, 0 = no limit
+	MaxInbound            int      `toml:"max_inbound"`         // deliver_sm/data_sm being committed at once per session, default 200
+	ThrottlePause         Duration `toml:"throttle_pause"`      // first pause after ESME_RTHROTTLED/ESME_RMSGQFUL, default 1s
+	ThrottleMax           Duration `toml:"throttle_max"`        // longest throttling pause, default 30s
+	ThrottleTimeout       Duration `toml:"throttle_timeout"`    // how long one submit_sm is held and resent while throttled, default 2m
 	DefaultCoding         string   `toml:"default_coding"`      // "gsm7" (default) | "latin1" | "ascii"
 	DC0Charset            string   `toml:"dc0_charset"`         // what data_coding 0 carries: "gsm7" (default) | "latin1" | "ascii"
 	GSM7Packed            bool     `toml:"gsm7_packed"`         // GSM septets packed 8 in 7 octets (dc0_charset "gsm7" only)
@@ -191,6 +196,10 @@ func DefaultSMSC() SMSC {
 		ReconnectDelay:     Duration{2 * time.Second},
 		ReconnectMax:       Duration{time.Minute},
 		Window:             10,
+		MaxInbound:         200,
+		ThrottlePause:      Duration{time.Second},
+		ThrottleMax:        Duration{30 * time.Second},
+		ThrottleTimeout:    Duration{2 * time.Minute},
 		DefaultCoding:      "gsm7",
 		DC0Charset:         "gsm7",
 		LongMessages:       "udh",

@@ -80,12 +80,20 @@
 //	tls                       default false
 //	tls_ca                    PEM CA bundle, at least one certificate (only with tls = true)
 //	tls_insecure_skip_verify  default false (only with tls = true)
+//	local_addr                local IP address to dial from ("10.8.0.2"), or IP:port ("10.8.0.2:40000",
+//	                          only with sessions = 1 and no pair bind); default "" (any)
 //	enquire_link              > 0, default "30s"
 //	response_timeout          > 0, default "10s"
 //	reconnect_delay           > 0, default "2s"; doubles up to reconnect_max
 //	reconnect_max             >= reconnect_delay, default "1m"
 //	window                    1..1000, default 10
 //	throughput                >= 0 submit_sm per second, default 0 (no limit)
+//	max_inbound               1..10000, default 200: deliver_sm/data_sm being committed at once per session;
+//	                          beyond it the SMSC is answered ESME_RTHROTTLED
+//	throttle_pause            > 0, default "1s": first pause of a bind after ESME_RTHROTTLED/ESME_RMSGQFUL
+//	throttle_max              >= throttle_pause, default "30s": longest pause (doubles while pauses do not help)
+//	throttle_timeout          > 0, default "2m": how long one throttled submit_sm is held and resent before
+//	                          it goes back to the queue
 //	default_coding            "gsm7" (default) | "latin1" | "ascii": the data_coding MT is sent
 //	                          with when the text fits (0x00, 0x03 or 0x01); UCS2 otherwise
 //	dc0_charset               "gsm7" (default) | "latin1" | "ascii": what the octets of

@@ -192,6 +192,7 @@ func (v validator) smscLink(s SMSC, w where) {
 			v.at(w, "tls_ca", s.TLSCA, "%s", errText(err))
 		}
 	}
+	v.localAddr(s, w)
 }
 
 // LoadCA reads the PEM certificates of a tls_ca file into a pool. The
@@ -206,6 +207,31 @@ func LoadCA(path string) (*x509.CertPool, error) {
 		return nil, errors.New("no PEM certificate in it")
 	}
 	return pool, nil
+}
+
+// localAddr checks local_addr: an IP address, optionally with a port; a
+// fixed port can serve one connection only.
+func (v validator) localAddr(s SMSC, w where) {
+	if s.LocalAddr == "" || net.ParseIP(s.LocalAddr) != nil {
+		return
+	}
+	host, port, err := net.SplitHostPort(s.LocalAddr)
+	if err != nil || net.ParseIP(host) == nil {
+		v.at(w, "local_addr", s.LocalAddr, `must be an IP address of this host, optionally with a port: "10.8.0.2" or "10.8.0.2:40000"`)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		v.at(w, "local_addr", s.LocalAddr, "port must be 1..65535")
+		return
+	}
+	conns := s.Sessions
+	if s.Bind == "pair" {
+		conns *= 2
+	}
+	if conns > 1 {
+		v.at(w, "local_addr", s.LocalAddr, "a fixed port serves one connection only, but sessions = %d, bind = %q opens %d; leave the port out",
+			s.Sessions, s.Bind, conns)
+	}
 }
 
 // smscSession checks the session timers and limits.
@@ -225,6 +251,15 @@ func (v validator) smscSession(s SMSC, w where) {
 	}
 	if s.Throughput < 0 || math.IsNaN(s.Throughput) || math.IsInf(s.Throughput, 0) {
 		v.at(w, "throughput", s.Throughput, "must be 0 (no limit) or a positive number of submit_sm per second")
+	}
+	if s.MaxInbound < 1 || s.MaxInbound > 10000 {
+		v.at(w, "max_inbound", s.MaxInbound, "must be 1..10000")
+	}
+	v.positive(w, "throttle_pause", s.ThrottlePause)
+	v.positive(w, "throttle_max", s.ThrottleMax)
+	v.positive(w, "throttle_timeout", s.ThrottleTimeout)
+	if s.ThrottleMax.Duration < s.ThrottlePause.Duration {
+		v.at(w, "throttle_max", s.ThrottleMax, "must be at least throttle_pause %q", s.ThrottlePause.String())
 	}
 }
 

@@ -74,14 +74,25 @@ func (c *Client) Run(ctx context.Context) error {
 }
 
 // Submit sends one submit_sm and returns the SMSC's message_id. It picks a
-// bound transmit-capable session (the least busy), waits for a throughput
-// token and a window slot, sends and waits for the response.
+// bound transmit-capable session (the least busy, preferring one that is
+// not paused), takes a window slot, waits out a throttling pause, then a
+// throughput token, sends and waits for the response.
 //
-// Errors: ErrNotBound (nothing was sent), ErrUnknownOutcome (sent but not
-// answered; possibly accepted; a *UnknownOutcomeError whose Ref a later
-// Options.LateResponse call may settle), a pdu.Status for a non-OK response
-// (errors.As-able; ESME_RTHROTTLED also pauses the bind), ErrClosed after
-// Run returned, or the ctx error. The message is never resent here.
+// Throttling is handled here, not by the caller: a submit answered
+// ESME_RTHROTTLED or ESME_RMSGQFUL pauses the bind (see Options.ThrottlePause)
+// and is held and sent again, with a new sequence number, ahead of new
+// submits once the pause is over, for up to Options.ThrottleTimeout; only
+// then does Submit return the status. Likewise a submit answered
+// ESME_RINVBNDSTS or generic_nack on a bound session means the SMSC lost
+// the session: the bind is closed (unbind first, bounded) and bound again,
+// and the submit is sent once more on a fresh bind. Both were refused by the
+// SMSC, so sending them again cannot duplicate a message.
+//
+// Errors: ErrNotBound (nothing was sent, or nothing accepted), ErrUnknownOutcome
+// (sent but not answered; possibly accepted; a *UnknownOutcomeError whose
+// Ref a later Options.LateResponse call may settle), a pdu.Status for a
+// non-OK response (errors.As-able), ErrClosed after Run returned, or the ctx
+// error. A message that may have been accepted is never resent here.
 func (c *Client) Submit(ctx context.Context, sm *pdu.ShortMessage) (string, error) {
 	if sm == nil {
 		return "", errors.New("smsc: Submit with nil message")
@@ -92,40 +103,99 @@ func (c *Client) Submit(ctx context.Context, sm *pdu.ShortMessage) (string, erro
 	if !c.Bound() {
 		return "", ErrNotBound
 	}
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
+	var st submitState
+	for {
+		id, err, rebound := c.submitOn(ctx, sm, &st)
+		if !rebound {
+			return id, err
+		}
+		// Wait (bounded) for a bind to take the submit again.
+		wctx, cancel := context.WithTimeout(ctx, c.o.ReconnectMax+2*c.o.ResponseTimeout)
+		werr := c.WaitBound(wctx)
+		cancel()
+		if werr != nil {
 			return "", err
 		}
 	}
+}
+
+// submitState is what one Submit call carries across its attempts.
+type submitState struct {
+	throttledAt time.Time // first throttled answer; zero when none
+	rebinds     int
+}
+
+// maxRebinds is how often one Submit rebinds after the SMSC lost the
+// session before it returns the status.
+const maxRebinds = 1
+
+// submitOn sends sm on one bind, again after each throttling pause. It
+// reports rebound when the SMSC had lost the session and the caller should
+// try again on a fresh bind.
+func (c *Client) submitOn(ctx context.Context, sm *pdu.ShortMessage, st *submitState) (string, error, bool) {
 	cn, s, err := c.acquire(ctx)
 	if err != nil {
-		return "", err
+		return "", err, false
 	}
 	defer func() { <-cn.window }()
-	if err := cn.waitPause(ctx); err != nil {
-		return "", err
-	}
-	s.stats.submitted.Add(1)
-	ref := c.refs.Add(1)
-	resp, err := cn.sendTimeout(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.SubmitSM}, Body: sm}, c.o.ResponseTimeout, ref)
-	if err == nil && resp.Header.Status != pdu.StatusOK {
-		err = resp.Header.Status
-	}
-	switch {
-	case err == nil:
-		cn.throttled(false)
-	case isThrottle(err):
-		cn.throttled(true)
-	}
-	if err != nil {
+	for {
+		ep, err := cn.admit(ctx, !st.throttledAt.IsZero())
+		if err != nil {
+			return "", err, false
+		}
+		if c.limiter != nil { // after the pause: no burst when it ends
+			if err := c.limiter.Wait(ctx); err != nil {
+				cn.release(ep, outNone)
+				return "", err, false
+			}
+		}
+		s.stats.submitted.Add(1)
+		ref := c.refs.Add(1)
+		resp, err := cn.sendTimeout(ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.SubmitSM}, Body: sm}, c.o.ResponseTimeout, ref)
+		if err == nil && resp.Header.Status != pdu.StatusOK {
+			err = resp.Header.Status
+		}
+		switch {
+		case err == nil:
+			cn.release(ep, outOK)
+			s.stats.submitOK.Add(1)
+			return messageID(resp), nil, false
+		case isThrottle(err):
+			s.stats.throttled.Add(1)
+			if d := cn.release(ep, outThrottled); d > 0 {
+				s.log.Info("throttled by the SMSC: bind paused", "status", resp.Header.Status, "pause", d)
+			}
+			if st.throttledAt.IsZero() {
+				st.throttledAt = time.Now()
+			}
+			if time.Since(st.throttledAt) < c.o.ThrottleTimeout {
+				continue
+			}
+			s.log.Warn("submit still throttled, giving up", "status", resp.Header.Status, "throttle_timeout", c.o.ThrottleTimeout)
+		case resp != nil && lostSession(resp) && st.rebinds < maxRebinds:
+			cn.release(ep, outNone)
+			s.stats.submitFailed.Add(1)
+			st.rebinds++
+			s.log.Warn("SMSC lost the session: rebinding and sending again", "command", resp.Header.ID,
+				"seq", resp.Header.Seq, "status", resp.Header.Status)
+			cn.rebind(fmt.Errorf("SMSC lost the session: %s %v", resp.Header.ID, resp.Header.Status))
+			return "", err, true
+		default:
+			cn.release(ep, outNone)
+		}
 		s.stats.submitFailed.Add(1)
 		if !errors.Is(err, ErrNotBound) {
 			s.log.Debug("submit failed", "seq", seqOf(resp), "err", err)
 		}
-		return "", err
+		return "", err, false
 	}
-	s.stats.submitOK.Add(1)
-	return messageID(resp), nil
+}
+
+// lostSession reports whether resp, the answer to a submit on a bound
+// session, says the SMSC no longer knows the session: ESME_RINVBNDSTS or a
+// generic_nack (smpp.md §2: rebind, then retry).
+func lostSession(resp *pdu.PDU) bool {
+	return resp.Header.ID == pdu.GenericNack || resp.Header.Status == pdu.StatusInvBndSts
 }
 
 func isThrottle(err error) bool {
@@ -166,10 +236,12 @@ func (c *Client) acquire(ctx context.Context) (*conn, *session, error) {
 }
 
 // pick returns the usable transmit-capable session with the fewest
-// outstanding submits, starting the scan round-robin.
+// outstanding submits, preferring one not paused by throttling, starting
+// the scan round-robin.
 func (c *Client) pick() (*conn, *session) {
 	var best *conn
 	var bs *session
+	var bestPaused bool
 	n := len(c.sessions)
 	start := int(c.next.Add(1))
 	for i := range n {
@@ -181,8 +253,9 @@ func (c *Client) pick() (*conn, *session) {
 		if cn == nil || !cn.usable() {
 			continue
 		}
-		if best == nil || cn.inflight() < best.inflight() {
-			best, bs = cn, s
+		paused := len(c.sessions) > 1 && cn.paused()
+		if best == nil || (bestPaused && !paused) || (paused == bestPaused && cn.inflight() < best.inflight()) {
+			best, bs, bestPaused = cn, s, paused
 		}
 	}
 	return best, bs
@@ -239,6 +312,7 @@ type SessionStats struct {
 	Submitted    uint64    // submit_sm sent
 	SubmitOK     uint64    // answered ESME_ROK
 	SubmitFailed uint64    // error status, no answer or link lost
+	Throttled    uint64    // answered ESME_RTHROTTLED/ESME_RMSGQFUL (and sent again after a pause)
 	Delivered    uint64    // deliver_sm/data_sm acknowledged with ESME_ROK
 	Inflight     int       // submits awaiting their response now
 }
@@ -251,7 +325,8 @@ func (c *Client) Stats() Stats {
 		ss := SessionStats{
 			Mode: s.mode.String(), State: s.state, Since: s.since, LastError: s.lastErr,
 			Submitted: s.stats.submitted.Load(), SubmitOK: s.stats.submitOK.Load(),
-			SubmitFailed: s.stats.submitFailed.Load(), Delivered: s.stats.delivered.Load(),
+			SubmitFailed: s.stats.submitFailed.Load(), Throttled: s.stats.throttled.Load(),
+			Delivered: s.stats.delivered.Load(),
 		}
 		if s.cur != nil {
 			ss.Inflight = s.cur.inflight()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -185,11 +186,10 @@ func TestSubmitErrorStatuses(t *testing.T) {
 	ctx := testCtx(t)
 
 	srv.Throttle(1)
-	_, err := c.Submit(ctx, sm("a"))
-	var st pdu.Status
-	if !errors.As(err, &st) || st != pdu.StatusThrottled {
-		t.Fatalf("Submit after Throttle(1) = %v, want ESME_RTHROTTLED", err)
+	if _, err := c.Submit(ctx, sm("a")); err != nil {
+		t.Fatalf("Submit after Throttle(1) = %v, want held, sent again after the pause and accepted", err)
 	}
+	var st pdu.Status
 	for _, withBody := range []bool{false, true} {
 		srv.SetStatus(pdu.StatusInvDstAdr, withBody)
 		if _, err := c.Submit(ctx, sm("b")); !errors.As(err, &st) || st != pdu.StatusInvDstAdr {
@@ -201,8 +201,8 @@ func TestSubmitErrorStatuses(t *testing.T) {
 		t.Errorf("Submit after faults cleared = %v", err)
 	}
 	ss := c.Stats().Sessions[0]
-	if ss.Submitted != 4 || ss.SubmitOK != 1 || ss.SubmitFailed != 3 {
-		t.Errorf("stats = %+v, want 4 submitted, 1 ok, 3 failed", ss)
+	if ss.Submitted != 5 || ss.SubmitOK != 2 || ss.SubmitFailed != 2 || ss.Throttled != 1 {
+		t.Errorf("stats = %+v, want 5 submitted, 2 ok, 2 failed, 1 throttled", ss)
 	}
 }
 
@@ -427,5 +427,72 @@ func TestSubmitUnencodableKeepsLink(t *testing.T) {
 	}
 	if n := len(srv.Submits()); n != 1 {
 		t.Errorf("server got %d submits, want 1", n)
+	}
+}
+
+// Every session dials from local_addr: the SMSC sees that source address
+// (and port, when one is given).
+func TestLocalAddr(t *testing.T) {
+	port := freePort(t)
+	for _, tc := range []struct{ la, want string }{
+		{"127.0.0.2", "127.0.0.2"},                 // any port
+		{"127.0.0.3:" + port, "127.0.0.3:" + port}, // that port
+	} {
+		t.Run(tc.la, func(t *testing.T) {
+			srv := newServer(t)
+			c := MustStartClient(t, srv, func(o *smsc.Options) { o.LocalAddr = tc.la })
+			mustWaitBound(t, c)
+			got := mustBoundSession(t, srv).RemoteAddr().String()
+			if host, _, _ := net.SplitHostPort(got); got != tc.want && host != tc.want {
+				t.Errorf("SMSC sees the ESME at %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// freePort returns a TCP port free on 127.0.0.3 at the time of the call.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.3:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+func TestLocalAddrNotOnHost(t *testing.T) {
+	srv := newServer(t)
+	c := MustStartClient(t, srv, func(o *smsc.Options) { o.LocalAddr = "192.0.2.1" }) // TEST-NET-1
+	ctx := testCtx(t)
+	for ctx.Err() == nil && c.Stats().Sessions[0].LastError == "" {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if le := c.Stats().Sessions[0].LastError; !strings.Contains(le, "local_addr 192.0.2.1: not an address of this host") {
+		t.Errorf("LastError = %q, want it to say local_addr is not an address of this host", le)
+	}
+}
+
+func TestLocalAddrChecked(t *testing.T) {
+	for _, tc := range []struct {
+		la       string
+		sessions int
+		bind     smsc.BindMode
+		want     string
+	}{
+		{"vpn.example.org", 1, smsc.Transceiver, "want an IP address"},
+		{"10.8.0.2:0", 1, smsc.Transceiver, "port must be 1..65535"},
+		{"10.8.0.2:70000", 1, smsc.Transceiver, "port must be 1..65535"},
+		{"10.8.0.2:40000", 2, smsc.Transceiver, "fixed port"},
+		{"10.8.0.2:40000", 1, smsc.Pair, "fixed port"},
+		{"10.8.0.2", 4, smsc.Pair, ""},
+		{"[fd00::2]:40000", 1, smsc.Transmitter, ""},
+	} {
+		_, err := smsc.New(smsc.Options{ID: "x", Addr: "h:1", LocalAddr: tc.la, Sessions: tc.sessions, Bind: tc.bind,
+			Handler: smsc.HandlerFunc(func(context.Context, *pdu.PDU) pdu.Status { return 0 })})
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("New(local_addr %q, sessions %d, %s) = %v, want %q", tc.la, tc.sessions, tc.bind, err, tc.want)
+		}
 	}
 }

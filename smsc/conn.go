@@ -1,7 +1,6 @@
 package smsc
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -30,21 +29,30 @@ var (
 )
 
 // outPDU is one PDU queued for the writer. req is set for requests so the
-// writer can mark them written; closeAfter makes the writer end the link
-// once the PDU is on the wire (unbind_resp to the SMSC's unbind).
+// writer can record whether they were written; closeAfter makes the writer
+// end the link once the PDU is on the wire (unbind_resp to the SMSC's
+// unbind).
 type outPDU struct {
 	p          *pdu.PDU
 	req        *request
 	closeAfter error
 }
 
+// Write states of a request (request.wstate).
+const (
+	wQueued  = iota // waiting for the writer
+	wWriting        // in the buffer being written (conn.wmu is held)
+	wWritten        // every octet of it was accepted by the socket
+	wUnsent         // never written: abandoned first, unencodable or the write failed
+)
+
 // request is an outstanding request awaiting its response.
 type request struct {
-	cmd     pdu.CommandID
-	seq     uint32
-	ref     uint64      // Client-wide submit reference, for late responses
-	resp    chan result // buffered(1): the response or generic_nack
-	written atomic.Bool // set just before the writer hands it to the socket
+	cmd    pdu.CommandID
+	seq    uint32
+	ref    uint64        // Client-wide submit reference, for late responses
+	resp   chan result   // buffered(1): the response or generic_nack
+	wstate atomic.Uint32 // wQueued…wUnsent
 }
 
 // lateSubmit remembers a submit that timed out.
@@ -72,20 +80,20 @@ type conn struct {
 	cancel context.CancelCauseFunc
 
 	window   chan struct{} // one token per outstanding submit
-	handlers chan struct{} // one token per running Handler call
+	handlers chan struct{} // one token per running Handler call, MaxInbound at most
 	hwg      sync.WaitGroup
 
 	reqs  chan outPDU // new requests
 	resps chan outPDU // responses, written first
+	wmu   sync.Mutex  // held by the writer while requests are wWriting
 
-	mu        sync.Mutex
-	seq       uint32
-	pending   map[uint32]*request
-	late      map[uint32]lateSubmit // timed-out submits, to settle late responses
-	bound     bool
-	closing   bool // unbinding: no new submits
-	pause     time.Duration
-	pauseTill time.Time
+	mu      sync.Mutex
+	seq     uint32
+	pending map[uint32]*request
+	late    map[uint32]lateSubmit // timed-out submits, to settle late responses
+	bound   bool
+	closing bool // unbinding: no new submits
+	th      throttle
 
 	lastRecv atomic.Int64 // unix nanos of the last PDU read
 	stats    *slotStats
@@ -96,14 +104,14 @@ func newConn(parent context.Context, nc net.Conn, mode BindMode, o *Options, log
 	c := &conn{
 		o: o, mode: mode, log: log, nc: nc, h: o.Handler, ctx: ctx, cancel: cancel,
 		window:   make(chan struct{}, o.Window),
-		handlers: make(chan struct{}, o.Window),
+		handlers: make(chan struct{}, o.MaxInbound),
 		reqs:     make(chan outPDU, o.Window+4),
 		resps:    make(chan outPDU, o.Window+4),
 		pending:  make(map[uint32]*request),
 		late:     make(map[uint32]lateSubmit),
-		pause:    o.ThrottlePause,
 		stats:    st,
 	}
+	c.th = throttle{pause: o.ThrottlePause, cwnd: o.Window, gate: make(chan struct{})}
 	c.lastRecv.Store(time.Now().UnixNano())
 	return c
 }
@@ -132,7 +140,8 @@ func (c *conn) nextSeq() uint32 {
 
 // send registers p as a request, queues it for the writer and waits for its
 // response, at most o.ResponseTimeout. A request that was written but not
-// answered fails with ErrUnknownOutcome; one never written with ErrNotBound.
+// answered fails with ErrUnknownOutcome; one not written (whole) with
+// ErrNotBound.
 func (c *conn) send(ctx context.Context, p *pdu.PDU) (*pdu.PDU, error) {
 	return c.sendTimeout(ctx, p, c.o.ResponseTimeout, 0)
 }
@@ -156,18 +165,17 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 	select {
 	case c.reqs <- outPDU{p: p, req: r}:
 	case <-c.ctx.Done():
-		c.forget(r, false)
+		c.forget(r)
 		return nil, fmt.Errorf("%w: %w", ErrNotBound, context.Cause(c.ctx))
 	case <-ctx.Done():
-		c.forget(r, false)
+		c.forget(r)
 		return nil, ctx.Err()
 	}
 	select {
 	case res := <-r.resp:
 		return res.p, res.err
 	case <-t.C:
-		c.forget(r, true)
-		return nil, &UnknownOutcomeError{Ref: ref, Err: fmt.Errorf("no %s within %s", p.Header.ID.Response(), timeout)}
+		return c.abandoned(r, fmt.Errorf("no %s within %s", p.Header.ID.Response(), timeout))
 	case <-c.ctx.Done():
 		return c.abandoned(r, fmt.Errorf("link lost: %w", context.Cause(c.ctx)))
 	case <-ctx.Done():
@@ -175,30 +183,39 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 	}
 }
 
-// abandoned settles a request whose wait ended without a response.
+// abandoned settles a request whose wait ended without a response: once
+// its write has finished, a written request is an unknown outcome (a submit
+// is remembered for a late response), an unwritten one was not sent.
 func (c *conn) abandoned(r *request, why error) (*pdu.PDU, error) {
-	c.forget(r, true)
+	for !c.drop(r) { // the writer has it: wait until its write is done
+		c.wmu.Lock()
+		c.wmu.Unlock()
+	}
 	select {
 	case res := <-r.resp: // it raced in
 		return res.p, res.err
 	default:
 	}
-	if r.written.Load() {
-		return nil, &UnknownOutcomeError{Ref: r.ref, Err: why}
+	if r.wstate.Load() != wWritten {
+		return nil, fmt.Errorf("%w: not sent: %w", ErrNotBound, why)
 	}
-	return nil, fmt.Errorf("%w: %w", ErrNotBound, why)
+	return nil, &UnknownOutcomeError{Ref: r.ref, Err: why}
 }
 
-// forget removes r from the pending table; remember keeps its sequence
-// number for a while so a late response is recognised.
-func (c *conn) forget(r *request, remember bool) {
+// drop removes r from the pending table unless the writer is writing it
+// (then it reports false). A written submit's sequence number is remembered
+// for a while, in the same step, so a late response is recognised.
+func (c *conn) drop(r *request) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.pending[r.seq] != r {
-		return
+	if !r.wstate.CompareAndSwap(wQueued, wUnsent) && r.wstate.Load() == wWriting {
+		return false
 	}
-	delete(c.pending, r.seq)
-	if remember && r.written.Load() && r.cmd == pdu.SubmitSM {
+	mine := c.pending[r.seq] == r // else its response came in
+	if mine {
+		delete(c.pending, r.seq)
+	}
+	if mine && r.wstate.Load() == wWritten && r.cmd == pdu.SubmitSM {
 		now := time.Now()
 		for s, l := range c.late {
 			if now.Sub(l.at) > lateMemory {
@@ -207,6 +224,17 @@ func (c *conn) forget(r *request, remember bool) {
 		}
 		c.late[r.seq] = lateSubmit{at: now, ref: r.ref}
 	}
+	return true
+}
+
+// forget removes r, never handed to the writer, from the pending table.
+func (c *conn) forget(r *request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending[r.seq] == r {
+		delete(c.pending, r.seq)
+	}
+	r.wstate.Store(wUnsent)
 }
 
 // respond queues a response for the writer.
@@ -220,52 +248,31 @@ func (c *conn) respond(p *pdu.PDU) {
 // inflight is the number of outstanding submits.
 func (c *conn) inflight() int { return len(c.window) }
 
-// isBound reports whether the link is bound and may take new submits.
+// usable reports whether the link is bound and may take new submits.
 func (c *conn) usable() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.bound && !c.closing && c.ctx.Err() == nil
 }
 
-// throttled pauses new submits on this bind after ESME_RTHROTTLED or
-// ESME_RMSGQFUL, doubling the pause on repeats; ok resets it.
-func (c *conn) throttled(hit bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !hit {
-		c.pause = c.o.ThrottlePause
-		return
-	}
-	c.pauseTill = time.Now().Add(c.pause)
-	c.pause = min(2*c.pause, max(maxThrottlePause, c.o.ThrottlePause))
-}
+// writeBatch is the size at which the writer stops adding queued PDUs to
+// one write.
+const writeBatch = 16 * 1024
 
-// waitPause blocks while the bind is paused after throttling.
-func (c *conn) waitPause(ctx context.Context) error {
-	c.mu.Lock()
-	d := time.Until(c.pauseTill)
-	c.mu.Unlock()
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.ctx.Done():
-		return fmt.Errorf("%w: %w", ErrNotBound, context.Cause(c.ctx))
-	}
+// batched is a request in the buffer being written and the offset its
+// octets end at.
+type batched struct {
+	req *request
+	end int
 }
 
 // writeLoop is the only writer of the socket. It gives responses priority,
-// batches whatever is queued into one flush, and ends the link on a write
-// error.
+// gathers whatever is queued into one write (the write deadline is set
+// before each), and ends the link on a write error. A request counts as
+// written only once all its octets were accepted by the socket.
 func (c *conn) writeLoop() {
-	bw := bufio.NewWriterSize(c.nc, 16*1024)
 	var buf []byte
+	var reqs []batched
 	for {
 		var op outPDU
 		select {
@@ -278,30 +285,26 @@ func (c *conn) writeLoop() {
 				return
 			}
 		}
+		c.wmu.Lock()
+		buf, reqs = buf[:0], reqs[:0]
 		var closeAfter error
 		for n := 0; ; n++ {
-			if op.req != nil {
-				op.req.written.Store(true)
-			}
-			var err error
-			buf, err = op.p.AppendBinary(buf[:0])
-			if err != nil {
-				c.encodeFailed(op, err)
-			} else if _, err := bw.Write(buf); err != nil {
-				c.close(fmt.Errorf("write: %w", err))
-				return
-			}
+			buf, reqs = c.appendOp(buf, reqs, op)
 			if op.closeAfter != nil {
 				closeAfter = op.closeAfter
 				break
 			}
 			var more bool
+			if len(buf) >= writeBatch {
+				break
+			}
 			if op, more = c.nextQueued(n); !more {
 				break
 			}
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.o.ResponseTimeout))
-		if err := bw.Flush(); err != nil {
+		err := c.write(buf, reqs)
+		c.wmu.Unlock()
+		if err != nil {
 			c.close(fmt.Errorf("write: %w", err))
 			return
 		}
@@ -310,6 +313,42 @@ func (c *conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// appendOp encodes op at the end of buf; a request is marked wWriting, or
+// skipped when it was abandoned while queued.
+func (c *conn) appendOp(buf []byte, reqs []batched, op outPDU) ([]byte, []batched) {
+	if r := op.req; r != nil && !r.wstate.CompareAndSwap(wQueued, wWriting) {
+		return buf, reqs // abandoned while queued
+	}
+	out, err := op.p.AppendBinary(buf)
+	if err != nil {
+		c.encodeFailed(op, err)
+		return buf, reqs
+	}
+	if op.req != nil {
+		reqs = append(reqs, batched{req: op.req, end: len(out)})
+	}
+	return out, reqs
+}
+
+// write writes buf with a fresh deadline and records which requests made it
+// whole onto the socket.
+func (c *conn) write(buf []byte, reqs []batched) error {
+	var n int
+	var err error
+	if len(buf) > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(c.o.ResponseTimeout))
+		n, err = c.nc.Write(buf)
+	}
+	for _, b := range reqs {
+		if b.end <= n {
+			b.req.wstate.Store(wWritten)
+		} else {
+			b.req.wstate.Store(wUnsent)
+		}
+	}
+	return err
 }
 
 // nextQueued returns another queued PDU without blocking, responses first,
@@ -338,7 +377,7 @@ func (c *conn) encodeFailed(op outPDU, err error) {
 	if op.req == nil {
 		return
 	}
-	op.req.written.Store(false)
+	op.req.wstate.Store(wUnsent)
 	c.mu.Lock()
 	mine := c.pending[op.req.seq] == op.req
 	delete(c.pending, op.req.seq)
@@ -346,4 +385,44 @@ func (c *conn) encodeFailed(op outPDU, err error) {
 	if mine {
 		op.req.resp <- result{err: fmt.Errorf("smsc: encode %s: %w", op.p.Header.ID, err)}
 	}
+}
+
+// drain waits up to UnbindTimeout for outstanding submits to be answered
+// and reports whether they all were.
+func (c *conn) drain() bool {
+	deadline := time.NewTimer(c.o.UnbindTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for c.inflight() > 0 && c.ctx.Err() == nil {
+		select {
+		case <-deadline.C:
+			return false
+		case <-c.ctx.Done():
+		case <-tick.C:
+		}
+	}
+	return c.inflight() == 0
+}
+
+// rebind ends a link whose SMSC lost our session (ESME_RINVBNDSTS or
+// generic_nack to a submit): no new submits, outstanding ones get their
+// answers (bounded), a best-effort unbind (bounded), then close; the
+// session reconnects and binds again.
+func (c *conn) rebind(cause error) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.closing = true
+	c.wake() // submits waiting out a throttling pause give up now
+	c.mu.Unlock()
+	go func() {
+		c.drain()
+		if c.ctx.Err() == nil {
+			c.sendTimeout(c.ctx, &pdu.PDU{Header: pdu.Header{ID: pdu.Unbind}}, c.o.UnbindTimeout, 0)
+		}
+		c.close(fmt.Errorf("rebind: %w", cause))
+	}()
 }

@@ -14,16 +14,29 @@
 // Options.ResponseTimeout. Unknown commands and undecodable PDUs are answered
 // with generic_nack (or the command's own response with an error status).
 // Inbound deliver_sm/data_sm are handed to the Handler in their own goroutine,
-// at most Window at a time per session, and the response carries the status
-// the Handler returns, so the bridge acknowledges only what it has committed.
+// at most Options.MaxInbound at a time per session (beyond that the SMSC gets
+// ESME_RTHROTTLED; the reader never waits on a Handler), and each response
+// carries the status the Handler returns and goes out as soon as it returns,
+// so the bridge acknowledges only what it has committed.
 //
 // Lost links are reconnected with capped exponential backoff and jitter
-// (longer after a bind refusal, reset after a good bind). A request written
-// to a link that is then lost, or that is not answered in time, fails with
+// (longer after a bind refusal, reset only after a bind stayed up a minute).
+// A request counts as written once all its octets were accepted by the
+// socket (the write deadline is set before every write); one whose write
+// failed was not sent and fails with ErrNotBound. A request written to a
+// link that is then lost, or that is not answered in time, fails with
 // ErrUnknownOutcome and is never resent by this package: re-sending is the
-// caller's decision because it may duplicate a message. When Run's context
-// ends the client stops taking submits, waits (bounded) for outstanding
-// responses, unbinds and waits (bounded) for unbind_resp.
+// caller's decision because it may duplicate a message. Submits the SMSC
+// refused are another matter: one answered ESME_RTHROTTLED or ESME_RMSGQFUL
+// pauses its bind (once per throttling episode; the pause grows only when
+// it did not help) and is held and sent again when the bind re-opens, one
+// submit at a time at first (Options.ThrottlePause, ThrottleMax,
+// ThrottleTimeout); one answered ESME_RINVBNDSTS or generic_nack on a
+// bound session makes that bind unbind and bind again, and is sent once
+// more on the fresh bind. When Run's context ends the client stops taking
+// submits, waits (bounded) for outstanding responses, unbinds and waits
+// (bounded) for unbind_resp. Options.LocalAddr sets the local address
+// every session dials from.
 //
 // PDUs from the SMSC are decoded leniently (pdu.DecodeOptions.Lenient,
 // smpp.md §1.1): an over-long system_id, address or message_id, or a
@@ -37,8 +50,9 @@
 // data_coding 0 means on its link.
 //
 // What it does not do: text coding and segmentation (see message.go and
-// package coding), queueing, retries, receipt correlation or persistence,
-// outbind, submit_multi, query_sm/cancel_sm/replace_sm.
+// package coding), queueing, retries (other than of refused submits, above),
+// receipt correlation or persistence, outbind, submit_multi,
+// query_sm/cancel_sm/replace_sm.
 //
 // Spec: SMPP 3.4 §2 (sessions), §4.1–4.2 (bind, unbind), §4.3 (generic_nack),
 // §4.4/4.6 (submit_sm, deliver_sm), §4.7 (data_sm), §4.11 (enquire_link),

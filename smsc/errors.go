@@ -6,8 +6,10 @@ import (
 )
 
 // ErrNotBound is returned by Submit when no transmit-capable bind is up, or
-// when the bind it picked went down before the request was written. Nothing
-// was sent, so the caller may retry at once on another SMSC or later here.
+// when the bind it picked went down before the request was written, or the
+// write itself failed. Nothing was sent (or nothing accepted: a throttled
+// submit whose bind went down), so the caller may retry at once on another
+// SMSC or later here.
 var ErrNotBound = temporary("smsc: not bound")
 
 // ErrUnknownOutcome is returned by Submit when the submit_sm was written but

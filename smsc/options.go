@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,7 +89,10 @@ func (m BindMode) command() pdu.CommandID {
 // after the message is durably committed, ESME_RX_T_APPN when it cannot be
 // taken now (the SMSC redelivers later) and ESME_RX_R_APPN for messages that
 // will never be accepted. HandleDeliver runs in its own goroutine, at most
-// Options.Window at a time per session; ctx ends when the link is lost.
+// Options.MaxInbound at a time per session (the SMSC gets ESME_RTHROTTLED
+// beyond that, and the session keeps reading meanwhile); each response goes
+// out as soon as its call returns, possibly out of order. ctx ends when the
+// link is lost.
 type Handler interface {
 	HandleDeliver(ctx context.Context, p *pdu.PDU) pdu.Status
 }
@@ -106,6 +110,13 @@ type Options struct {
 	Addr string      // host:port of the SMSC
 	TLS  *tls.Config // nil = plain TCP; else SMPP over TLS (ServerName defaults to the host)
 
+	// LocalAddr is the local IP address ("10.8.0.2") or address and port
+	// ("10.8.0.2:40000") every session dials from, for SMSCs that allow only
+	// a whitelisted source; "" lets the system choose. A fixed port allows
+	// one connection only: it needs Sessions 1 and no Pair. Not used with
+	// Dial.
+	LocalAddr string
+
 	SystemID     string // bind system_id (≤ 15 characters)
 	Password     string // bind password (≤ 8 characters); never logged
 	SystemType   string // bind system_type, usually empty
@@ -121,9 +132,12 @@ type Options struct {
 	ReconnectDelay  time.Duration // first reconnect backoff step, doubled on every failure; default 2s
 	ReconnectMax    time.Duration // backoff cap, also the wait after a bind refusal; default 1m
 	UnbindTimeout   time.Duration // bounded waits of a graceful stop (drain, then unbind_resp); default 5s
-	ThrottlePause   time.Duration // first pause of a bind after ESME_RTHROTTLED/RMSGQFUL, doubled on repeats up to 30s; default 1s
+	ThrottlePause   time.Duration // first pause of a bind after ESME_RTHROTTLED/ESME_RMSGQFUL; default 1s
+	ThrottleMax     time.Duration // longest pause: it doubles while pauses do not help; default 30s
+	ThrottleTimeout time.Duration // how long Submit holds a throttled submit_sm, resending it after each pause, before returning the throttling status; default 2m
 
-	Window     int     // outstanding requests per session; default 10
+	Window     int     // outstanding submit_sm per session; default 10
+	MaxInbound int     // Handler calls running at once per session; beyond it deliver_sm/data_sm get ESME_RTHROTTLED; default 200
 	Throughput float64 // submit_sm per second for the whole SMSC, each segment counts; 0 = unlimited
 
 	Handler Handler // inbound deliver_sm/data_sm; required for Receiver and Pair
@@ -150,8 +164,10 @@ const (
 	DefaultReconnectMax    = time.Minute
 	DefaultUnbindTimeout   = 5 * time.Second
 	DefaultThrottlePause   = time.Second
+	DefaultThrottleMax     = 30 * time.Second
+	DefaultThrottleTimeout = 2 * time.Minute
 	DefaultWindow          = 10
-	maxThrottlePause       = 30 * time.Second
+	DefaultMaxInbound      = 200
 )
 
 // withDefaults fills zero values and checks the rest.
@@ -162,14 +178,22 @@ func (o Options) withDefaults() (Options, error) {
 	setDur(&o.ReconnectMax, DefaultReconnectMax)
 	setDur(&o.UnbindTimeout, DefaultUnbindTimeout)
 	setDur(&o.ThrottlePause, DefaultThrottlePause)
+	setDur(&o.ThrottleMax, DefaultThrottleMax)
+	setDur(&o.ThrottleTimeout, DefaultThrottleTimeout)
 	if o.Window == 0 {
 		o.Window = DefaultWindow
+	}
+	if o.MaxInbound == 0 {
+		o.MaxInbound = DefaultMaxInbound
 	}
 	if o.Sessions == 0 {
 		o.Sessions = 1
 	}
 	if o.ReconnectMax < o.ReconnectDelay {
 		o.ReconnectMax = o.ReconnectDelay
+	}
+	if o.ThrottleMax < o.ThrottlePause {
+		o.ThrottleMax = o.ThrottlePause
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -212,20 +236,52 @@ func (o Options) check() error {
 	if o.Window < 1 || o.Window > 1000 {
 		bad("window must be 1..1000, got %d", o.Window)
 	}
+	if o.MaxInbound < 1 || o.MaxInbound > 10000 {
+		bad("max_inbound must be 1..10000, got %d", o.MaxInbound)
+	}
 	if o.Throughput < 0 {
 		bad("throughput must be >= 0, got %g", o.Throughput)
 	}
 	for name, d := range map[string]time.Duration{
 		"enquire_link": o.EnquireLink, "response_timeout": o.ResponseTimeout,
 		"reconnect_delay": o.ReconnectDelay, "unbind_timeout": o.UnbindTimeout,
-		"throttle_pause": o.ThrottlePause,
+		"throttle_pause": o.ThrottlePause, "throttle_max": o.ThrottleMax, "throttle_timeout": o.ThrottleTimeout,
 	} {
 		if d < 0 {
 			bad("%s must be positive, got %s", name, d)
+		}
+	}
+	if o.LocalAddr != "" {
+		la, err := ParseLocalAddr(o.LocalAddr)
+		switch {
+		case err != nil:
+			bad("%v", err)
+		case la.Port != 0 && (o.Sessions > 1 || o.Bind == Pair):
+			bad("local_addr %q has a fixed port, which only one connection can use: leave the port out, or use sessions = 1 and no pair bind", o.LocalAddr)
 		}
 	}
 	if o.Handler == nil && (o.Bind == Receiver || o.Bind == Pair) {
 		bad("a %s bind needs a Handler", o.Bind)
 	}
 	return errors.Join(errs...)
+}
+
+// ParseLocalAddr parses a local bind address: an IP address ("10.8.0.2",
+// "fd00::2") or an IP address and port ("10.8.0.2:40000",
+// "[fd00::2]:40000"). Host names are refused: the address must be one of
+// this host's.
+func ParseLocalAddr(s string) (*net.TCPAddr, error) {
+	if ip := net.ParseIP(s); ip != nil {
+		return &net.TCPAddr{IP: ip}, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	ip := net.ParseIP(host)
+	if err != nil || ip == nil {
+		return nil, fmt.Errorf("local_addr %q: want an IP address of this host, optionally with :port", s)
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || n == 0 {
+		return nil, fmt.Errorf("local_addr %q: port must be 1..65535", s)
+	}
+	return &net.TCPAddr{IP: ip, Port: int(n)}, nil
 }

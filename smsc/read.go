@@ -9,9 +9,9 @@ import (
 	"github.com/smscbridge/smscbridge/smsc/pdu"
 )
 
-// readLoop is the only reader of the socket. It never waits on the window or
-// the rate limiter; it waits on Handler calls only when Window of them are
-// already running. It ends the link when reading fails.
+// readLoop is the only reader of the socket. It never waits on the window,
+// the rate limiter or Handler calls (beyond MaxInbound running calls the
+// SMSC is answered ESME_RTHROTTLED). It ends the link when reading fails.
 func (c *conn) readLoop() {
 	br := bufio.NewReaderSize(c.nc, 16*1024)
 	dec := c.decoder()
@@ -76,6 +76,7 @@ func (c *conn) dispatch(p *pdu.PDU) {
 		c.log.Info("SMSC unbinds", "seq", h.Seq)
 		c.mu.Lock()
 		c.closing = true
+		c.wake() // submits waiting out a throttling pause give up now
 		c.mu.Unlock()
 		select {
 		case c.resps <- outPDU{p: pdu.NewResponse(p, pdu.StatusOK, nil), closeAfter: errPeerUnbind}:
@@ -128,7 +129,10 @@ func (c *conn) settle(p *pdu.PDU, err error) {
 }
 
 // inbound hands deliver_sm/data_sm to the Handler in its own goroutine and
-// answers with the status it returns.
+// answers with the status it returns, as soon as it returns. When
+// MaxInbound calls are already running it answers ESME_RTHROTTLED at once
+// instead of waiting, so the reader keeps reading responses and
+// enquire_link (smpp.md §7.5).
 func (c *conn) inbound(p *pdu.PDU) {
 	c.mu.Lock()
 	ok := c.bound && c.mode.canReceive()
@@ -144,7 +148,10 @@ func (c *conn) inbound(p *pdu.PDU) {
 	}
 	select {
 	case c.handlers <- struct{}{}:
-	case <-c.ctx.Done():
+	default:
+		c.log.Warn("inbound message throttled: max_inbound handler calls running", "command", p.Header.ID,
+			"seq", p.Header.Seq, "max_inbound", cap(c.handlers))
+		c.respond(pdu.NewResponse(p, pdu.StatusThrottled, &pdu.MessageResp{}))
 		return
 	}
 	c.hwg.Go(func() {

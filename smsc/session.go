@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/smscbridge/smscbridge/smsc/pdu"
@@ -27,7 +28,7 @@ const (
 
 // slotStats are a session's counters.
 type slotStats struct {
-	submitted, submitOK, submitFailed, delivered atomic.Uint64
+	submitted, submitOK, submitFailed, throttled, delivered atomic.Uint64
 }
 
 // session is one bind the Client keeps up, across reconnects.
@@ -73,12 +74,18 @@ func (s *session) current() *conn {
 	return s.cur
 }
 
+// stableBind is how long a bind must stay up before the reconnect backoff
+// starts again from ReconnectDelay (smpp.md §7.2): an SMSC that accepts the
+// bind and then drops the link keeps getting longer waits.
+const stableBind = time.Minute
+
 // run keeps the bind up until ctx ends: a loop around runOnce with capped
-// exponential backoff and ±20 % jitter, reset after a good bind; a refused
-// bind waits ReconnectMax.
+// exponential backoff and ±20 % jitter, reset after a bind that stayed up
+// for stableBind; a refused bind waits ReconnectMax.
 func (s *session) run(ctx context.Context) {
 	delay := s.o.ReconnectDelay
 	for {
+		start := time.Now()
 		bound, err := s.runOnce(ctx)
 		if ctx.Err() != nil {
 			s.setState(StateClosed, nil)
@@ -89,7 +96,7 @@ func (s *session) run(ctx context.Context) {
 		switch {
 		case errors.As(err, &be):
 			wait = s.o.ReconnectMax
-		case bound:
+		case bound && time.Since(start) >= stableBind:
 			delay, wait = s.o.ReconnectDelay, s.o.ReconnectDelay
 		default:
 			delay = min(2*delay, s.o.ReconnectMax)
@@ -163,10 +170,24 @@ func (s *session) dial(ctx context.Context) (net.Conn, error) {
 	defer cancel()
 	dial := s.o.Dial
 	if dial == nil {
-		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+		d := &net.Dialer{KeepAlive: 30 * time.Second}
+		if s.o.LocalAddr != "" {
+			la, err := ParseLocalAddr(s.o.LocalAddr) // checked by New
+			if err != nil {
+				return nil, err
+			}
+			d.LocalAddr = la
+		}
+		dial = d.DialContext
 	}
 	nc, err := dial(ctx, "tcp", s.o.Addr)
-	if err != nil {
+	switch {
+	case err == nil:
+	case s.o.LocalAddr != "" && errors.Is(err, syscall.EADDRNOTAVAIL):
+		return nil, fmt.Errorf("connect %s from local_addr %s: not an address of this host: %w", s.o.Addr, s.o.LocalAddr, err)
+	case s.o.LocalAddr != "" && errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("connect %s from local_addr %s: port already in use: %w", s.o.Addr, s.o.LocalAddr, err)
+	default:
 		return nil, fmt.Errorf("connect %s: %w", s.o.Addr, err)
 	}
 	if s.o.TLS == nil {
@@ -210,8 +231,9 @@ func (s *session) bind(c *conn) error {
 func (s *session) unbind(c *conn) {
 	c.mu.Lock()
 	c.closing = true
+	c.wake() // submits waiting out a throttling pause give up now
 	c.mu.Unlock()
-	if !s.drain(c) {
+	if !c.drain() {
 		s.log.Warn("unbinding with submits outstanding", "inflight", c.inflight())
 	}
 	if c.ctx.Err() != nil {
@@ -226,22 +248,4 @@ func (s *session) unbind(c *conn) {
 	default:
 		s.log.Info("unbound", "status", resp.Header.Status)
 	}
-}
-
-// drain waits up to UnbindTimeout for outstanding submits to be answered
-// and reports whether they all were.
-func (s *session) drain(c *conn) bool {
-	deadline := time.NewTimer(s.o.UnbindTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for c.inflight() > 0 && c.ctx.Err() == nil {
-		select {
-		case <-deadline.C:
-			return false
-		case <-c.ctx.Done():
-		case <-tick.C:
-		}
-	}
-	return c.inflight() == 0
 }

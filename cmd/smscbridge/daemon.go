@@ -191,7 +191,9 @@ func smscOptions(s conf.SMSC, h smsc.Handler, log *slog.Logger) (smsc.Options, e
 		Password: s.Password, SystemType: s.SystemType, Bind: mode, Sessions: s.Sessions,
 		EnquireLink: s.EnquireLink.Duration, ResponseTimeout: s.ResponseTimeout.Duration,
 		ReconnectDelay: s.ReconnectDelay.Duration, ReconnectMax: s.ReconnectMax.Duration,
-		Window: s.Window, Throughput: s.Throughput, Handler: h, Logger: log}
+		Window: s.Window, Throughput: s.Throughput, MaxInbound: s.MaxInbound,
+		ThrottlePause: s.ThrottlePause.Duration, ThrottleMax: s.ThrottleMax.Duration, ThrottleTimeout: s.ThrottleTimeout.Duration,
+		LocalAddr: s.LocalAddr, Handler: h, Logger: log}
 	if s.TLS {
 		o.TLS = &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.TLSInsecureSkipVerify, MinVersion: tls.VersionTLS12}
 		if s.TLSCA != "" {

@@ -757,3 +757,42 @@ func TestThrottledPartIsRetriedInPlace(t *testing.T) {
 		t.Errorf("accepted parts = %v, want [1 2] (part 1 once, part 2 after the throttle)", seqs)
 	}
 }
+
+// TestThrottlingSMSCLosesNoMT: an SMSC that accepts 10 submit_sm/s gets 30
+// MT at once; the bridge sends them all, each once, as fast as the SMSC
+// allows, and none is dead-lettered for throttling.
+func TestThrottlingSMSCLosesNoMT(t *testing.T) {
+	const n = 30
+	h := &harness{t: t, smsc: smsctest.NewServer(smsctest.WithAccount("bridge", "secret"), smsctest.WithSubmitRate(10)), plat: newPlatform(t)}
+	t.Cleanup(h.smsc.Close)
+	h.cfg = testConfig(t, h.smsc.Addr(), h.plat.srv.URL, filepath.Join(t.TempDir(), "bridge.db"))
+	h.cfg.SMSC[0].ThrottlePause.Duration = 100 * time.Millisecond
+	h.start()
+	h.waitBound()
+	for i := range n {
+		body, _ := json.Marshal(map[string]any{"uuid": fmt.Sprintf("0191e180-7d60-7000-aded-7d8b151c%04d", i),
+			"text": fmt.Sprintf("mt %d", i), "to": "+250788123123"})
+		if code, resp := h.post("/rapidpro/rp-main/send", "application/json", "", string(body)); code != 200 {
+			t.Fatalf("send %d = %d %s", i, code, resp)
+		}
+	}
+	h.plat.wait(t, "sent callbacks", func(r []platformReq) bool { return len(withPath(r, "/sent")) == n })
+	if dead, _ := h.d.store.ListDead(context.Background(), "", 10); len(dead) != 0 {
+		t.Errorf("dead letters = %+v, want none", dead)
+	}
+	accepted := map[string]int{}
+	for _, s := range h.smsc.Submits() {
+		if s.Status == pdu.StatusOK {
+			accepted[string(s.SM.Message)]++
+		}
+	}
+	if len(accepted) != n {
+		t.Errorf("SMSC accepted %d distinct MT, want %d", len(accepted), n)
+	}
+	for text, k := range accepted {
+		if k != 1 {
+			t.Errorf("%q accepted %d times, want once", text, k)
+		}
+	}
+	t.Logf("%d throttled answers", h.smsc.Stats().Throttled)
+}

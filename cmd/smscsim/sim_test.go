@@ -152,7 +152,8 @@ func TestSimFaults(t *testing.T) {
 	go func() { done <- s.run(simCtx) }()
 	<-s.ready
 	c, err := smsc.New(smsc.Options{ID: "sim", Addr: s.srv.Addr(), SystemID: "any", Bind: smsc.Transmitter,
-		ThrottlePause: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		// A throttling timeout of 1ns hands every throttled answer straight back.
+		ThrottlePause: time.Millisecond, ThrottleTimeout: time.Nanosecond, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,3 +101,9 @@ func WithRequestHook(f RequestHook) Option { return func(s *Server) { s.hook = f
 // system_id in bind_resp, a 70-character message_id, a message_id without
 // its NUL. f runs on the goroutine that queues the PDU.
 func WithWireRewrite(f func(b []byte) []byte) Option { return func(s *Server) { s.rewrite = f } }
+
+// WithSubmitRate makes the server accept at most n submit_sm in any one
+// second over all sessions (a sliding window); submits beyond that are
+// answered ESME_RTHROTTLED and recorded with that status, as an SMSC
+// enforcing an account's rate does.
+func WithSubmitRate(n int) Option { return func(s *Server) { s.submitRate = n } }

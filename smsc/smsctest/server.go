@@ -54,6 +54,7 @@ type Stats struct {
 	BindsRefused int `json:"binds_refused"`
 	Submits      int `json:"submits"`
 	SubmitErrors int `json:"submit_errors"`
+	Throttled    int `json:"throttled"` // submits answered ESME_RTHROTTLED (Throttle or WithSubmitRate)
 	MOSent       int `json:"mo_sent"`
 	ReceiptsSent int `json:"receipts_sent"`
 	DeliverFails int `json:"deliver_errors"`
@@ -84,6 +85,7 @@ type Server struct {
 	lenientAll     bool
 	hook           RequestHook
 	rewrite        func([]byte) []byte
+	submitRate     int // WithSubmitRate; 0 = unlimited
 
 	ln     net.Listener
 	cert   tls.Certificate // set by StartTLS
@@ -100,6 +102,7 @@ type Server struct {
 	changed  chan struct{} // closed and replaced on every change
 	stats    Stats
 	faults   faults
+	accepted []time.Time // times of the submits accepted in the last second (WithSubmitRate)
 	rr       int
 	closed   bool
 

@@ -56,6 +56,9 @@ func newSession(srv *Server, nc net.Conn, id int) *Session {
 // ID numbers sessions from 1 in connection order.
 func (ss *Session) ID() int { return ss.id }
 
+// RemoteAddr is the ESME's address as the server sees it.
+func (ss *Session) RemoteAddr() net.Addr { return ss.nc.RemoteAddr() }
+
 // SystemID is the account the session bound with ("" before the bind).
 func (ss *Session) SystemID() string {
 	ss.mu.Lock()

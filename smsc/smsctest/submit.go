@@ -106,6 +106,9 @@ func (s *Server) record(sub Submit) {
 	if sub.Status != pdu.StatusOK {
 		s.stats.SubmitErrors++
 	}
+	if sub.Status == pdu.StatusThrottled {
+		s.stats.Throttled++
+	}
 	s.notify()
 }
 
@@ -134,6 +137,8 @@ func (s *Server) decide(sm *pdu.ShortMessage) (st pdu.Status, body, drop bool) {
 		return pdu.StatusThrottled, false, false
 	case f.status != pdu.StatusOK:
 		return f.status, f.statusBody, false
+	case !s.rateAllows():
+		return pdu.StatusThrottled, false, false
 	}
 	return pdu.StatusOK, false, false
 }
@@ -163,4 +168,23 @@ func (s *Server) scheduleReceipt(sub Submit) {
 		defer cancel()
 		s.SendReceipt(ctx, sub, r)
 	})
+}
+
+// rateAllows reports whether WithSubmitRate lets one more submit through
+// now and counts it; s.mu must be held.
+func (s *Server) rateAllows() bool {
+	if s.submitRate <= 0 {
+		return true
+	}
+	now := time.Now()
+	i := 0
+	for i < len(s.accepted) && now.Sub(s.accepted[i]) >= time.Second {
+		i++
+	}
+	s.accepted = append(s.accepted[:0], s.accepted[i:]...)
+	if len(s.accepted) >= s.submitRate {
+		return false
+	}
+	s.accepted = append(s.accepted, now)
+	return true
 }

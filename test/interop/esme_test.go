@@ -69,6 +69,7 @@ func startESMEWith(t *testing.T, addr string, mode smsc.BindMode, status func(*p
 		ReconnectDelay: 200 * time.Millisecond, ReconnectMax: time.Second,
 		EnquireLink:     300 * time.Millisecond, // so every test also exercises ours
 		ResponseTimeout: 5 * time.Second, UnbindTimeout: 3 * time.Second, ThrottlePause: 200 * time.Millisecond,
+		ThrottleMax: time.Second, ThrottleTimeout: 2 * time.Second, // the "throttled" case is throttled for good
 		Handler: smsc.HandlerFunc(e.handle), Logger: logger,
 	}
 	if edit != nil {
@@ -481,12 +482,19 @@ func TestTransceiver(t *testing.T) {
 	})
 
 	t.Run("throttled", func(t *testing.T) {
+		// The peer throttles this one every time: the client holds it,
+		// resends it after each pause and hands the status back after
+		// ThrottleTimeout.
 		sm := &pdu.ShortMessage{SourceAddr: ourNumber, DestAddr: "15550009988", Message: []byte("x")}
 		_, err := e.c.Submit(context.Background(), sm)
 		var st pdu.Status
 		if !errors.As(err, &st) || st != pdu.StatusThrottled {
 			t.Fatalf("Submit throttled by the peer = %v, want %v", err, pdu.StatusThrottled)
 		}
+		// Held and resent after the pause: the peer throttled it more than once.
+		s.waitN("the throttled submit_sm resent", 2, waitLong, func(e event) bool {
+			return e.Ev == "pdu" && e.Dir == "out" && e.Command == "submit_sm_resp" && e.Status == uint32(pdu.StatusThrottled)
+		})
 		// The bind pauses, then takes traffic again.
 		c := submitCase{dst: "15550000006", text: "after the throttle", parts: 1}
 		_, ids := submitText(t, e, c, 0, false)
