@@ -61,6 +61,8 @@ func benchEnqueueAck(b *testing.B, producers int, o Options) {
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+	st := s.db.Stats()
+	b.ReportMetric(float64(st.TxStats.GetWrite())/float64(b.N), "writes/op")
 	b.ReportMetric(float64(s.commits.Load())/float64(b.N), "commits/op")
 	if len(all) > 0 {
 		b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-enqueue-ms")

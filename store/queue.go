@@ -347,9 +347,10 @@ func (s *Store) peekDue(lane string) (due bool, next int64, err error) {
 }
 
 // LeaseWait is Lease that waits for at least one item to be due. It wakes
-// when a commit puts an item of the lane in the time index (enqueue, retry,
-// requeue) and when the earliest scheduled item or lease expiry of the lane
-// comes due; it does not poll. It returns ctx.Err() when ctx ends and
+// when a commit puts an item of the lane in the time index (an enqueue, a
+// retry, a requeue, or a key's next item becoming its head) and when the
+// earliest scheduled item or lease expiry of the lane comes due; it does not
+// poll, and a wake-up with nothing due costs a read transaction only. It returns ctx.Err() when ctx ends and
 // ErrClosed when the store closes.
 func (s *Store) LeaseWait(ctx context.Context, lane string, max int) ([]Item, error) {
 	var timer *time.Timer
