@@ -180,7 +180,7 @@ func TestCommitFailureIsFatal(t *testing.T) {
 	if _, _, err := s.Enqueue(ctx, NewItem{Lane: "l", Payload: []byte("after")}); !errors.Is(err, ErrFatal) {
 		t.Errorf("Enqueue after the failure = %v, want ErrFatal", err)
 	}
-	if err := s.Ack(ctx, "l", kept); !errors.Is(err, ErrFatal) {
+	if err := s.Ack(ctx, "l", kept, 0); !errors.Is(err, ErrFatal) {
 		t.Errorf("Ack after the failure = %v, want ErrFatal", err)
 	}
 	if err := s.Run(ctx); !errors.Is(err, ErrFatal) {
