@@ -34,13 +34,22 @@ func callbackItems(channel, mtid string, st State, reqs []Request) []store.NewIt
 	return out
 }
 
-// NewHTTPClient returns the client platform callbacks go through:
+// NewHTTPClient returns a client for one channel's callbacks:
 // go-retryablehttp with no retries of its own (durable retries belong to the
-// queue), a per-request timeout and the daemon's logger.
-func NewHTTPClient(timeout time.Duration, logger *slog.Logger) *http.Client {
+// queue), a per-request timeout, the daemon's logger, and a keep-alive pool
+// that holds conns connections per host (give it the lane's concurrency),
+// so a lane with that many requests in flight reuses its connections
+// instead of opening and closing some for every burst.
+func NewHTTPClient(timeout time.Duration, conns int, logger *slog.Logger) *http.Client {
+	conns = max(conns, 1)
 	rc := retryablehttp.NewClient()
 	rc.RetryMax = 0
 	rc.HTTPClient.Timeout = timeout
+	if t, ok := rc.HTTPClient.Transport.(*http.Transport); ok {
+		t.MaxIdleConnsPerHost = conns
+		t.MaxConnsPerHost = conns
+		t.MaxIdleConns = max(t.MaxIdleConns, conns)
+	}
 	rc.Logger = logger
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return rc.StandardClient()
@@ -60,7 +69,12 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 		b.complete(ctx, it, store.Completion{})
 		return
 	}
-	if cs := b.channels[strings.TrimPrefix(it.Lane, "http:")]; cs != nil && cs.limiter != nil {
+	cs := b.channels[strings.TrimPrefix(it.Lane, "http:")]
+	client := b.client
+	if cs != nil {
+		client = cs.HTTP
+	}
+	if cs != nil && cs.limiter != nil {
 		if err := cs.limiter.Wait(ctx); err != nil {
 			b.retry(ctx, it, "shutting down", 0)
 			return
@@ -74,7 +88,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	for k, v := range cb.Request.Header {
 		req.Header.Set(k, v)
 	}
-	resp, err := b.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		b.retry(ctx, it, "http: "+redactErr(err), 0)
 		return
