@@ -25,11 +25,14 @@ type callback struct {
 	State   State   `json:"state,omitempty"` // for status callbacks: the state they report
 }
 
-func callbackItems(channel, mtid string, st State, reqs []Request) []store.NewItem {
+// callbackItems queues reqs in the channel's HTTP lane under the ordering
+// key of the contact they are about (contactKey(channel, contact)), so
+// they reach the platform in order with everything else about that contact.
+func callbackItems(channel, contact, mtid string, st State, reqs []Request) []store.NewItem {
 	out := make([]store.NewItem, 0, len(reqs))
 	for _, r := range reqs {
 		data, _ := json.Marshal(callback{Request: r, MTID: mtid, State: st})
-		out = append(out, store.NewItem{Lane: laneHTTP(channel), Payload: data})
+		out = append(out, store.NewItem{Lane: laneHTTP(channel), Key: contactKey(channel, contact), Payload: data})
 	}
 	return out
 }

@@ -275,6 +275,15 @@ func (b *Bridge) Run(ctx context.Context) error {
 // the store to commit many of them together.
 const inboundConcurrency = 32
 
+// contactKey is the ordering key of one contact (a sender or recipient
+// number) of one channel, or of one SMSC before an MO is routed: the items
+// of one key are worked one at a time, in the order they were queued
+// (design.md invariant 6). A leading "+" is ignored, so an MT to
+// "250788123123" and an MO from "+250788123123" are one contact.
+func contactKey(scope, contact string) string {
+	return scope + "\x00" + strings.TrimPrefix(contact, "+")
+}
+
 func laneIn(smscID string) string    { return "in:" + smscID }
 func laneCat(smscID string) string   { return "cat:" + smscID }
 func laneMT(smscID string) string    { return "mt:" + smscID }

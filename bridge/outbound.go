@@ -54,7 +54,7 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	}
 	rec := mtRecord{Channel: cs.ID, To: to, From: from, Text: mt.Text, ExternalID: mt.ExternalID, SMSC: list}
 	data, _ := json.Marshal(rec)
-	it := store.NewItem{Lane: laneMT(s.ID), Payload: data}
+	it := store.NewItem{Lane: laneMT(s.ID), Key: contactKey(cs.ID, to), Payload: data}
 	if mt.DedupKey != "" {
 		it.DedupKey, it.DedupTTL = cs.ID+"\x00"+mt.DedupKey, mt.DedupWindow
 	}
@@ -182,7 +182,7 @@ func (b *Bridge) mtStatus(cs *channelState, s *smscState, mtid string, rec mtRec
 	if err != nil {
 		b.log.Error("build status callback", "channel", cs.ID, "status", state.String(), "err", err)
 	}
-	return callbackItems(cs.ID, mtid, state, reqs)
+	return callbackItems(cs.ID, rec.To, mtid, state, reqs)
 }
 
 // failMT dead-letters an MT that failed for good and queues its "failed"
