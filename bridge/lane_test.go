@@ -109,7 +109,9 @@ func (p *fakePlatform) done() int {
 	return len(p.ends)
 }
 
-func fixed(d time.Duration) func(string) time.Duration { return func(string) time.Duration { return d } }
+func fixed(d time.Duration) func(string) time.Duration {
+	return func(string) time.Duration { return d }
+}
 
 // laneBubble runs a Bridge with one custom channel over a real store inside
 // a synctest bubble, with n callbacks queued in order (callback i has the
