@@ -24,11 +24,17 @@
 //     grace period for receipts that overtake their submit_sm_resp, then
 //     turned into status callbacks that never move a message's state
 //     backwards.
-//   - Callbacks: a worker per channel sends the stored requests in order;
-//     2xx is done, 408/429/5xx and transport errors are retried from the
-//     queue honouring Retry-After, other 4xx are dead-lettered.
+//   - Callbacks: a worker per channel sends the stored requests; 2xx is
+//     done, 408/429/5xx and transport errors are retried from the queue
+//     honouring Retry-After, other 4xx are dead-lettered.
 //
-// Lanes are "in:<smsc>", "cat:<smsc>", "mt:<smsc>" and "http:<channel>", so
-// one slow SMSC or platform never holds up another. The package does no
+// Lanes are "in:<smsc>", "mt:<smsc>" and "http:<channel>" ("cat:<smsc>"
+// only drains long MO queued by older versions), so one slow SMSC or
+// platform never holds up another. Every item carries an ordering key
+// (contactKey: SMSC or channel + contact); a lane worker keeps up to its
+// concurrency items in flight, leases again as each finishes, and the
+// store hands out only the head of each key, so each contact's items go one
+// at a time, in order, and contacts proceed in parallel (design.md
+// invariant 6). The package does no
 // configuration parsing; cmd/smscbridge maps conf.Config onto Options.
 package bridge
