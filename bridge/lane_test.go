@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/store"
 )
 
@@ -229,5 +231,47 @@ func TestLaneHasNoBatchBarrier(t *testing.T) {
 	})
 	if p.ends[n-1] != "slow 0" {
 		t.Errorf("the slow request finished at %q; the %d others should all have gone through before it", p.ends, n-1)
+	}
+}
+
+// TestEnqueueSitesSetKeys: what the bridge queues carries the ordering key
+// of its contact: an MT channel + recipient, an MO (before routing) SMSC +
+// sender, a long MO's parts the same; a receipt none (ordered with nothing).
+func TestEnqueueSitesSetKeys(t *testing.T) {
+	b, q := MustBridge(t)
+	ctx := context.Background()
+	if _, err := b.Accept(ctx, MT{Channel: "ch", To: "+60123456789", Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	deliver := func(esm uint8, msg string) {
+		t.Helper()
+		p := &pdu.PDU{Header: pdu.Header{ID: pdu.DeliverSM, Seq: 1}, Body: &pdu.ShortMessage{ESMClass: esm,
+			SourceTON: 1, SourceAddr: "60123456789", DestTON: 1, DestAddr: "60177872890", Message: []byte(msg)}}
+		if st := b.handleDeliver(ctx, "a", p); st != pdu.StatusOK {
+			t.Fatalf("deliver %q = %v", msg, st)
+		}
+	}
+	deliver(0, "short")
+	deliver(pdu.ESMClassUDHI, "\x05\x00\x03\x07\x02\x01part one ")
+	deliver(pdu.ESMClassUDHI, "\x05\x00\x03\x07\x02\x02part two")
+	deliver(pdu.ESMClassReceipt, "id:1 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:DELIVRD err:000 text:")
+	keys := func(lane string) []string {
+		items, err := q.List(ctx, lane, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range items {
+			out = append(out, it.Key)
+		}
+		return out
+	}
+	if got, want := keys("mt:b"), []string{"ch\x0060123456789"}; !slices.Equal(got, want) {
+		t.Errorf("MT keys = %q, want %q", got, want)
+	}
+	// Heads first: the MO from 60123456789 and the receipt; then the long MO
+	// waiting behind the short one of the same sender.
+	if got, want := keys("in:a"), []string{"a\x0060123456789", "", "a\x0060123456789"}; !slices.Equal(got, want) {
+		t.Errorf("in:a keys = %q, want %q", got, want)
 	}
 }
