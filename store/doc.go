@@ -116,8 +116,11 @@
 // # MO reassembly
 //
 // AddPart stores each part of a concatenated MO durably, keyed by SMSC,
-// source, destination, reference (8- or 16-bit) and part count. Repeated
-// parts are ignored. The last part enqueues one item whose payload is
+// source, destination, reference (8- or 16-bit) and part count. A repeated
+// part (same number, same content) is ignored; a part whose number is
+// already held with other content means the reference was reused, so the
+// held set is closed (as on timeout, below) and a new one starts. The last
+// part enqueues one item (with Part.Key as its ordering key) whose payload is
 // EncodeParts of the parts in order. Sets still incomplete after
 // ReassemblyTimeout are enqueued with Assembled.Missing set, or
 // dead-lettered, according to Options.PartialMO (done by Run).

@@ -546,3 +546,72 @@ func copyFile(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// DropDead removes a dead letter and queues its follow-ups in one
+// transaction; it never touches a queued item.
+func TestDropDead(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t, Options{})
+	id := mustEnqueueKey(t, s, "mt", "k", "m")
+	it := leaseWant(t, s, "mt", "m")[0]
+	if err := s.DropDead(ctx, id, NewItem{Lane: "cb", Payload: []byte("failed")}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DropDead(queued) = %v, want ErrNotFound", err)
+	}
+	if st := s.Stats(); st["cb"].Queued != 0 || st["mt"].Queued != 1 {
+		t.Fatalf("DropDead of a queued item changed something: %+v", st)
+	}
+	if err := s.Dead(ctx, "mt", id, it.Token, "ESME_RINVDSTADR"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DropDead(ctx, id, NewItem{Lane: "cb", Payload: []byte("failed")}); err != nil {
+		t.Fatal(err)
+	}
+	leaseWant(t, s, "cb", "failed")
+	if _, err := s.Get(ctx, id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("dropped dead letter: %v", err)
+	}
+	if err := s.DropDead(ctx, id, NewItem{Lane: "cb"}); !errors.Is(err, ErrNotFound) || s.Stats()["cb"].Queued != 1 {
+		t.Errorf("second DropDead = %v (cb %+v)", err, s.Stats()["cb"])
+	}
+}
+
+// SettleDead settles an unknown outcome in one call, and does nothing if
+// the dead letter was requeued meanwhile (the live item is kept).
+func TestSettleDead(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t, Options{})
+	id := mustEnqueueKey(t, s, "mt", "k", "m")
+	it := leaseWant(t, s, "mt", "m")[0]
+	if err := s.Dead(ctx, "mt", id, it.Token, "unknown_outcome: submit_sm_resp timeout"); err != nil {
+		t.Fatal(err)
+	}
+	rc := []Receipt{{SMSC: "agg", MsgID: "abc", Channel: "rp", Part: 1, Parts: 1}}
+	if err := s.SettleDead(ctx, id, []NewItem{{Lane: "cb", Payload: []byte("sent")}}, rc); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok, err := s.MatchReceipt(ctx, "agg", "abc"); err != nil || !ok || r.ItemID != id {
+		t.Errorf("MatchReceipt = %+v, %v, %v", r, ok, err)
+	}
+	mustAck(t, s, leaseWant(t, s, "cb", "sent")[0])
+	if _, err := s.Get(ctx, id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("settled dead letter still there: %v", err)
+	}
+
+	// Requeued before the late response: nothing changes.
+	id = mustEnqueueKey(t, s, "mt", "k", "m2")
+	it = leaseWant(t, s, "mt", "m2")[0]
+	if err := s.Dead(ctx, "mt", id, it.Token, "unknown_outcome"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Requeue(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	err := s.SettleDead(ctx, id, []NewItem{{Lane: "cb", Payload: []byte("sent")}}, []Receipt{{SMSC: "agg", MsgID: "def"}})
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("SettleDead of a requeued item = %v, want ErrNotFound", err)
+	}
+	if _, ok, _ := s.MatchReceipt(ctx, "agg", "def"); ok || s.Stats()["cb"].Queued != 0 {
+		t.Error("SettleDead of a requeued item put its receipt or follow-up")
+	}
+	leaseWant(t, s, "mt", "m2") // still queued
+}

@@ -130,9 +130,12 @@ func checkPart(p Part) error {
 }
 
 // AddPart stores one part durably (fsynced on return), so the deliver_sm
-// carrying it can be acknowledged. A part whose seq is already stored is a
-// no-op, and so is a repeat of a part of a message already completed (same
-// seq, same data) within ReassemblyTimeout of its first part. When the
+// carrying it can be acknowledged. A repeat of a stored part (same seq,
+// same data) is a no-op, also for a message already completed, within
+// ReassemblyTimeout of its first part. A part whose seq is already stored
+// with different data means the sender reused the reference: the stored
+// set is closed (an incomplete one as if it had timed out, per
+// Options.PartialMO) and a new set starts with this part. When the
 // last part lands, one item is enqueued in p.Lane in the same transaction,
 // with payload EncodeParts of the parts in seq order, and complete is true
 // with that item's id. Incomplete sets are handled by Run after
@@ -160,12 +163,20 @@ func (w *wtx) addPart(p Part) (bool, string, error) {
 		if g, err = decodeGroup(v); err != nil {
 			return false, "", err
 		}
-		if i := slices.Index(g.seqs, p.Seq); i >= 0 && (!g.done || g.hashes[i] == h) {
+		i := slices.Index(g.seqs, p.Seq)
+		if i >= 0 && g.hashes[i] == h {
 			return false, "", nil // duplicate
 		}
-		if g.done { // the reference was reused: a new message starts
+		if i >= 0 || g.done {
+			// The reference was reused: a new message starts. A set still
+			// incomplete is closed as if it had timed out.
 			if err := x.Delete(timeKey(g.deadline, k)); err != nil {
 				return false, "", err
+			}
+			if !g.done {
+				if err := w.closePartial(g); err != nil {
+					return false, "", err
+				}
 			}
 			g = group{}
 		}
@@ -221,6 +232,12 @@ func (w *wtx) expireGroup(k []byte) error {
 	if g.done {
 		return nil
 	}
+	return w.closePartial(g)
+}
+
+// closePartial hands an incomplete set to Options.PartialMO: enqueued with
+// Assembled.Missing set, or dead-lettered.
+func (w *wtx) closePartial(g group) error {
 	a := g.assemble()
 	if w.s.opt.PartialMO == DeliverPartial {
 		_, _, err := w.enqueue(NewItem{Lane: g.lane, Key: g.key, Payload: EncodeParts(a)})

@@ -321,7 +321,14 @@ func (d *daemon) adminHandler() http.Handler {
 		d.adminResult(w, d.store.Requeue(r.Context(), r.PathValue("id")))
 	}))
 	mux.HandleFunc("DELETE /queue/dead/{id}", d.admin(func(w http.ResponseWriter, r *http.Request) {
-		d.adminResult(w, d.store.Drop(r.Context(), r.PathValue("id")))
+		// Dead letters only: a queued item is never dropped (404).
+		id := r.PathValue("id")
+		err := d.store.Drop(r.Context(), id)
+		if it, gerr := d.store.Get(r.Context(), id); errors.Is(err, store.ErrNotFound) && gerr == nil && it.DeadReason == "" {
+			respondJSON(w, http.StatusNotFound, map[string]string{"error": "queued, not a dead letter: only dead letters can be dropped"})
+			return
+		}
+		d.adminResult(w, err)
 	}))
 	return mux
 }
