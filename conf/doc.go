@@ -91,6 +91,8 @@
 //	country                   ISO 3166 alpha-2 (any case, stored upper case) or ""
 //	default_channel           id of a channel that receives MO (not notify), or ""
 //	max_parts                 1..255, default 10
+//	failover_after            > 0, default "30s": an MT whose SMSC has had no bind this long
+//	                          moves to the next SMSC of its route or channel list
 //
 // [[route]], optional MT routing by destination prefix:
 //
