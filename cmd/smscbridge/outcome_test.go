@@ -599,4 +599,3 @@ func TestLateRespAfterRequeueKeepsLiveItem(t *testing.T) {
 		t.Errorf("statuses = %v, want [sent delivered]", got)
 	}
 }
-
