@@ -26,9 +26,9 @@ import (
 type Queue interface {
 	Enqueue(ctx context.Context, it store.NewItem) (id string, dup bool, err error)
 	LeaseWait(ctx context.Context, lane string, max int) ([]store.Item, error)
-	Ack(ctx context.Context, lane, id string) error
-	Retry(ctx context.Context, lane, id, cause string, delay time.Duration) (dead bool, err error)
-	Complete(ctx context.Context, c store.Completion) ([]string, error)
+	Ack(ctx context.Context, lane, id string, token uint64) error
+	Retry(ctx context.Context, lane, id string, token uint64, cause string, delay time.Duration) (dead bool, err error)
+	Complete(ctx context.Context, c store.Completion) (store.CompleteResult, error)
 	MatchReceipt(ctx context.Context, smsc, msgID string) (store.Receipt, bool, error)
 	AddPart(ctx context.Context, p store.Part) (complete bool, id string, err error)
 	// PutReceipt and Drop settle an MT whose submit_sm_resp came late.

@@ -246,10 +246,10 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 // complete finishes a leased item with c (Lane and ID filled in). It
 // reports whether the store took it; when it did not, the item is retried.
 func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion) bool {
-	c.Lane, c.ID = it.Lane, it.ID
+	c.Lane, c.ID, c.Token = it.Lane, it.ID, it.Token
 	ctx = context.WithoutCancel(ctx)
 	if _, err := b.q.Complete(ctx, c); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStaleLease) {
 			// Dropped by an operator, or finished elsewhere after its
 			// lease ran out: nothing left to do.
 			b.log.Warn("item vanished before completion", "lane", it.Lane, "id", it.ID)
@@ -266,7 +266,7 @@ func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion
 }
 
 func (b *Bridge) retry(ctx context.Context, it store.Item, cause string, delay time.Duration) {
-	dead, err := b.q.Retry(context.WithoutCancel(ctx), it.Lane, it.ID, cause, delay)
+	dead, err := b.q.Retry(context.WithoutCancel(ctx), it.Lane, it.ID, it.Token, cause, delay)
 	switch {
 	case err != nil:
 		b.log.Error("store retry failed; item is due again when its lease ends", "lane", it.Lane, "id", it.ID, "err", err)

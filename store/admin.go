@@ -3,15 +3,15 @@ package store
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// List returns up to limit queued items (leased or not) of lane, in due
-// order, or of every lane in id (creation) order when lane is "". A limit
-// of 0 or less means no limit.
+// List returns up to limit queued items (leased or not) of lane: first
+// the heads of its keys in due order, then the items waiting behind them,
+// key by key in their order; or of every lane in id (creation) order when
+// lane is "". A limit of 0 or less means no limit.
 func (s *Store) List(ctx context.Context, lane string, limit int) ([]Item, error) {
 	var items []Item
 	err := s.view(func(tx *bolt.Tx) error {
@@ -20,20 +20,39 @@ func (s *Store) List(ctx context.Context, lane string, limit int) ([]Item, error
 		}
 		prefix := laneKey(nil, lane)
 		b := tx.Bucket(bktItems)
-		c := tx.Bucket(bktDue).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			if limit > 0 && len(items) >= limit {
-				break
-			}
+		add := func(u id, heads bool) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			u := id(k[len(k)-16:])
 			r, err := decodeRecord(b.Get(u[:]))
 			if err != nil {
 				return err
 			}
-			items = append(items, r.item(u))
+			if r.head == heads {
+				items = append(items, r.item(u))
+			}
+			return nil
+		}
+		c := tx.Bucket(bktDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if limit > 0 && len(items) >= limit {
+				return nil
+			}
+			if err := add(id(k[len(k)-16:]), true); err != nil {
+				return err
+			}
+		}
+		c = tx.Bucket(bktKeys).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if limit > 0 && len(items) >= limit {
+				return nil
+			}
+			if len(v) != 16 {
+				return fmt.Errorf("%w: bad key order entry", ErrCorrupt)
+			}
+			if err := add(id(v), false); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -91,8 +110,9 @@ func (s *Store) Get(ctx context.Context, sid string) (Item, error) {
 	return it, err
 }
 
-// Requeue moves a dead letter back to its lane's queue, due now, with its
-// attempt count reset and its MaxAge counted from now. Durable on return.
+// Requeue moves a dead letter back to its lane's queue, with its attempt
+// count reset and its MaxAge counted from now. It joins the end of its
+// key's order (due now if that makes it the head). Durable on return.
 func (s *Store) Requeue(ctx context.Context, sid string) error {
 	u, ok := parseID(sid)
 	if !ok {
@@ -123,28 +143,58 @@ func (w *wtx) requeue(u id) error {
 		return err
 	}
 	w.delta(r.lane).Dead--
-	w.delta(r.lane).Queued++
 	r.attempts, r.deadReason, r.deadAt = 0, "", 0
-	r.ageFrom, r.nextDue, r.idx, r.leased = w.now, w.now, w.now, false
-	return w.putQueued(u, &r)
+	r.ageFrom, r.nextDue = w.now, w.now
+	return w.putNew(u, &r)
 }
 
-// Drop deletes an item by id, queued or dead. Durable on return.
+// Drop deletes a dead letter. It never touches a queued item: for an id
+// that is queued (or unknown) it returns ErrNotFound. Durable on return.
 func (s *Store) Drop(ctx context.Context, sid string) error {
+	return s.DropDead(ctx, sid)
+}
+
+// DropDead deletes a dead letter and enqueues follow-ups (e.g. the
+// "failed" status the platform must hear) in the same transaction. Like
+// Drop, ErrNotFound (and nothing changed) unless sid is a dead letter.
+func (s *Store) DropDead(ctx context.Context, sid string, enqueue ...NewItem) error {
+	return s.SettleDead(ctx, sid, enqueue, nil)
+}
+
+// SettleDead settles a dead letter in one transaction: the dead letter is
+// deleted, the follow-ups enqueued and the receipt mappings put (an empty
+// ItemID is set to sid). It is how a late submit_sm_resp settles an MT
+// dead-lettered with an unknown outcome. If sid is not a dead letter (an
+// operator requeued it meanwhile, or it is gone), nothing changes and
+// ErrNotFound is returned.
+func (s *Store) SettleDead(ctx context.Context, sid string, enqueue []NewItem, receipts []Receipt) error {
 	u, ok := parseID(sid)
 	if !ok {
 		return fmt.Errorf("%w: bad id %q", ErrNotFound, sid)
 	}
-	return s.update(ctx, func(w *wtx) error {
-		if _, r, err := w.queued("", sid); err == nil {
-			return w.unqueue(u, &r)
-		} else if !errors.Is(err, ErrNotFound) {
+	for _, it := range enqueue {
+		if err := checkNew(it); err != nil {
 			return err
 		}
+	}
+	for _, r := range receipts {
+		if err := checkReceipt(r); err != nil {
+			return err
+		}
+	}
+	return s.update(ctx, func(w *wtx) error {
 		if _, err := w.dead(u); err != nil {
 			return clean(err)
 		}
-		return w.drop(u)
+		if err := w.drop(u); err != nil {
+			return err
+		}
+		for _, it := range enqueue {
+			if _, _, err := w.enqueue(it); err != nil {
+				return err
+			}
+		}
+		return w.sideEffects(sid, receipts, nil, nil)
 	})
 }
 

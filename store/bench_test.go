@@ -48,7 +48,7 @@ func benchEnqueueAck(b *testing.B, producers int, o Options) {
 					b.Error(err)
 					return
 				}
-				if err := s.Ack(ctx, lane, id); err != nil {
+				if err := s.Ack(ctx, lane, id, 0); err != nil {
 					b.Error(err)
 					return
 				}
@@ -79,7 +79,7 @@ func BenchmarkLeaseAck(b *testing.B) {
 		if err != nil || len(items) != 1 {
 			b.Fatal(len(items), err)
 		}
-		if err := s.Ack(ctx, "l", items[0].ID); err != nil {
+		if err := s.Ack(ctx, "l", items[0].ID, items[0].Token); err != nil {
 			b.Fatal(err)
 		}
 	}

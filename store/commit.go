@@ -154,8 +154,22 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 	return failed, results, classify(err)
 }
 
-// saveCounters adds the transaction's lane deltas to the stored counters.
+// next hands out the next sequence number or lease token: unique and
+// increasing for the life of the file (saved by saveCounters; a rolled-back
+// transaction only leaves a gap).
+func (w *wtx) next() uint64 {
+	w.s.ctr++
+	return w.s.ctr
+}
+
+// saveCounters adds the transaction's lane deltas to the stored counters
+// and saves the sequence counter.
 func (w *wtx) saveCounters() error {
+	if w.s.ctr != w.s.ctrSaved {
+		if err := w.tx.Bucket(bktMeta).Put(metaCounter, binary.BigEndian.AppendUint64(nil, w.s.ctr)); err != nil {
+			return err
+		}
+	}
 	b := w.tx.Bucket(bktLanes)
 	for lane, d := range w.deltas {
 		if d.Queued == 0 && d.Dead == 0 {
@@ -180,6 +194,7 @@ func (w *wtx) saveCounters() error {
 
 // applied publishes a committed transaction: counters, then wake-ups.
 func (s *Store) applied(w *wtx) {
+	s.ctrSaved = s.ctr // the writer goroutine owns both
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for lane, d := range w.deltas {

@@ -30,7 +30,7 @@ func TestConcurrentEnqueueLeaseAck(t *testing.T) {
 					return
 				}
 				for _, it := range items {
-					if err := s.Ack(ctx, lane, it.ID); err != nil {
+					if err := s.Ack(ctx, lane, it.ID, it.Token); err != nil {
 						t.Errorf("Ack(%s) = %v", it.ID, err)
 					}
 					mu.Lock()

@@ -145,11 +145,11 @@ func crashConsumer(ctx context.Context, s *Store, lane string, record func(kind,
 			switch r := rand.IntN(10); {
 			case r < 7:
 				record("a", it.ID)
-				if s.Ack(ctx, lane, it.ID) == nil {
+				if s.Ack(ctx, lane, it.ID, it.Token) == nil {
 					record("A", it.ID)
 				}
 			case r < 8:
-				s.Retry(ctx, lane, it.ID, "try again", 0)
+				s.Retry(ctx, lane, it.ID, it.Token, "try again", 0)
 			case r < 9:
 				record("c", it.ID)
 				_, err := s.Complete(ctx, Completion{Lane: lane, ID: it.ID,
@@ -160,7 +160,7 @@ func crashConsumer(ctx context.Context, s *Store, lane string, record func(kind,
 				}
 			default:
 				record("d", it.ID)
-				if s.Dead(ctx, lane, it.ID, "permanent") == nil {
+				if s.Dead(ctx, lane, it.ID, it.Token, "permanent") == nil {
 					record("D", it.ID)
 				}
 			}

@@ -10,15 +10,66 @@
 // "http:rp-main"); one slow lane never holds up another. Every item keeps
 // one id for its whole life: a UUIDv7 (RFC 9562), globally unique and
 // ordered by creation time. A worker leases due items (Lease, LeaseWait),
-// then acks them (Ack, or Complete to also queue follow-ups and receipt
-// mappings in the same transaction), retries them (Retry: exponential
-// backoff with jitter, or the caller's delay) or dead-letters them (Dead).
-// Items past RetryPolicy.MaxAttempts or MaxAge go to the dead letters,
-// where List/ListDead/Get/Requeue/Drop reach them.
+// then acks them (Ack, or Complete to also queue follow-ups, receipt
+// mappings and marks in the same transaction), retries them (Retry:
+// exponential backoff with jitter, or the caller's delay) or dead-letters
+// them (Dead). Items past RetryPolicy.MaxAttempts or MaxAge go to the dead
+// letters, where List/ListDead/Get/Requeue/Drop reach them.
 //
-// Due items are found through a time index (lane, due time, id), never by
-// scanning; LeaseWait sleeps until a commit makes an item of its lane due or
-// the lane's earliest due time (or lease expiry) comes, without polling.
+// # Keys and order
+//
+// Within a lane every item has an ordering key (NewItem.Key: e.g. channel
+// and contact; all parts of one platform message share it). The store
+// keeps each key's items in enqueue order, as a persisted sequence, and
+// promises (design.md, "Queue semantics: lanes and keys"):
+//
+//   - Only a key's head (its oldest queued item) can be leased. While the
+//     head is leased or waiting out a retry delay, the key's later items
+//     wait; other keys go on.
+//   - Lease returns up to max due heads of distinct keys, oldest due first
+//     (then by id), so one busy key cannot starve the others.
+//   - Acking or completing the head makes the key's next item the head,
+//     due at once (or at its own due time, if later). Dead-lettering the
+//     head does the same: later items are not held hostage by a dead letter.
+//   - A requeued dead letter joins the end of its key's order.
+//   - Order is a property of the stored data: after a lease expiry or a
+//     restart the same heads are due again, in the same order.
+//
+// The empty key means "alone": such an item is ordered with nothing, and
+// is always the head of its own key. Items of a store written before keys
+// existed (format smscbridge-store-1) are migrated that way by Open.
+//
+// # Leases and fencing
+//
+// Every lease carries a fresh Item.Token, unique for the life of the file.
+// Ack, Retry, Dead and Complete take it back and refuse a token that is
+// not the item's current one with ErrStaleLease, changing nothing: that is
+// the case once the lease ran out and another worker leased the item, after
+// the holder's own Retry, and after the store was reopened. So a worker
+// that stalled past LeaseTTL cannot ack, retry or complete work that now
+// belongs to another (token 0 matches only an item not leased since its
+// last retry or the last Open).
+//
+// Due items are found through a time index holding the heads of keys
+// (lane, due time, id), never by scanning; LeaseWait sleeps until a commit
+// makes an item of its lane due (an enqueue, a retry, a requeue, or a key's
+// next item becoming its head) or the lane's earliest due time (or lease
+// expiry) comes, without polling.
+//
+// # Dead letters
+//
+// Drop, DropDead, DropLane and the admin paths built on them remove dead
+// letters only; a queued item is never dropped (ErrNotFound). DropDead and
+// SettleDead remove a dead letter and, in the same transaction, enqueue
+// follow-ups (and, for SettleDead, put receipt mappings): a late
+// submit_sm_resp settles an unknown outcome in one call, and changes
+// nothing if an operator requeued the dead letter meanwhile.
+//
+// # Marks
+//
+// Complete can put small records with a time to live (Mark; GetMark reads
+// them), e.g. the last status reported for a message, so that reports never
+// move backwards across a restart. Run deletes expired marks.
 //
 // # What is durable when a call returns
 //
@@ -32,13 +83,14 @@
 //   - Ack: the deletion is on disk; the item never comes back.
 //   - Retry, Dead: the attempt count, error and new due time, or the
 //     dead letter, are on disk.
-//   - Complete: the ack or dead-lettering, every follow-up item and every
-//     receipt mapping are on disk together; after a crash either all of
-//     them happened or none did.
+//   - Complete: the ack, retry or dead-lettering, the new payload, every
+//     follow-up item, receipt mapping, mark and forgotten dedup key are on
+//     disk together; after a crash either all of them happened or none did.
 //   - AddPart: the part is on disk, so the deliver_sm carrying it may be
 //     acknowledged; when it completes the set, the assembled item is on disk
 //     in the same transaction.
-//   - PutReceipt, Requeue, RequeueLane, Drop, DropLane: their change is on
+//   - PutReceipt, Requeue, RequeueLane, Drop, DropDead, SettleDead,
+//     DropLane: their change is on
 //     disk (the Lane variants work in transactions of up to 1000 items, each
 //     durable on its own).
 //   - Lease: the lease is committed with its batch, but a lease is not a
@@ -64,8 +116,11 @@
 // # MO reassembly
 //
 // AddPart stores each part of a concatenated MO durably, keyed by SMSC,
-// source, destination, reference (8- or 16-bit) and part count. Repeated
-// parts are ignored. The last part enqueues one item whose payload is
+// source, destination, reference (8- or 16-bit) and part count. A repeated
+// part (same number, same content) is ignored; a part whose number is
+// already held with other content means the reference was reused, so the
+// held set is closed (as on timeout, below) and a new one starts. The last
+// part enqueues one item (with Part.Key as its ordering key) whose payload is
 // EncodeParts of the parts in order. Sets still incomplete after
 // ReassemblyTimeout are enqueued with Assembled.Missing set, or
 // dead-lettered, according to Options.PartialMO (done by Run).

@@ -14,6 +14,12 @@ var (
 	// item was already completed by another worker after its lease expired.
 	ErrNotFound = errors.New("store: item not found")
 
+	// ErrStaleLease means the lease token passed to Ack, Retry, Dead or
+	// Complete is not the item's current one: its lease ran out and another
+	// worker leased it, or the store was reopened since. Nothing was
+	// changed; the current holder finishes the item.
+	ErrStaleLease = errors.New("store: stale lease")
+
 	// ErrLocked means another process holds the database open; Open waited
 	// Options.LockTimeout for it to let go.
 	ErrLocked = errors.New("store: database is locked by another process")

@@ -85,7 +85,7 @@ func TestCorruptRecord(t *testing.T) {
 	if _, err := s.Get(context.Background(), id); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Get(corrupt record) = %v, want ErrCorrupt", err)
 	}
-	if err := s.Ack(context.Background(), "l", id); !errors.Is(err, ErrCorrupt) {
+	if err := s.Ack(context.Background(), "l", id, tokenOf(s, id)); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Ack(corrupt record) = %v, want ErrCorrupt", err)
 	}
 }
@@ -129,7 +129,7 @@ func TestNoSpace(t *testing.T) {
 		t.Fatalf("Enqueue after freeing space = %v", err)
 	}
 	for _, id := range ids[:min(len(ids), 5)] {
-		if err := s.Ack(ctx, "l", id); err != nil {
+		if err := s.Ack(ctx, "l", id, tokenOf(s, id)); err != nil {
 			t.Fatalf("Ack after freeing space = %v", err)
 		}
 	}
@@ -287,7 +287,7 @@ func ackAll(t *testing.T, s *Store, items []Item) {
 	for g := range 16 {
 		wg.Go(func() {
 			for i := g; i < len(items); i += 16 {
-				if err := s.Ack(context.Background(), items[i].Lane, items[i].ID); err != nil {
+				if err := s.Ack(context.Background(), items[i].Lane, items[i].ID, items[i].Token); err != nil {
 					t.Error(err)
 				}
 			}

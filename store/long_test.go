@@ -90,7 +90,7 @@ func TestOpenChild(t *testing.T) {
 		t.Fatal(len(items), err)
 	}
 	for _, it := range items {
-		if err := s.Ack(ctx, it.Lane, it.ID); err != nil {
+		if err := s.Ack(ctx, it.Lane, it.ID, it.Token); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,12 +5,19 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
 // NewItem is work to queue.
 type NewItem struct {
-	Lane    string // required; e.g. "mt:agg-a", "http:rp-main"
+	Lane string // required; e.g. "mt:agg-a", "http:rp-main"
+	// Key is the ordering key within the lane (e.g. channel and contact).
+	// Items of one key are handed out one at a time, in enqueue order: only
+	// the oldest (the key's head) can be leased, and the next one only once
+	// the head is acked, completed or dead-lettered. "" means the item is
+	// alone in its own key, ordered with nothing.
+	Key     string
 	Payload []byte // stored as is (copied)
 	// DedupKey, when set with a positive DedupTTL, makes the enqueue
 	// idempotent: while an earlier enqueue of the same key is younger than
@@ -25,6 +32,7 @@ type NewItem struct {
 type Item struct {
 	ID         string
 	Lane       string
+	Key        string // ordering key (NewItem.Key)
 	Payload    []byte
 	Attempts   int       // failed attempts so far (Retry calls)
 	FirstSeen  time.Time // when it was first enqueued
@@ -32,10 +40,17 @@ type Item struct {
 	LastError  string    // cause given to the last Retry
 	DeadReason string    // why it was dead-lettered; empty for queued items
 	DeadAt     time.Time // when it was dead-lettered; zero for queued items
+	// Token is the lease token, set on items returned by Lease and
+	// LeaseWait (0 on listings and dead letters). Ack, Retry, Dead and
+	// Complete must pass it back: once the item has been leased again (its
+	// lease ran out) or the store was reopened, the old token is refused
+	// with ErrStaleLease.
+	Token uint64
 }
 
-// Enqueue adds an item, due now, and returns its id once the transaction
-// holding it is fsynced. See NewItem.DedupKey for dup.
+// Enqueue adds an item, due now (for a keyed item: due once it is the head
+// of its key), and returns its id once the transaction holding it is
+// fsynced. See NewItem.DedupKey for dup.
 func (s *Store) Enqueue(ctx context.Context, it NewItem) (id string, dup bool, err error) {
 	if err := checkNew(it); err != nil {
 		return "", false, err
@@ -53,6 +68,9 @@ func (s *Store) Enqueue(ctx context.Context, it NewItem) (id string, dup bool, e
 func checkNew(it NewItem) error {
 	if it.Lane == "" || len(it.Lane) > maxKeyString {
 		return invalid("lane must be 1..%d bytes", maxKeyString)
+	}
+	if len(it.Key) > maxKeyString {
+		return invalid("ordering key longer than %d bytes", maxKeyString)
 	}
 	if len(it.DedupKey) > maxKeyString {
 		return invalid("dedup key longer than %d bytes", maxKeyString)
@@ -74,11 +92,10 @@ func (w *wtx) enqueue(it NewItem) (string, bool, error) {
 		}
 	}
 	u := newID(time.Unix(0, w.now))
-	r := record{lane: it.Lane, payload: it.Payload, firstSeen: w.now, ageFrom: w.now, nextDue: w.now, idx: w.now}
-	if err := w.putQueued(u, &r); err != nil {
+	r := record{lane: it.Lane, key: it.Key, payload: it.Payload, firstSeen: w.now, ageFrom: w.now, nextDue: w.now, idx: w.now}
+	if err := w.putNew(u, &r); err != nil {
 		return "", false, err
 	}
-	w.delta(it.Lane).Queued++
 	if dedup {
 		if err := w.dedupPut(it.DedupKey, u, w.now+int64(it.DedupTTL)); err != nil {
 			return "", false, err
@@ -87,12 +104,37 @@ func (w *wtx) enqueue(it NewItem) (string, bool, error) {
 	return u.String(), false, nil
 }
 
-// putQueued writes r to the items bucket and the time index.
+// putNew queues r (new, or a requeued dead letter) at the end of its key,
+// due at r.nextDue if it is the key's head, and counts it in its lane.
+func (w *wtx) putNew(u id, r *record) error {
+	r.head, r.leased, r.token = true, false, 0
+	if r.key != "" {
+		r.seq = w.next()
+		prefix := keyPrefix(r.lane, r.key)
+		if k, _ := w.tx.Bucket(bktKeys).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+			r.head = false // the key has items already: wait behind them
+		}
+		keys := w.tx.Bucket(bktKeys)
+		keys.FillPercent = 0.9 // seqs grow: inserts are appends within a key
+		if err := keys.Put(keyEntry(r), u[:]); err != nil {
+			return err
+		}
+	}
+	r.idx = r.nextDue
+	w.delta(r.lane).Queued++
+	return w.putQueued(u, r)
+}
+
+// putQueued writes r to the items bucket and, if it is the head of its key,
+// to the time index.
 func (w *wtx) putQueued(u id, r *record) error {
 	items := w.tx.Bucket(bktItems)
 	items.FillPercent = 0.9 // ids grow with time: inserts are appends (bbolt README, "Caveats")
 	if err := items.Put(u[:], r.encode()); err != nil {
 		return err
+	}
+	if !r.head {
+		return nil
 	}
 	w.wake[r.lane] = true
 	return w.tx.Bucket(bktDue).Put(dueKey(r.lane, r.idx, u), nil)
@@ -115,29 +157,80 @@ func (w *wtx) queued(lane, sid string) (id, record, error) {
 	return u, r, err
 }
 
-// unqueue removes a queued item from the items bucket, the time index and
-// the lease set, and counts it out of its lane.
+// held loads a queued item of lane for the holder of token: ErrStaleLease
+// if the item's current lease token is another (token 0 matches only an
+// item that has not been leased since its last retry or the last Open).
+func (w *wtx) held(lane, sid string, token uint64) (id, record, error) {
+	u, r, err := w.queued(lane, sid)
+	if err == nil && r.token != token {
+		err = fmt.Errorf("%w: %s (token %d, current %d)", ErrStaleLease, sid, token, r.token)
+	}
+	return u, r, err
+}
+
+// unqueue removes a queued item from the items bucket, the time index, its
+// key's order and the lease set, and counts it out of its lane. If it was
+// its key's head, the key's next item becomes the head.
 func (w *wtx) unqueue(u id, r *record) error {
 	if err := w.tx.Bucket(bktItems).Delete(u[:]); err != nil {
 		return err
 	}
-	if err := w.tx.Bucket(bktDue).Delete(dueKey(r.lane, r.idx, u)); err != nil {
-		return err
+	if r.head {
+		if err := w.tx.Bucket(bktDue).Delete(dueKey(r.lane, r.idx, u)); err != nil {
+			return err
+		}
 	}
 	d := w.delta(r.lane)
 	d.Queued--
 	if r.leased {
 		d.Leased--
 		r.leased = false
-		return w.tx.Bucket(bktLeased).Delete(u[:])
+		if err := w.tx.Bucket(bktLeased).Delete(u[:]); err != nil {
+			return err
+		}
+	}
+	r.token = 0
+	if r.key == "" {
+		return nil
+	}
+	if err := w.tx.Bucket(bktKeys).Delete(keyEntry(r)); err != nil {
+		return err
+	}
+	if r.head {
+		return w.promote(r.lane, r.key)
 	}
 	return nil
 }
 
-// reschedule moves a queued item in the time index to t and writes it.
+// promote makes the first waiting item of (lane, key), if any, its head,
+// due at the later of its own due time and now.
+func (w *wtx) promote(lane, key string) error {
+	prefix := keyPrefix(lane, key)
+	k, v := w.tx.Bucket(bktKeys).Cursor().Seek(prefix)
+	if k == nil || !bytes.HasPrefix(k, prefix) {
+		return nil
+	}
+	if len(v) != 16 {
+		return fmt.Errorf("%w: bad key order entry", ErrCorrupt)
+	}
+	u := id(v)
+	nu, r, err := w.queued(lane, u.String())
+	if err != nil {
+		return fmt.Errorf("%w: key order names %s: %w", ErrCorrupt, u, err)
+	}
+	r.head = true
+	r.idx = max(r.nextDue, w.now)
+	r.nextDue = r.idx
+	return w.putQueued(nu, &r)
+}
+
+// reschedule moves a queued item in the time index to t and writes it;
+// lease says whether it is leased until t or due at t.
 func (w *wtx) reschedule(u id, r *record, t int64, lease bool) error {
-	if err := w.tx.Bucket(bktDue).Delete(dueKey(r.lane, r.idx, u)); err != nil {
-		return err
+	if r.head {
+		if err := w.tx.Bucket(bktDue).Delete(dueKey(r.lane, r.idx, u)); err != nil {
+			return err
+		}
 	}
 	if lease != r.leased {
 		var err error
@@ -153,8 +246,10 @@ func (w *wtx) reschedule(u id, r *record, t int64, lease bool) error {
 		}
 	}
 	r.idx, r.leased = t, lease
-	if !lease {
-		r.nextDue = t
+	if lease {
+		r.token = w.next()
+	} else {
+		r.nextDue, r.token = t, 0
 	}
 	return w.putQueued(u, r)
 }
@@ -162,15 +257,18 @@ func (w *wtx) reschedule(u id, r *record, t int64, lease bool) error {
 // toDead moves r (already unqueued, or new) into the dead letters.
 func (w *wtx) toDead(u id, r *record, reason string) error {
 	r.deadReason, r.deadAt = reason, w.now
+	r.head, r.leased, r.token, r.seq = false, false, 0, 0
 	w.delta(r.lane).Dead++
 	return w.tx.Bucket(bktDead).Put(u[:], r.encode())
 }
 
-// Lease hands out up to max items of lane that are due, oldest due first.
-// A leased item stays queued but is not handed out again until LeaseTTL has
-// passed, it is retried, or the store is reopened. Leases are not fsynced
-// for their own sake (a lost lease only makes an item due early), but they
-// share the commit of the batch they run in.
+// Lease hands out up to max due items of lane: the heads of distinct keys
+// (only a key's head is ever due), oldest due first, then in id (creation)
+// order. Each carries a fresh Token. A leased item stays queued, and its key
+// blocked, but it is not handed out again until LeaseTTL has passed, it is
+// retried, or the store is reopened. Leases are not fsynced for their own
+// sake (a lost lease only makes an item due early), but they share the
+// commit of the batch they run in.
 func (s *Store) Lease(ctx context.Context, lane string, max int) ([]Item, error) {
 	items, _, err := s.lease(ctx, lane, max)
 	return items, err
@@ -193,7 +291,9 @@ func (s *Store) lease(ctx context.Context, lane string, max int) (items []Item, 
 			if err := w.reschedule(u, &r, w.now+int64(s.opt.LeaseTTL), true); err != nil {
 				return err
 			}
-			items = append(items, r.item(u))
+			it := r.item(u)
+			it.Token = r.token
+			items = append(items, it)
 		}
 		return nil
 	})
@@ -259,12 +359,14 @@ func (s *Store) LeaseWait(ctx context.Context, lane string, max int) ([]Item, er
 	}
 }
 
-// Ack deletes a queued item of lane: its work is done. It returns once the
-// deletion is fsynced; the item never comes back. ErrNotFound if it is not
-// queued in lane (e.g. already acked).
-func (s *Store) Ack(ctx context.Context, lane, id string) error {
+// Ack deletes a queued item of lane held under token (Item.Token): its
+// work is done, and the next item of its key becomes the head. It returns
+// once the deletion is fsynced; the item never comes back. ErrNotFound if
+// it is not queued in lane (e.g. already acked), ErrStaleLease if it has
+// been leased again since (see Item.Token); either way nothing changes.
+func (s *Store) Ack(ctx context.Context, lane, id string, token uint64) error {
 	return s.update(ctx, func(w *wtx) error {
-		u, r, err := w.queued(lane, id)
+		u, r, err := w.held(lane, id, token)
 		if err != nil {
 			return clean(err)
 		}
@@ -274,37 +376,44 @@ func (s *Store) Ack(ctx context.Context, lane, id string) error {
 
 // Retry records a failed attempt with its cause and schedules the next one:
 // after delay if delay > 0 (the caller's Retry-After or throttle wins), else
-// after the policy backoff. If the attempt count reaches MaxAttempts, or the
-// item is older than MaxAge, the item goes to the dead letters instead and
-// dead is true. Durable (fsynced) on return.
-func (s *Store) Retry(ctx context.Context, lane, id, cause string, delay time.Duration) (dead bool, err error) {
-	err = s.update(ctx, func(w *wtx) error {
-		u, r, err := w.queued(lane, id)
-		if err != nil {
-			return clean(err)
-		}
-		r.attempts++
-		r.lastError = cause
-		reason := s.deadReason(&r, w.now)
-		dead = reason != ""
-		if dead {
-			if err := w.unqueue(u, &r); err != nil {
-				return err
-			}
-			return w.toDead(u, &r, reason)
-		}
-		if delay <= 0 {
-			delay = s.backoff(r.attempts)
-		}
-		return w.reschedule(u, &r, w.now+int64(delay), false)
-	})
-	return dead, err
+// after the policy backoff. The item stays the head of its key, so the
+// key's later items wait for it. If the attempt count reaches MaxAttempts,
+// or the item is older than MaxAge, the item goes to the dead letters
+// instead (unblocking its key) and dead is true. Durable (fsynced) on
+// return. Token as for Ack. Complete with a RetrySpec does the same with
+// follow-ups.
+func (s *Store) Retry(ctx context.Context, lane, id string, token uint64, cause string, delay time.Duration) (dead bool, err error) {
+	res, err := s.Complete(ctx, Completion{Lane: lane, ID: id, Token: token,
+		Retry: &RetrySpec{Cause: cause, Delay: delay}})
+	return res.Dead, err
 }
 
-func (s *Store) deadReason(r *record, now int64) string {
+// retry applies spec to a held item: rescheduled, or dead-lettered by the
+// policy (then dead is true).
+func (w *wtx) retry(u id, r *record, spec *RetrySpec) (dead bool, err error) {
+	if !spec.Wait {
+		r.attempts++
+	}
+	r.lastError = spec.Cause
+	if reason := w.s.deadReason(r, w.now, spec.Wait); reason != "" {
+		if err := w.unqueue(u, r); err != nil {
+			return false, err
+		}
+		return true, w.toDead(u, r, reason)
+	}
+	delay := spec.Delay
+	if delay <= 0 {
+		delay = w.s.backoff(r.attempts)
+	}
+	return false, w.reschedule(u, r, w.now+int64(delay), false)
+}
+
+// deadReason says why r may not be retried (again), or "". A wait does not
+// count as an attempt, so only MaxAge applies to it.
+func (s *Store) deadReason(r *record, now int64, wait bool) string {
 	p := s.opt.Retry
 	switch {
-	case p.MaxAttempts > 0 && r.attempts >= p.MaxAttempts:
+	case !wait && p.MaxAttempts > 0 && r.attempts >= p.MaxAttempts:
 		return fmt.Sprintf("max_attempts: %d attempts, last error: %s", r.attempts, r.lastError)
 	case p.MaxAge > 0 && now-r.ageFrom >= int64(p.MaxAge):
 		return fmt.Sprintf("max_age: older than %s, last error: %s", p.MaxAge, r.lastError)
@@ -327,83 +436,173 @@ func (s *Store) backoff(n int) time.Duration {
 	return lo + rand.N(ceil-lo+1)
 }
 
-// Dead moves a queued item of lane to the dead letters with reason (a
-// permanent error). Durable on return.
-func (s *Store) Dead(ctx context.Context, lane, id, reason string) error {
-	return s.update(ctx, func(w *wtx) error {
-		u, r, err := w.queued(lane, id)
-		if err != nil {
-			return clean(err)
-		}
-		if err := w.unqueue(u, &r); err != nil {
-			return err
-		}
-		return w.toDead(u, &r, reason)
-	})
+// Dead moves a queued item of lane held under token to the dead letters
+// with reason (a permanent error); the next item of its key becomes the
+// head. Durable on return. Token as for Ack.
+func (s *Store) Dead(ctx context.Context, lane, id string, token uint64, reason string) error {
+	_, err := s.Complete(ctx, Completion{Lane: lane, ID: id, Token: token, DeadReason: reason})
+	return err
 }
 
-// Completion is everything that changes when the work of one item is done.
+// RetrySpec asks Complete to keep the item and schedule it again.
+type RetrySpec struct {
+	Cause string // recorded as the item's LastError
+	// Delay, when positive, is the wait before the next attempt (the
+	// caller's Retry-After or throttle); otherwise the policy backoff.
+	Delay time.Duration
+	// Wait marks a wait rather than a failed attempt (e.g. an MT waiting
+	// for a bind): Attempts is not counted and MaxAttempts does not apply,
+	// but MaxAge does, so a waiting item still expires.
+	Wait bool
+}
+
+// Completion is everything that changes when the work of one item is done
+// (or fails): it all happens in one transaction, or none of it does.
 type Completion struct {
 	Lane, ID string
+	Token    uint64 // the lease token (Item.Token)
 	// DeadReason, when set, dead-letters the item instead of deleting it.
 	DeadReason string
+	// Retry, when set, keeps the item (the head of its key) and schedules
+	// it again, as Retry does, instead of deleting it. If the policy
+	// (MaxAttempts, MaxAge) dead-letters it instead, OnDead is enqueued and
+	// CompleteResult.Dead is true. Not together with DeadReason.
+	Retry *RetrySpec
+	// Payload, when non-nil, replaces the item's stored payload (with
+	// Retry: progress kept for the next attempt; with DeadReason: what the
+	// dead letter holds).
+	Payload []byte
 	// Enqueue are follow-up items (e.g. a status callback), queued in the
-	// same transaction. Dedup keys are honoured as in Enqueue.
+	// same transaction whatever the outcome. Dedup keys are honoured as in
+	// Enqueue.
 	Enqueue []NewItem
+	// OnDead are follow-up items queued only if the item ends up a dead
+	// letter in this call (DeadReason, or Retry past the policy).
+	OnDead []NewItem
 	// Receipts are receipt mappings to put; an empty ItemID is set to ID.
 	Receipts []Receipt
+	// DropDedup are dedup keys to forget, so that the next Enqueue with one
+	// of them queues again (e.g. a platform resends a message the bridge
+	// reported failed).
+	DropDedup []string
+	// Marks are small records to put (or delete: nil Value); see GetMark.
+	Marks []Mark
 }
 
-// Complete acks (or dead-letters) an item, enqueues its follow-ups and puts
-// its receipt mappings in one transaction: after a crash either all of it
-// happened or none of it. It returns the follow-ups' ids in order (for a
-// dedup hit, the first id) once that transaction is fsynced. If the item
-// is no longer queued (ErrNotFound: another worker completed it after this
-// lease expired), nothing is changed.
-func (s *Store) Complete(ctx context.Context, c Completion) (ids []string, err error) {
-	for _, it := range c.Enqueue {
+// CompleteResult is what Complete did.
+type CompleteResult struct {
+	// IDs are the follow-ups' ids in order: Enqueue, then OnDead if they
+	// were queued (for a dedup hit, the first id).
+	IDs []string
+	// Dead is true if the item is now a dead letter.
+	Dead bool
+}
+
+func (c *Completion) check() error {
+	if c.DeadReason != "" && c.Retry != nil {
+		return invalid("completion with both DeadReason and Retry")
+	}
+	for _, it := range slices.Concat(c.Enqueue, c.OnDead) {
 		if err := checkNew(it); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, r := range c.Receipts {
 		if err := checkReceipt(r); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	for _, k := range c.DropDedup {
+		if k == "" || len(k) > maxKeyString {
+			return invalid("dedup key must be 1..%d bytes", maxKeyString)
+		}
+	}
+	for _, m := range c.Marks {
+		if err := checkMark(m); err != nil {
+			return err
+		}
+	}
+	if len(c.Payload) > 64<<20 {
+		return invalid("payload of %d bytes exceeds 64 MiB", len(c.Payload))
+	}
+	return nil
+}
+
+// Complete finishes the work of a held item in one transaction: it acks the
+// item (the next item of its key becomes the head), dead-letters it
+// (DeadReason) or reschedules it (Retry), replaces its payload, enqueues
+// its follow-ups, puts its receipt mappings and marks and forgets dedup
+// keys. After a crash either all of it happened or none of it. It returns
+// once that transaction is fsynced. If the item is no longer queued
+// (ErrNotFound) or was leased again since (ErrStaleLease: another worker
+// has it after this lease expired), nothing is changed.
+func (s *Store) Complete(ctx context.Context, c Completion) (res CompleteResult, err error) {
+	if err := c.check(); err != nil {
+		return res, err
+	}
 	err = s.update(ctx, func(w *wtx) error {
-		ids = ids[:0]
-		u, r, err := w.queued(c.Lane, c.ID)
+		res = CompleteResult{}
+		u, r, err := w.held(c.Lane, c.ID, c.Token)
 		if err != nil {
 			return clean(err)
 		}
-		if err := w.unqueue(u, &r); err != nil {
-			return err
+		if c.Payload != nil {
+			r.payload = bytes.Clone(c.Payload)
 		}
-		if c.DeadReason != "" {
-			if err := w.toDead(u, &r, c.DeadReason); err != nil {
+		switch {
+		case c.DeadReason != "":
+			if err := w.unqueue(u, &r); err != nil {
 				return err
 			}
+			res.Dead = true
+			err = w.toDead(u, &r, c.DeadReason)
+		case c.Retry != nil:
+			res.Dead, err = w.retry(u, &r, c.Retry)
+		default:
+			err = w.unqueue(u, &r)
 		}
-		for _, it := range c.Enqueue {
+		if err != nil {
+			return err
+		}
+		follow := c.Enqueue
+		if res.Dead {
+			follow = slices.Concat(c.Enqueue, c.OnDead)
+		}
+		for _, it := range follow {
 			nid, _, err := w.enqueue(it)
 			if err != nil {
 				return err
 			}
-			ids = append(ids, nid)
+			res.IDs = append(res.IDs, nid)
 		}
-		for _, rc := range c.Receipts {
-			if rc.ItemID == "" {
-				rc.ItemID = c.ID
-			}
-			if err := w.putReceipt(rc); err != nil {
-				return err
-			}
-		}
-		return nil
+		return w.sideEffects(c.ID, c.Receipts, c.DropDedup, c.Marks)
 	})
 	if err != nil {
-		return nil, err
+		return CompleteResult{}, err
 	}
-	return ids, nil
+	return res, nil
+}
+
+// sideEffects puts receipt mappings (an empty ItemID becomes itemID) and
+// marks, and forgets dedup keys.
+func (w *wtx) sideEffects(itemID string, receipts []Receipt, dropDedup []string, marks []Mark) error {
+	for _, rc := range receipts {
+		if rc.ItemID == "" {
+			rc.ItemID = itemID
+		}
+		if err := w.putReceipt(rc); err != nil {
+			return err
+		}
+	}
+	for _, k := range dropDedup {
+		if err := w.dedupDrop(k); err != nil {
+			return err
+		}
+	}
+	for _, m := range marks {
+		if err := w.putMark(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ type Part struct {
 	Wide               bool   // 16-bit reference (UDH IE 0x08 or SAR), so 8-bit refs never mix with it
 	Data               []byte // this part's payload, stored as is
 	Lane               string // lane the assembled message is queued in
+	Key                string // ordering key of the assembled message (NewItem.Key)
 }
 
 // Assembled is the payload of an item made from parts.
@@ -31,6 +32,7 @@ type Assembled struct {
 // of a message already delivered is recognised and ignored.
 type group struct {
 	lane     string
+	key      string
 	deadline int64
 	done     bool
 	total    int
@@ -58,11 +60,12 @@ func partHash(data []byte) (h [8]byte) {
 }
 
 func (g *group) encode() []byte {
-	b := []byte{1, 0}
+	b := []byte{2, 0}
 	if g.done {
 		b[1] = 1
 	}
 	b = appendString(b, g.lane)
+	b = appendString(b, g.key)
 	b = binary.AppendVarint(b, g.deadline)
 	b = binary.AppendUvarint(b, uint64(g.total))
 	b = binary.AppendUvarint(b, uint64(len(g.seqs)))
@@ -79,11 +82,15 @@ func (g *group) encode() []byte {
 func decodeGroup(v []byte) (group, error) {
 	d := decoder{b: v}
 	var g group
-	if d.byte() != 1 {
+	ver := d.byte() // 1: before ordering keys (key "")
+	if ver != 1 && ver != 2 {
 		return g, fmt.Errorf("%w: reassembly record version", ErrCorrupt)
 	}
 	g.done = d.byte() == 1
 	g.lane = d.string()
+	if ver == 2 {
+		g.key = d.string()
+	}
 	g.deadline = d.varint()
 	g.total = int(d.uvarint())
 	n := d.uvarint()
@@ -110,7 +117,7 @@ func checkPart(p Part) error {
 	switch {
 	case p.SMSC == "" || p.Lane == "":
 		return invalid("part needs an SMSC and a lane")
-	case len(p.SMSC)+len(p.Source)+len(p.Dest) > maxKeyString || len(p.Lane) > maxKeyString:
+	case len(p.SMSC)+len(p.Source)+len(p.Dest) > maxKeyString || len(p.Lane) > maxKeyString || len(p.Key) > maxKeyString:
 		return invalid("part addresses too long")
 	case p.Total < 1 || p.Total > 255:
 		return invalid("part total %d not in 1..255", p.Total)
@@ -123,9 +130,12 @@ func checkPart(p Part) error {
 }
 
 // AddPart stores one part durably (fsynced on return), so the deliver_sm
-// carrying it can be acknowledged. A part whose seq is already stored is a
-// no-op, and so is a repeat of a part of a message already completed (same
-// seq, same data) within ReassemblyTimeout of its first part. When the
+// carrying it can be acknowledged. A repeat of a stored part (same seq,
+// same data) is a no-op, also for a message already completed, within
+// ReassemblyTimeout of its first part. A part whose seq is already stored
+// with different data means the sender reused the reference: the stored
+// set is closed (an incomplete one as if it had timed out, per
+// Options.PartialMO) and a new set starts with this part. When the
 // last part lands, one item is enqueued in p.Lane in the same transaction,
 // with payload EncodeParts of the parts in seq order, and complete is true
 // with that item's id. Incomplete sets are handled by Run after
@@ -153,18 +163,26 @@ func (w *wtx) addPart(p Part) (bool, string, error) {
 		if g, err = decodeGroup(v); err != nil {
 			return false, "", err
 		}
-		if i := slices.Index(g.seqs, p.Seq); i >= 0 && (!g.done || g.hashes[i] == h) {
+		i := slices.Index(g.seqs, p.Seq)
+		if i >= 0 && g.hashes[i] == h {
 			return false, "", nil // duplicate
 		}
-		if g.done { // the reference was reused: a new message starts
+		if i >= 0 || g.done {
+			// The reference was reused: a new message starts. A set still
+			// incomplete is closed as if it had timed out.
 			if err := x.Delete(timeKey(g.deadline, k)); err != nil {
 				return false, "", err
+			}
+			if !g.done {
+				if err := w.closePartial(g); err != nil {
+					return false, "", err
+				}
 			}
 			g = group{}
 		}
 	}
 	if g.total == 0 {
-		g = group{lane: p.Lane, total: p.Total, deadline: w.now + int64(w.s.opt.ReassemblyTimeout)}
+		g = group{lane: p.Lane, key: p.Key, total: p.Total, deadline: w.now + int64(w.s.opt.ReassemblyTimeout)}
 		if err := x.Put(timeKey(g.deadline, k), nil); err != nil {
 			return false, "", err
 		}
@@ -175,7 +193,7 @@ func (w *wtx) addPart(p Part) (bool, string, error) {
 	if len(g.seqs) < g.total {
 		return false, "", b.Put(k, g.encode())
 	}
-	id, _, err := w.enqueue(NewItem{Lane: p.Lane, Payload: EncodeParts(g.assemble())})
+	id, _, err := w.enqueue(NewItem{Lane: g.lane, Key: g.key, Payload: EncodeParts(g.assemble())})
 	if err != nil {
 		return false, "", err
 	}
@@ -214,13 +232,19 @@ func (w *wtx) expireGroup(k []byte) error {
 	if g.done {
 		return nil
 	}
+	return w.closePartial(g)
+}
+
+// closePartial hands an incomplete set to Options.PartialMO: enqueued with
+// Assembled.Missing set, or dead-lettered.
+func (w *wtx) closePartial(g group) error {
 	a := g.assemble()
 	if w.s.opt.PartialMO == DeliverPartial {
-		_, _, err := w.enqueue(NewItem{Lane: g.lane, Payload: EncodeParts(a)})
+		_, _, err := w.enqueue(NewItem{Lane: g.lane, Key: g.key, Payload: EncodeParts(a)})
 		return err
 	}
 	u := newID(time.Unix(0, w.now))
-	r := record{lane: g.lane, payload: EncodeParts(a), firstSeen: w.now, ageFrom: w.now, nextDue: w.now, idx: w.now}
+	r := record{lane: g.lane, key: g.key, payload: EncodeParts(a), firstSeen: w.now, ageFrom: w.now, nextDue: w.now, idx: w.now}
 	return w.toDead(u, &r, "incomplete: missing parts "+joinInts(a.Missing)+" of "+fmt.Sprint(g.total))
 }
 

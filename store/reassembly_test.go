@@ -163,3 +163,56 @@ func FuzzDecodeParts(f *testing.F) {
 		}
 	})
 }
+
+// A part whose seq is already held with different content means the
+// reference was reused before the first set completed: the held set is
+// closed (per PartialMO) and a new set starts with the part. Seen: A1, A2,
+// B1, B2, B3 on one reference came out as A1 A2 B3. An identical repeat is
+// still a duplicate.
+func TestReassemblyReusedReference(t *testing.T) {
+	for _, policy := range []PartialPolicy{DeliverPartial, DeadPartial} {
+		t.Run(fmt.Sprint(policy), func(t *testing.T) {
+			ctx := context.Background()
+			s := MustOpen(t, Options{PartialMO: policy})
+			for _, p := range []Part{part(1, 3, "A1"), part(2, 3, "A2"), part(1, 3, "A1")} {
+				if done, _ := MustAddPart(t, s, p); done {
+					t.Fatalf("complete after %s", p.Data)
+				}
+			}
+			if st := s.Stats()["in:a"]; st.Queued+st.Dead != 0 {
+				t.Fatalf("an identical repeat closed the set: %+v", st)
+			}
+			var id string
+			for i, p := range []Part{part(1, 3, "B1"), part(2, 3, "B2"), part(3, 3, "B3")} {
+				done, got := MustAddPart(t, s, p)
+				if done != (i == 2) {
+					t.Fatalf("after %s: complete = %v", p.Data, done)
+				}
+				id = got
+			}
+			it, err := s.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := MustDecode(t, it.Payload); string(bytes.Join(a.Parts, []byte(" "))) != "B1 B2 B3" {
+				t.Errorf("assembled = %q, want B1 B2 B3", a.Parts)
+			}
+			// The first set was not lost: delivered partial or dead-lettered.
+			var old []Item
+			if policy == DeliverPartial {
+				old, _ = s.List(ctx, "in:a", 0)
+			} else {
+				old, _ = s.ListDead(ctx, "in:a", 0)
+			}
+			var found bool
+			for _, o := range old {
+				if a := MustDecode(t, o.Payload); string(bytes.Join(a.Parts, []byte(" "))) == "A1 A2 " && slices.Equal(a.Missing, []int{3}) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("first set (A1 A2, 3 missing) not delivered or dead-lettered: %d items", len(old))
+			}
+		})
+	}
+}

@@ -21,18 +21,32 @@ var (
 	bktRcptX   = []byte("rcptx")  // be64(expiry) ‖ rcpt key → nil
 	bktGroups  = []byte("mo")     // group key → group record (MO reassembly)
 	bktGroupsX = []byte("mox")    // be64(deadline) ‖ group key → nil
-	allBuckets = [][]byte{bktMeta, bktItems, bktDue, bktLeased, bktDead, bktLanes,
+	bktKeys    = []byte("keys")   // lanekey ‖ lanekey(key) ‖ be64(seq) → id: each key's order (keyed items only)
+	bktMarks   = []byte("marks")  // mark key → varint(expiry) ‖ value
+	bktMarksX  = []byte("marksx") // be64(expiry) ‖ mark key → nil
+	v1Buckets  = [][]byte{bktMeta, bktItems, bktDue, bktLeased, bktDead, bktLanes,
 		bktDedup, bktDedupX, bktRcpt, bktRcptX, bktGroups, bktGroupsX}
+	allBuckets = append(append([][]byte{}, v1Buckets...), bktKeys, bktMarks, bktMarksX)
 
 	metaFormat    = []byte("format")
-	formatVersion = []byte("smscbridge-store-1")
+	metaCounter   = []byte("counter") // be64: last sequence number or lease token handed out
+	formatVersion = []byte("smscbridge-store-2")
+	formatV1      = []byte("smscbridge-store-1") // before ordering keys; migrated by Open
 )
 
 const maxKeyString = 4096 // lanes, dedup keys, SMSC ids, message ids
 
 // record is an item as stored in bktItems or bktDead.
+//
+// Only the head of a key is in the time index (bktDue): head is set for it,
+// and always for an item without a key. The other items of a key wait in
+// bktKeys, in seq order, and become the head one by one.
 type record struct {
 	lane       string
+	key        string // ordering key; "" = alone in its own key
+	seq        uint64 // place in its key's order (keyed items; fresh at each requeue)
+	token      uint64 // token of the last lease; 0 when not leased since the last retry or Open
+	head       bool   // in the time index (head of its key)
 	payload    []byte
 	attempts   int
 	firstSeen  int64 // unix nanoseconds
@@ -45,43 +59,67 @@ type record struct {
 	deadAt     int64
 }
 
+// Record flags.
+const (
+	flagLeased = 1 << iota
+	flagHead
+)
+
+// encode writes record version 2. Version 1 (format smscbridge-store-1)
+// had no key, seq, token or head flag; decodeRecord still reads it.
 func (r *record) encode() []byte {
-	b := make([]byte, 0, 64+len(r.lane)+len(r.payload)+len(r.lastError)+len(r.deadReason))
+	b := make([]byte, 0, 80+len(r.lane)+len(r.key)+len(r.payload)+len(r.lastError)+len(r.deadReason))
 	flags := byte(0)
 	if r.leased {
-		flags = 1
+		flags |= flagLeased
 	}
-	b = append(b, 1, flags)
+	if r.head {
+		flags |= flagHead
+	}
+	b = append(b, 2, flags)
 	b = binary.AppendUvarint(b, uint64(r.attempts))
+	b = binary.AppendUvarint(b, r.seq)
+	b = binary.AppendUvarint(b, r.token)
 	for _, t := range []int64{r.firstSeen, r.ageFrom, r.nextDue, r.idx, r.deadAt} {
 		b = binary.AppendVarint(b, t)
 	}
-	for _, s := range []string{r.lane, r.lastError, r.deadReason} {
+	for _, s := range []string{r.lane, r.key, r.lastError, r.deadReason} {
 		b = appendString(b, s)
 	}
 	return appendBytes(b, r.payload)
 }
 
-// decodeRecord copies everything out of v, which may be bbolt memory.
+// decodeRecord copies everything out of v, which may be bbolt memory. A
+// version 1 record is an item without a key: the head of its own key.
 func decodeRecord(v []byte) (record, error) {
 	d := decoder{b: v}
 	var r record
-	if ver := d.byte(); ver != 1 {
+	ver := d.byte()
+	if ver != 1 && ver != 2 {
 		return r, fmt.Errorf("%w: item record version %d", ErrCorrupt, ver)
 	}
-	r.leased = d.byte()&1 != 0
+	flags := d.byte()
+	r.leased = flags&flagLeased != 0
+	r.head = ver == 1 || flags&flagHead != 0
 	r.attempts = int(d.uvarint())
+	if ver == 2 {
+		r.seq, r.token = d.uvarint(), d.uvarint()
+	}
 	for _, t := range []*int64{&r.firstSeen, &r.ageFrom, &r.nextDue, &r.idx, &r.deadAt} {
 		*t = d.varint()
 	}
-	r.lane, r.lastError, r.deadReason = d.string(), d.string(), d.string()
+	r.lane = d.string()
+	if ver == 2 {
+		r.key = d.string()
+	}
+	r.lastError, r.deadReason = d.string(), d.string()
 	r.payload = d.bytes()
 	return r, d.done("item record")
 }
 
 func (r *record) item(u id) Item {
 	it := Item{
-		ID: u.String(), Lane: r.lane, Payload: r.payload, Attempts: r.attempts,
+		ID: u.String(), Lane: r.lane, Key: r.key, Payload: r.payload, Attempts: r.attempts,
 		FirstSeen: time.Unix(0, r.firstSeen), NextDue: time.Unix(0, r.nextDue),
 		LastError: r.lastError, DeadReason: r.deadReason,
 	}
@@ -102,6 +140,16 @@ func dueKey(lane string, t int64, u id) []byte {
 	b := laneKey(make([]byte, 0, 2+len(lane)+8+16), lane)
 	b = binary.BigEndian.AppendUint64(b, uint64(max(t, 0)))
 	return append(b, u[:]...)
+}
+
+// keyPrefix is where the items of (lane, key) start in bktKeys.
+func keyPrefix(lane, key string) []byte {
+	return laneKey(laneKey(make([]byte, 0, 4+len(lane)+len(key)+8+16), lane), key)
+}
+
+// keyEntry is an item's place in bktKeys.
+func keyEntry(r *record) []byte {
+	return binary.BigEndian.AppendUint64(keyPrefix(r.lane, r.key), r.seq)
 }
 
 // timeKey is be64(t) ‖ rest, for the expiry indexes.

@@ -135,6 +135,9 @@ type Store struct {
 	closeOnce  sync.Once
 	closeErr   error
 
+	ctr      uint64 // last seq or token handed out; owned by the writer (and load)
+	ctrSaved uint64 // ctr as last written in a transaction
+
 	mu     sync.Mutex
 	stats  map[string]*LaneStats
 	waitCh map[string]chan struct{} // closed when the lane may have due items
@@ -258,28 +261,69 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// checkFormat reports ErrCorrupt unless tx holds a store this package wrote.
+// checkFormat reports ErrCorrupt unless tx holds a store this package
+// wrote, in the current format or in format 1 (which Open migrates).
 func checkFormat(tx *bolt.Tx) error {
-	m := tx.Bucket(bktMeta)
-	if m == nil || string(m.Get(metaFormat)) != string(formatVersion) {
-		return fmt.Errorf("%w: missing or unknown format marker", ErrCorrupt)
-	}
-	for _, b := range allBuckets {
-		if tx.Bucket(b) == nil {
-			return fmt.Errorf("%w: bucket %q missing", ErrCorrupt, b)
-		}
-	}
-	return nil
+	_, err := formatOf(tx)
+	return err
 }
 
-// load checks the file, reads the lane counters and makes every leased item
-// due again (a lease does not survive the process that took it).
+// formatOf returns 1 or 2, the store format of tx.
+func formatOf(tx *bolt.Tx) (int, error) {
+	m := tx.Bucket(bktMeta)
+	if m == nil {
+		return 0, fmt.Errorf("%w: missing format marker", ErrCorrupt)
+	}
+	ver, want := 0, v1Buckets
+	switch f := m.Get(metaFormat); string(f) {
+	case string(formatVersion):
+		ver, want = 2, allBuckets
+	case string(formatV1):
+		ver = 1
+	default:
+		return 0, fmt.Errorf("%w: unknown format marker %q (written by a newer smscbridge?)", ErrCorrupt, f)
+	}
+	for _, b := range want {
+		if tx.Bucket(b) == nil {
+			return 0, fmt.Errorf("%w: bucket %q missing", ErrCorrupt, b)
+		}
+	}
+	return ver, nil
+}
+
+// migrate upgrades a format 1 store in place: format 1 items had no
+// ordering key, so each stays alone in its own key (version 1 records read
+// as such; they are rewritten as version 2 when next changed). Only new
+// buckets and the format marker are written, in Open's transaction.
+func migrate(tx *bolt.Tx) error {
+	ver, err := formatOf(tx)
+	if err != nil || ver == 2 {
+		return err
+	}
+	for _, b := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bktMeta).Put(metaFormat, formatVersion)
+}
+
+// load checks (and if need be migrates) the file, reads the lane counters
+// and the sequence counter, and makes every leased item due again (a lease
+// does not survive the process that took it).
 func (s *Store) load() error {
 	now := s.opt.Now().UnixNano()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := checkFormat(tx); err != nil {
+		if err := migrate(tx); err != nil {
 			return err
 		}
+		if v := tx.Bucket(bktMeta).Get(metaCounter); v != nil {
+			if len(v) != 8 {
+				return fmt.Errorf("%w: bad counter", ErrCorrupt)
+			}
+			s.ctr = uint64(be64(v))
+		}
+		s.ctrSaved = s.ctr
 		if err := tx.Bucket(bktLanes).ForEach(func(k, v []byte) error {
 			d := decoder{b: v}
 			st := &LaneStats{Queued: int(d.uvarint()), Dead: int(d.uvarint())}
@@ -323,7 +367,7 @@ func resetLeases(tx *bolt.Tx, now int64) error {
 		if err := due.Delete(dueKey(r.lane, r.idx, u)); err != nil {
 			return err
 		}
-		r.leased, r.idx = false, min(r.nextDue, now)
+		r.leased, r.idx, r.token = false, min(r.nextDue, now), 0
 		if err := items.Put(u[:], r.encode()); err != nil {
 			return err
 		}

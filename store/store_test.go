@@ -99,13 +99,13 @@ func TestEnqueueLeaseAck(t *testing.T) {
 	if st := s.Stats()["mt:a"]; st != (LaneStats{Queued: 3, Leased: 3}) {
 		t.Errorf("Stats[mt:a] = %+v, want 3 queued 3 leased", st)
 	}
-	if err := s.Ack(ctx, "mt:b", ids[0]); !errors.Is(err, ErrNotFound) {
+	if err := s.Ack(ctx, "mt:b", ids[0], tokenOf(s, ids[0])); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Ack in the wrong lane = %v, want ErrNotFound", err)
 	}
-	if err := s.Ack(ctx, "mt:a", ids[0]); err != nil {
+	if err := s.Ack(ctx, "mt:a", ids[0], tokenOf(s, ids[0])); err != nil {
 		t.Fatalf("Ack = %v", err)
 	}
-	if err := s.Ack(ctx, "mt:a", ids[0]); !errors.Is(err, ErrNotFound) {
+	if err := s.Ack(ctx, "mt:a", ids[0], tokenOf(s, ids[0])); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second Ack = %v, want ErrNotFound", err)
 	}
 	if _, err := s.Get(ctx, ids[0]); !errors.Is(err, ErrNotFound) {
@@ -146,7 +146,7 @@ func TestRetry(t *testing.T) {
 	MustLease(t, s, "l", 1)
 
 	start := clk.Now()
-	dead, err := s.Retry(ctx, "l", id, "http 503", 0)
+	dead, err := s.Retry(ctx, "l", id, tokenOf(s, id), "http 503", 0)
 	if err != nil || dead {
 		t.Fatalf("Retry = %v, %v", dead, err)
 	}
@@ -163,7 +163,7 @@ func TestRetry(t *testing.T) {
 	clk.Add(2 * time.Second)
 	MustLease(t, s, "l", 1)
 
-	dead, err = s.Retry(ctx, "l", id, "throttled", 42*time.Second)
+	dead, err = s.Retry(ctx, "l", id, tokenOf(s, id), "throttled", 42*time.Second)
 	if err != nil || dead {
 		t.Fatalf("Retry(42s) = %v, %v", dead, err)
 	}
@@ -172,7 +172,7 @@ func TestRetry(t *testing.T) {
 	}
 	clk.Add(42 * time.Second)
 	MustLease(t, s, "l", 1)
-	dead, err = s.Retry(ctx, "l", id, "boom", 0)
+	dead, err = s.Retry(ctx, "l", id, tokenOf(s, id), "boom", 0)
 	if err != nil || !dead {
 		t.Fatalf("third Retry = %v, %v; want dead (MaxAttempts 3)", dead, err)
 	}
@@ -190,7 +190,7 @@ func TestRetryMaxAge(t *testing.T) {
 	s := MustOpen(t, Options{Now: clk.Now, Retry: RetryPolicy{MaxAge: time.Hour}})
 	id := MustEnqueue(t, s, "l", "x")
 	clk.Add(time.Hour)
-	dead, err := s.Retry(context.Background(), "l", id, "timeout", time.Second)
+	dead, err := s.Retry(context.Background(), "l", id, tokenOf(s, id), "timeout", time.Second)
 	if err != nil || !dead {
 		t.Fatalf("Retry past MaxAge = %v, %v; want dead", dead, err)
 	}
@@ -249,14 +249,14 @@ func TestComplete(t *testing.T) {
 	clk := newClock()
 	s := MustOpen(t, Options{Now: clk.Now, ReceiptTTL: time.Hour})
 	id := MustEnqueue(t, s, "mt:a", "submit")
-	MustLease(t, s, "mt:a", 1)
-	ids, err := s.Complete(ctx, Completion{
-		Lane: "mt:a", ID: id,
+	tok := MustLease(t, s, "mt:a", 1)[0].Token
+	res, err := s.Complete(ctx, Completion{
+		Lane: "mt:a", ID: id, Token: tok,
 		Enqueue:  []NewItem{{Lane: "http:rp", Payload: []byte("sent")}, {Lane: "http:rp", Payload: []byte("two")}},
 		Receipts: []Receipt{{SMSC: "a", MsgID: "m1", Channel: "rp", Part: 1, Parts: 2}, {SMSC: "a", MsgID: "m2", Part: 2, Parts: 2, Data: []byte("ext")}},
 	})
-	if err != nil || len(ids) != 2 {
-		t.Fatalf("Complete = %v, %v", ids, err)
+	if err != nil || len(res.IDs) != 2 || res.Dead {
+		t.Fatalf("Complete = %+v, %v", res, err)
 	}
 	if got := payloads(MustLease(t, s, "http:rp", 5)); !slices.Equal(got, []string{"sent", "two"}) {
 		t.Errorf("follow-ups = %q", got)
@@ -274,7 +274,7 @@ func TestComplete(t *testing.T) {
 	}
 
 	// Completing it again changes nothing: no follow-up, no mapping.
-	_, err = s.Complete(ctx, Completion{Lane: "mt:a", ID: id, Enqueue: []NewItem{{Lane: "http:rp"}}, Receipts: []Receipt{{SMSC: "a", MsgID: "m3"}}})
+	_, err = s.Complete(ctx, Completion{Lane: "mt:a", ID: id, Token: tok, Enqueue: []NewItem{{Lane: "http:rp"}}, Receipts: []Receipt{{SMSC: "a", MsgID: "m3"}}})
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second Complete = %v, want ErrNotFound", err)
 	}
@@ -356,14 +356,14 @@ func TestDeadLetters(t *testing.T) {
 	var ids []string
 	for i := range 4 {
 		ids = append(ids, MustEnqueue(t, s, []string{"a", "b"}[i%2], fmt.Sprint(i)))
-		if _, err := s.Retry(ctx, "", ids[i], "err", time.Hour); !errors.Is(err, ErrNotFound) && i == 0 {
+		if _, err := s.Retry(ctx, "", ids[i], tokenOf(s, ids[i]), "err", time.Hour); !errors.Is(err, ErrNotFound) && i == 0 {
 			// lane "" never matches a queued item
 			t.Logf("Retry with empty lane: %v", err)
 		}
 	}
 	for i, id := range ids {
 		lane := []string{"a", "b"}[i%2]
-		if err := s.Dead(ctx, lane, id, "4xx"); err != nil {
+		if err := s.Dead(ctx, lane, id, tokenOf(s, id), "4xx"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -390,16 +390,23 @@ func TestDeadLetters(t *testing.T) {
 	if err := s.Drop(ctx, ids[2]); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Drop(ctx, ids[1]); err != nil { // queued again: Drop removes it too
-		t.Fatal(err)
-	}
-	if _, err := s.Get(ctx, ids[1]); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(ctx, ids[2]); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get(dropped) = %v", err)
 	}
-	if err := s.Dead(ctx, "b", ids[3], "again"); err != nil {
-		t.Fatal(err)
+	// Drop removes dead letters only: ids[1] is queued again (issue 12
+	// item 11: a queued MO callback was deleted and never delivered).
+	if err := s.Drop(ctx, ids[1]); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Drop(queued item) = %v, want ErrNotFound", err)
 	}
-	if n, err := s.DropLane(ctx, "b"); n != 1 || err != nil {
+	if it, err := s.Get(ctx, ids[1]); err != nil || it.DeadReason != "" {
+		t.Fatalf("queued item after Drop = %+v, %v; want still queued", it, err)
+	}
+	for _, id := range []string{ids[1], ids[3]} {
+		if err := s.Dead(ctx, "b", id, tokenOf(s, id), "again"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DropLane(ctx, "b"); n != 2 || err != nil {
 		t.Errorf("DropLane(b) = %d, %v", n, err)
 	}
 	if st := s.Stats(); len(st) != 1 || st["a"] != (LaneStats{Queued: 1, Leased: 1}) {
@@ -421,14 +428,14 @@ func TestRestart(t *testing.T) {
 	for i := range 6 {
 		ids = append(ids, MustEnqueue(t, s, "l", fmt.Sprint(i)))
 	}
-	MustLease(t, s, "l", 4)                         // 0..3 leased
-	if err := s.Ack(ctx, "l", ids[0]); err != nil { // 0 done
+	MustLease(t, s, "l", 4)                                             // 0..3 leased
+	if err := s.Ack(ctx, "l", ids[0], tokenOf(s, ids[0])); err != nil { // 0 done
 		t.Fatal(err)
 	}
-	if _, err := s.Retry(ctx, "l", ids[1], "later", time.Hour); err != nil { // 1 scheduled later
+	if _, err := s.Retry(ctx, "l", ids[1], tokenOf(s, ids[1]), "later", time.Hour); err != nil { // 1 scheduled later
 		t.Fatal(err)
 	}
-	if err := s.Dead(ctx, "l", ids[2], "bad"); err != nil { // 2 dead
+	if err := s.Dead(ctx, "l", ids[2], tokenOf(s, ids[2]), "bad"); err != nil { // 2 dead
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -453,7 +460,7 @@ func TestRestart(t *testing.T) {
 		t.Errorf("Lease after reopen = %q, want [3 4 5] (3 was leased, not acked)", got)
 	}
 	for _, id := range ids[3:] {
-		if err := s.Ack(ctx, "l", id); err != nil {
+		if err := s.Ack(ctx, "l", id, tokenOf(s, id)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -503,4 +510,22 @@ func countKeys(t *testing.T, s *Store, bucket []byte) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// tokenOf is the current lease token of a queued item (0 if none), for
+// tests that exercise something else than fencing.
+func tokenOf(s *Store, sid string) uint64 {
+	u, ok := parseID(sid)
+	if !ok {
+		return 0
+	}
+	var tok uint64
+	s.db.View(func(tx *boltTx) error {
+		if v := tx.Bucket(bktItems).Get(u[:]); v != nil {
+			r, _ := decodeRecord(v)
+			tok = r.token
+		}
+		return nil
+	})
+	return tok
 }

@@ -46,6 +46,7 @@ func (s *Store) Sweep(ctx context.Context) error {
 		{bktRcptX, func(w *wtx, k []byte) error { return w.tx.Bucket(bktRcpt).Delete(k) }},
 		{bktDedupX, func(w *wtx, k []byte) error { return w.tx.Bucket(bktDedup).Delete(k) }},
 		{bktGroupsX, (*wtx).expireGroup},
+		{bktMarksX, func(w *wtx, k []byte) error { return w.tx.Bucket(bktMarks).Delete(k) }},
 	} {
 		for {
 			n, err := s.expire(ctx, idx.index, idx.expire)

@@ -59,7 +59,7 @@ func TestLeaseWaitWakesWhenDue(t *testing.T) {
 		s := MustOpen(t, Options{LeaseTTL: time.Hour})
 		id := MustEnqueue(t, s, "l", "x")
 		MustLease(t, s, "l", 1)
-		if _, err := s.Retry(ctx, "l", id, "throttled", 30*time.Second); err != nil {
+		if _, err := s.Retry(ctx, "l", id, tokenOf(s, id), "throttled", 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()

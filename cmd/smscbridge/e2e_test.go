@@ -23,6 +23,7 @@ import (
 	"github.com/smscbridge/smscbridge/smsc/coding"
 	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/smsc/smsctest"
+	"github.com/smscbridge/smscbridge/store"
 )
 
 const (
@@ -640,6 +641,18 @@ func TestAdminDeadLetters(t *testing.T) {
 	}
 	if code, _ := call("DELETE", "/queue/dead/"+items[0].ID, "admin-secret"); code != 404 {
 		t.Errorf("second drop = %d, want 404", code)
+	}
+	// DELETE /queue/dead/{id} removes dead letters only, never a queued
+	// item (issue 12 item 11: a queued MO callback was deleted with 200).
+	queued, _, err := h.d.store.Enqueue(context.Background(), store.NewItem{Lane: "http:nobody-works-here", Payload: []byte("mo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := call("DELETE", "/queue/dead/"+queued, "admin-secret"); code != 404 {
+		t.Errorf("drop of a queued item = %d %s, want 404", code, body)
+	}
+	if it, err := h.d.store.Get(context.Background(), queued); err != nil || it.DeadReason != "" {
+		t.Errorf("queued item after DELETE = %+v, %v; want still queued", it, err)
 	}
 	if code, _ := call("GET", "/status", ""); code != 200 {
 		t.Errorf("status = %d", code)

@@ -31,8 +31,8 @@ commands:
   show      print items (queued or dead) by id, with their payload
   requeue   move dead letters back to their queue (attempts reset):
             by ID, or every dead letter of a lane with -lane
-  drop      delete items by ID (queued or dead), or every dead letter
-            of a lane with -dead -lane
+  drop      delete dead letters by ID, or every dead letter of a lane
+            with -dead -lane (queued items are never dropped)
   compact   rewrite the file without free pages (in place, or to -o FILE)
 
 flags:
@@ -270,6 +270,9 @@ func queueDrop(ctx context.Context, f *queueFlags, w io.Writer) error {
 		}
 		for _, id := range f.args {
 			if err := s.Drop(ctx, id); err != nil {
+				if it, gerr := s.Get(ctx, id); gerr == nil && it.DeadReason == "" {
+					return fmt.Errorf("%s is queued, not a dead letter: drop removes dead letters only", id)
+				}
 				return err
 			}
 			fmt.Fprintf(w, "dropped %s\n", id)

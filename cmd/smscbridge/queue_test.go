@@ -35,10 +35,10 @@ func MustQueueStore(t *testing.T) (path string, queued []string, dead string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Retry(ctx, "mt:agg-a", queued[1], "ESME_RTHROTTLED", time.Hour); err != nil {
+	if _, err := s.Retry(ctx, "mt:agg-a", queued[1], 0, "ESME_RTHROTTLED", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Dead(ctx, "http:rp-main", dead, "http 404:\nnot found"); err != nil {
+	if err := s.Dead(ctx, "http:rp-main", dead, 0, "http 404:\nnot found"); err != nil {
 		t.Fatal(err)
 	}
 	return path, queued, dead
@@ -126,8 +126,12 @@ func TestQueueRequeueDrop(t *testing.T) {
 	if _, out, _ := runQueue(t, "ls", "-db", path, "-lane", "http:rp-main"); !strings.Contains(out, dead) {
 		t.Errorf("requeued item not queued:\n%s", out)
 	}
-	if code, out, _ := runQueue(t, "drop", "-db", path, queued[0], queued[1]); code != 0 || strings.Count(out, "dropped") != 2 {
-		t.Errorf("queue drop = %d, %q", code, out)
+	// drop removes dead letters only: a queued id is refused and kept.
+	if code, out, errs := runQueue(t, "drop", "-db", path, queued[0]); code != 1 || out != "" || !strings.Contains(errs, "queued, not a dead letter") {
+		t.Errorf("queue drop of a queued item = %d, %q, %q", code, out, errs)
+	}
+	if code, out, _ := runQueue(t, "show", "-db", path, queued[0]); code != 0 || !strings.Contains(out, "state:      queued") {
+		t.Errorf("queued item after drop = %d:\n%s", code, out)
 	}
 	if code, _, errs := runQueue(t, "drop", "-db", path, "-lane", "mt:agg-a"); code != 2 || !strings.Contains(errs, "-dead") {
 		t.Errorf("drop -lane without -dead = %d, %q", code, errs)
@@ -138,6 +142,11 @@ func TestQueueRequeueDrop(t *testing.T) {
 	if code, out, _ := runQueue(t, "stats", "-db", path, "-json"); code != 0 || strings.TrimSpace(out) != `{
   "http:rp-main": {
     "Queued": 1,
+    "Leased": 0,
+    "Dead": 0
+  },
+  "mt:agg-a": {
+    "Queued": 2,
     "Leased": 0,
     "Dead": 0
   }
