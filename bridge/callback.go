@@ -24,22 +24,35 @@ type callback struct {
 	statusOf
 }
 
-func callbackItems(channel string, reqs []Request) []store.NewItem {
+// callbackItems queues reqs in the channel's HTTP lane under the ordering
+// key of the contact they are about (contactKey(channel, contact)), so
+// they reach the platform in order with everything else about that contact
+// (for status callbacks, of says what they report; zero for MO).
+func callbackItems(channel, contact string, of statusOf, reqs []Request) []store.NewItem {
 	out := make([]store.NewItem, 0, len(reqs))
 	for _, r := range reqs {
-		data, _ := json.Marshal(callback{Request: r})
-		out = append(out, store.NewItem{Lane: laneHTTP(channel), Payload: data})
+		data, _ := json.Marshal(callback{Request: r, statusOf: of})
+		out = append(out, store.NewItem{Lane: laneHTTP(channel), Key: contactKey(channel, contact), Payload: data})
 	}
 	return out
 }
 
-// NewHTTPClient returns the client platform callbacks go through:
+// NewHTTPClient returns a client for one channel's callbacks:
 // go-retryablehttp with no retries of its own (durable retries belong to the
-// queue), a per-request timeout and the daemon's logger.
-func NewHTTPClient(timeout time.Duration, logger *slog.Logger) *http.Client {
+// queue), a per-request timeout, the daemon's logger, and a keep-alive pool
+// that holds conns connections per host (give it the lane's concurrency),
+// so a lane with that many requests in flight reuses its connections
+// instead of opening and closing some for every burst.
+func NewHTTPClient(timeout time.Duration, conns int, logger *slog.Logger) *http.Client {
+	conns = max(conns, 1)
 	rc := retryablehttp.NewClient()
 	rc.RetryMax = 0
 	rc.HTTPClient.Timeout = timeout
+	if t, ok := rc.HTTPClient.Transport.(*http.Transport); ok {
+		t.MaxIdleConnsPerHost = conns
+		t.MaxConnsPerHost = conns
+		t.MaxIdleConns = max(t.MaxIdleConns, conns)
+	}
 	rc.Logger = logger
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return rc.StandardClient()
@@ -70,7 +83,12 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 			return
 		}
 	}
-	if cs := b.channels[strings.TrimPrefix(it.Lane, "http:")]; cs != nil && cs.limiter != nil {
+	cs := b.channels[strings.TrimPrefix(it.Lane, "http:")]
+	client := b.client
+	if cs != nil {
+		client = cs.HTTP
+	}
+	if cs != nil && cs.limiter != nil {
 		if err := cs.limiter.Wait(ctx); err != nil {
 			b.retry(ctx, it, "shutting down", 0)
 			return
@@ -84,7 +102,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	for k, v := range cb.Request.Header {
 		req.Header.Set(k, v)
 	}
-	resp, err := b.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		b.retry(ctx, it, "http: "+redactErr(err), 0)
 		return

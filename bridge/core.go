@@ -67,7 +67,9 @@ type SMSC struct {
 	IDType             dlr.IDType // how receipt ids relate to submit_sm_resp ids
 	Country            string     // ISO 3166 alpha-2 for national numbers, or ""
 	DefaultChannel     string     // channel for MO no channel claims
-	Window             int        // MT items worked on at once
+	// Concurrency is how many MT of this SMSC are worked on at once (at
+	// most one per recipient); default 10.
+	Concurrency int
 	// FailoverAfter is how long the SMSC may have no bind before its MT
 	// move to the next SMSC of their list (default 30 s).
 	FailoverAfter time.Duration
@@ -82,6 +84,13 @@ type Channel struct {
 	// RateLimit caps requests per second to the platform (0 = none); e.g.
 	// respond.io documents 20 per second per custom channel.
 	RateLimit float64
+	// Concurrency is how many callbacks of this channel are in flight at
+	// once (at most one per contact); default 16.
+	Concurrency int
+	// HTTP sends this channel's callbacks; nil means Options.HTTP. Give it
+	// a keep-alive pool of at least Concurrency connections per host
+	// (NewHTTPClient does).
+	HTTP *http.Client
 }
 
 // Route sends MT whose destination starts with Prefix through SMSC (in order).
@@ -215,8 +224,8 @@ func New(o Options) (*Bridge, error) {
 		if s.MaxParts <= 0 {
 			s.MaxParts = 10
 		}
-		if s.Window <= 0 {
-			s.Window = 10
+		if s.Concurrency <= 0 {
+			s.Concurrency = 10
 		}
 		if s.FailoverAfter <= 0 {
 			s.FailoverAfter = 30 * time.Second
@@ -227,6 +236,12 @@ func New(o Options) (*Bridge, error) {
 		b.smscs[s.ID] = st
 	}
 	for _, c := range o.Channels {
+		if c.Concurrency <= 0 {
+			c.Concurrency = 16
+		}
+		if c.HTTP == nil {
+			c.HTTP = b.client
+		}
 		cs := &channelState{Channel: c, numbers: map[string]bool{}}
 		if c.RateLimit > 0 {
 			cs.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(1, int(c.RateLimit)))
@@ -294,18 +309,33 @@ func (b *Bridge) Run(ctx context.Context) error {
 	b.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, s := range b.smscs {
-		wg.Go(func() { b.work(ctx, lane{name: laneIn(s.ID), max: 16, fn: b.processInbound}) })
-		wg.Go(func() { b.work(ctx, lane{name: laneCat(s.ID), max: 16, fn: b.processAssembled}) })
+		wg.Go(func() { b.work(ctx, lane{name: laneIn(s.ID), slots: inboundConcurrency, fn: b.processInbound}) })
+		wg.Go(func() { b.work(ctx, lane{name: laneCat(s.ID), slots: inboundConcurrency, fn: b.processAssembled}) })
 		wg.Go(func() { b.watchBind(ctx, s) })
-		wg.Go(func() { b.work(ctx, lane{name: laneMT(s.ID), max: s.Window, fn: b.processMT, gate: bindGate(s)}) })
+		wg.Go(func() {
+			b.work(ctx, lane{name: laneMT(s.ID), slots: s.Concurrency, fn: b.processMT, gate: bindGate(s)})
+		})
 	}
 	for _, c := range b.channels {
-		// Callbacks go one after another, in queue order (platforms.md
-		// A.3.5: order per contact), leased a batch at a time.
-		wg.Go(func() { b.work(ctx, lane{name: laneHTTP(c.ID), max: 16, fn: b.processCallback, ordered: true}) })
+		wg.Go(func() { b.work(ctx, lane{name: laneHTTP(c.ID), slots: c.Concurrency, fn: b.processCallback}) })
 	}
 	wg.Wait()
 	return nil
+}
+
+// inboundConcurrency is how many items of an SMSC's in: and cat: lanes
+// (MO, receipts, reassembled MO) are worked on at once. Their work is a
+// store transaction each (no network), so this only has to be enough for
+// the store to commit many of them together.
+const inboundConcurrency = 32
+
+// contactKey is the ordering key of one contact (a sender or recipient
+// number) of one channel, or of one SMSC before an MO is routed: the items
+// of one key are worked one at a time, in the order they were queued
+// (design.md invariant 6). A leading "+" is ignored, so an MT to
+// "250788123123" and an MO from "+250788123123" are one contact.
+func contactKey(scope, contact string) string {
+	return scope + "\x00" + strings.TrimPrefix(contact, "+")
 }
 
 func laneIn(smscID string) string    { return "in:" + smscID }
@@ -315,25 +345,43 @@ func laneHTTP(channel string) string { return "http:" + channel }
 
 // lane says how one queue lane is worked.
 type lane struct {
-	name    string
-	max     int                               // items leased at once
-	fn      func(context.Context, store.Item) // handles one item
-	gate    func(context.Context) error       // when set, lease only once it returns nil (a bind is up)
-	ordered bool                              // handle leased items one by one, in order
+	name  string
+	slots int                               // items in flight at once (at most one per ordering key: the store's leases see to that)
+	fn    func(context.Context, store.Item) // handles one item, to its completion
+	gate  func(context.Context) error       // when set, lease only once it returns nil (a bind is up)
 }
 
-// work leases items of one lane and hands each to l.fn, up to l.max at once
-// (one by one when l.ordered). When ctx ends it stops leasing; items already
-// leased finish with a context that lasts at most DrainTimeout longer.
+// work keeps up to l.slots items of one lane in flight, each handled by
+// l.fn in its own goroutine. It leases only as many items as it has free
+// slots, and leases again as soon as one frees: there is no batch barrier,
+// so a slow item holds only its own slot (and, through the store, the
+// later items of its own key). When ctx ends it stops leasing; items
+// already leased finish with a context that lasts at most DrainTimeout
+// longer, and work returns once they have.
 func (b *Bridge) work(ctx context.Context, l lane) {
 	drain, cancel := drainContext(ctx, b.o.DrainTimeout)
 	defer cancel()
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
+	free := make(chan struct{}, l.slots) // one token per free slot
+	for range l.slots {
+		free <- struct{}{}
+	}
 	pause := 100 * time.Millisecond
-	for ctx.Err() == nil {
+	for {
+		select { // wait for a free slot
+		case <-free:
+		case <-ctx.Done():
+			return
+		}
+		n := 1 + takeAll(free)
 		if l.gate != nil && l.gate(ctx) != nil {
 			return
 		}
-		items, err := b.q.LeaseWait(ctx, l.name, l.max)
+		items, err := b.q.LeaseWait(ctx, l.name, n)
+		for range n - len(items) {
+			free <- struct{}{}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -344,20 +392,24 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 			continue
 		}
 		pause = 100 * time.Millisecond
-		if l.ordered {
-			for _, it := range items {
-				if ctx.Err() != nil {
-					break // the rest stay leased: due again after a restart
-				}
-				l.fn(drain, it)
-			}
-			continue
-		}
-		var wg sync.WaitGroup
 		for _, it := range items {
-			wg.Go(func() { l.fn(drain, it) })
+			inflight.Go(func() {
+				defer func() { free <- struct{}{} }()
+				l.fn(drain, it)
+			})
 		}
-		wg.Wait()
+	}
+}
+
+// takeAll takes every token waiting in c without blocking and returns how
+// many it took.
+func takeAll(c chan struct{}) int {
+	for n := 0; ; n++ {
+		select {
+		case <-c:
+		default:
+			return n
+		}
 	}
 }
 

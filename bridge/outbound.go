@@ -66,7 +66,7 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 		rec.Dedup = cs.ID + "\x00" + mt.DedupKey
 	}
 	data, _ := json.Marshal(rec)
-	it := store.NewItem{Lane: laneMT(s.ID), Payload: data}
+	it := store.NewItem{Lane: laneMT(s.ID), Key: contactKey(cs.ID, to), Payload: data}
 	if rec.Dedup != "" {
 		it.DedupKey, it.DedupTTL = rec.Dedup, mt.DedupWindow
 	}
@@ -312,7 +312,7 @@ func (b *Bridge) statusItems(cs *channelState, st Status, of statusOf) []store.N
 		b.log.Error("build status callback", "channel", cs.ID, "status", st.State.String(), "err", err)
 	}
 	of.MTID, of.State, of.Group = st.MTID, st.State, groupKey(cs.ID, st)
-	return statusCallbackItems(cs.ID, st.To, of, reqs)
+	return callbackItems(cs.ID, st.To, of, reqs)
 }
 
 // failMT dead-letters an MT that failed for good and queues its "failed"

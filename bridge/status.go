@@ -32,19 +32,6 @@ func groupKey(channel string, st Status) string {
 	return "status\x00" + channel + "\x00mt\x00" + st.MTID
 }
 
-// contactKey is the ordering key of a channel's work for one contact: an
-// MT and its status callbacks, an MO and its callback.
-func contactKey(channel, contact string) string { return channel + "\x00" + contact }
-
-func statusCallbackItems(channel, to string, of statusOf, reqs []Request) []store.NewItem {
-	out := make([]store.NewItem, 0, len(reqs))
-	for _, r := range reqs {
-		data, _ := json.Marshal(callback{Request: r, statusOf: of})
-		out = append(out, store.NewItem{Lane: laneHTTP(channel), Key: contactKey(channel, to), Payload: data})
-	}
-	return out
-}
-
 // statusMark is what the store keeps per platform message (a Mark): the
 // state of every part of every MT of the message and what was reported,
 // so the reported status never moves backwards, also across a restart.

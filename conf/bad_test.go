@@ -20,6 +20,12 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"channel-unknown-smsc", []string{
 			`:11: channel "rp": smsc "agg-b": must be the id of an [[smsc]] (known: "agg-a")`,
 		}},
+		{"concurrency-range", []string{
+			`:6: smsc "agg-a": concurrency 0: must be 1..1000`,
+			`:13: smsc "agg-b": concurrency 1001: must be 1..1000`,
+			`:21: channel "rp": concurrency -1: must be 1..1000`,
+			`:31: channel "cc": concurrency "16": must be an integer`,
+		}},
 		{"coding", []string{
 			`:6: smsc "agg-a": default_coding "utf8": must be one of "gsm7", "latin1", "ascii"`,
 		}},

@@ -79,6 +79,7 @@ type SMSC struct {
 	ReconnectDelay        Duration `toml:"reconnect_delay"`     // first backoff step, default 2s
 	ReconnectMax          Duration `toml:"reconnect_max"`       // backoff cap, default 1m
 	Window                int      `toml:"window"`              // outstanding submit_sm per session, default 10
+	Concurrency           int      `toml:"concurrency"`         // MT worked on at once, default window × sessions
 	Throughput            float64  `toml:"throughput"`          // submit_sm per second for this SMSC, 0 = no limit
 	DefaultCoding         string   `toml:"default_coding"`      // "gsm7" (default) | "latin1" | "ascii"
 	LongMessages          string   `toml:"long_messages"`       // "udh" (default) | "udh16" | "sar" | "payload"
@@ -106,6 +107,9 @@ type Channel struct {
 	Kind    string   `toml:"kind"`    // "rapidpro" | "kannel" | "custom" | "notify"
 	Numbers []string `toml:"numbers"` // MO to these destination numbers belongs here
 	SMSC    []string `toml:"smsc"`    // MT goes out through these, failing over in order
+	// Concurrency is how many platform requests (callbacks) of this
+	// channel are in flight at once, one per contact at most; default 16.
+	Concurrency int `toml:"concurrency"`
 
 	// rapidpro: RapidPro External (EX) channel.
 	ReceiveURL            string `toml:"receive_url"`
@@ -156,6 +160,13 @@ const (
 	KindNotify   = "notify"
 )
 
+// DefaultChannelConcurrency is a channel's concurrency when the file (or
+// code) leaves it out.
+const DefaultChannelConcurrency = 16
+
+// MaxConcurrency bounds the concurrency keys.
+const MaxConcurrency = 1000
+
 // Default returns the configuration used for every key a file leaves out.
 // It has no SMSC and no channel; DefaultSMSC gives the per-SMSC defaults.
 func Default() Config {
@@ -189,6 +200,7 @@ func DefaultSMSC() SMSC {
 		ReconnectDelay:     Duration{2 * time.Second},
 		ReconnectMax:       Duration{time.Minute},
 		Window:             10,
+		Concurrency:        10,
 		DefaultCoding:      "gsm7",
 		LongMessages:       "udh",
 		SourceTON:          "auto",

@@ -82,6 +82,9 @@
 //	reconnect_delay           > 0, default "2s"; doubles up to reconnect_max
 //	reconnect_max             >= reconnect_delay, default "1m"
 //	window                    1..1000, default 10
+//	concurrency               1..1000, default window × sessions (at most 1000):
+//	                          MT of this SMSC worked on at once, one per
+//	                          recipient at most (design.md invariant 6)
 //	throughput                >= 0 submit_sm per second, default 0 (no limit)
 //	default_coding            "gsm7" (default) | "latin1" | "ascii"
 //	long_messages             "udh" (default, 8-bit reference) | "udh16" | "sar" | "payload"
@@ -105,6 +108,9 @@
 //	kind     "rapidpro" | "kannel" | "custom" | "notify"
 //	smsc     required list of known SMSC ids, failover order, at least one
 //	         not a "receiver"
+//	concurrency  1..1000, default 16: platform requests (MO, status
+//	         callbacks) of this channel in flight at once, one per contact at
+//	         most; also the size of the channel's keep-alive connection pool
 //	numbers  (not notify) E.164 ("+" and 8-15 digits), short codes (up to 8
 //	         digits) or alphanumeric senders (up to 11); a number belongs to
 //	         one channel, and some SMSC of the channel must receive

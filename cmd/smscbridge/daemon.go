@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -73,7 +74,7 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 	}
 	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), Logger: log.With("component", "bridge"),
-		Observe: o.Observe, ReceiptGrace: o.ReceiptGrace, HTTP: bridge.NewHTTPClient(30*time.Second, log.With("component", "http"))}
+		Observe: o.Observe, ReceiptGrace: o.ReceiptGrace}
 	for _, s := range cfg.SMSC {
 		bs, err := bridgeSMSC(s)
 		if err != nil {
@@ -89,7 +90,9 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
 			continue
 		}
-		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC}
+		n := cmp.Or(c.Concurrency, conf.DefaultChannelConcurrency)
+		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, Concurrency: n,
+			HTTP: bridge.NewHTTPClient(30*time.Second, n, log.With("component", "http", "channel", c.ID))}
 		if c.Kind == conf.KindCustom {
 			ch.RateLimit = 20 // respond.io: 20 requests per second per custom channel (platforms.md A.1)
 		}
@@ -168,7 +171,8 @@ func bridgeSMSC(s conf.SMSC) (bridge.SMSC, error) {
 	}
 	return bridge.SMSC{ID: s.ID, Coding: c, Long: long, MaxParts: s.MaxParts, SourceTON: tonSetting(s.SourceTON),
 		DestTON: tonSetting(s.DestTON), RegisteredDelivery: s.RegisteredDelivery, IDType: idt, Country: s.Country,
-		DefaultChannel: s.DefaultChannel, Window: s.Window * s.Sessions, FailoverAfter: s.FailoverAfter.Duration}, nil
+		DefaultChannel: s.DefaultChannel, Concurrency: cmp.Or(s.Concurrency, s.Window*s.Sessions),
+		FailoverAfter: s.FailoverAfter.Duration}, nil
 }
 
 func tonSetting(s string) bridge.TONSetting {

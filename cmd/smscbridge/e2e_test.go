@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,7 @@ type platformReq struct {
 	Method, Path string
 	Header       http.Header
 	Body         []byte
+	Code         int // status answered
 }
 
 func (r platformReq) form(t testing.TB) url.Values {
@@ -57,16 +59,28 @@ type platform struct {
 	mu       sync.Mutex
 	reqs     []platformReq
 	failCode int
-	changed  chan struct{}
+	// answer, when set, picks the status code of each request (0: use
+	// failCode); it may block to hold a request in flight.
+	answer  func(platformReq) int
+	changed chan struct{}
 }
 
 func newPlatform(t testing.TB) *platform {
 	p := &platform{changed: make(chan struct{}, 1)}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		req := platformReq{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
 		p.mu.Lock()
-		p.reqs = append(p.reqs, platformReq{r.Method, r.URL.Path, r.Header.Clone(), body})
-		code := p.failCode
+		code, answer := p.failCode, p.answer
+		p.mu.Unlock()
+		if answer != nil {
+			if c := answer(req); c != 0 {
+				code = c
+			}
+		}
+		req.Code = cmp.Or(code, http.StatusOK)
+		p.mu.Lock()
+		p.reqs = append(p.reqs, req)
 		p.mu.Unlock()
 		select {
 		case p.changed <- struct{}{}:
@@ -85,6 +99,12 @@ func newPlatform(t testing.TB) *platform {
 func (p *platform) setFail(code int) {
 	p.mu.Lock()
 	p.failCode = code
+	p.mu.Unlock()
+}
+
+func (p *platform) setAnswer(f func(platformReq) int) {
+	p.mu.Lock()
+	p.answer = f
 	p.mu.Unlock()
 }
 

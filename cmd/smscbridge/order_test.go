@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc/coding"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
+)
+
+// Order per contact, parallel across contacts (design.md invariant 6), end
+// to end: the whole daemon between smsctest and a stand-in platform.
+
+// submittedTexts decodes the texts the SMSC received for one destination,
+// in the order it received them.
+func submittedTexts(subs []smsctest.Submit, dest string) []string {
+	var out []string
+	for _, s := range subs {
+		if s.SM.DestAddr != dest {
+			continue
+		}
+		msg := s.SM.Message
+		if s.SM.ESMClass&pdu.ESMClassUDHI != 0 {
+			if _, rest, err := coding.ParseUDH(msg); err == nil {
+				msg = rest
+			}
+		}
+		t, _ := coding.Decode(s.SM.DataCoding, msg)
+		out = append(out, t)
+	}
+	return out
+}
+
+// receivedTexts returns the texts of the RapidPro MO the platform accepted
+// (2xx) from one sender, in the order it accepted them.
+func receivedTexts(t testing.TB, reqs []platformReq, from string) []string {
+	var out []string
+	for _, r := range withPath(reqs, "/receive") {
+		if f := r.form(t); r.Code < 300 && f.Get("from") == from {
+			out = append(out, f.Get("text"))
+		}
+	}
+	return out
+}
+
+// holdSMSC takes the SMSC's bind away until the returned func is called, so
+// that MT pile up in the queue and leave it together.
+func holdSMSC(t *testing.T, h *harness) (release func()) {
+	t.Helper()
+	h.smsc.RefuseBinds(pdu.StatusBindFail)
+	h.smsc.DropConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.d.clients["agg-a"].Bound() {
+		if time.Now().After(deadline) {
+			t.Fatal("client still bound 5 s after the SMSC dropped it")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return func() { h.smsc.RefuseBinds(pdu.StatusOK) }
+}
+
+// TestCourierChunksReachSMSCInOrder: courier splits a long message into
+// chunks and sends each as its own /send; all chunks of both messages, to
+// one contact, must reach the SMSC in the order they were accepted, even
+// when they leave the queue together (here: after the bind comes back).
+func TestCourierChunksReachSMSCInOrder(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	release := holdSMSC(t, h)
+	var want []string
+	for m := 1; m <= 2; m++ {
+		for c := 1; c <= 4; c++ {
+			text := fmt.Sprintf("message %d chunk %d of 4", m, c)
+			want = append(want, text)
+			body := url.Values{"id": {fmt.Sprint(100*m + c)}, "text": {text}, "to": {"+250788123123"}, "from": {rpNumber}}.Encode()
+			if code, resp := h.post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "", body); code != 200 {
+				t.Fatalf("send %q = %d %s", text, code, resp)
+			}
+		}
+	}
+	release()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	subs, err := h.smsc.WaitSubmits(ctx, len(want))
+	if err != nil {
+		t.Fatalf("submits: %v", err)
+	}
+	if got := submittedTexts(subs, "250788123123"); !slices.Equal(got, want) {
+		t.Errorf("the SMSC got the chunks in this order:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestQuickCustomMessagesKeepOrder: eight custom-channel messages to one
+// contact, sent one after another while the SMSC answers slowly (so they
+// queue up behind each other), reach the SMSC in the order sent.
+func TestQuickCustomMessagesKeepOrder(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	h.smsc.SetDelay(20 * time.Millisecond)
+	var want []string
+	for i := 1; i <= 8; i++ {
+		text := fmt.Sprintf("quick %d", i)
+		want = append(want, text)
+		msg := `{"channelId":"` + customChanID + `","contactId":"+60123456789","message":{"type":"text","text":"` + text + `"}}`
+		if code, resp := h.post("/custom/telenet/message", "application/json", "Bearer "+customToken, msg); code != 200 {
+			t.Fatalf("message %d = %d %s", i, code, resp)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	subs, err := h.smsc.WaitSubmits(ctx, len(want))
+	if err != nil {
+		t.Fatalf("submits: %v", err)
+	}
+	if got := submittedTexts(subs, "60123456789"); !slices.Equal(got, want) {
+		t.Errorf("the SMSC got %q, want %q", got, want)
+	}
+}
+
+// TestRetriedMOIsNotOvertaken: the platform answers 503 once to MO 1; MO 2
+// from the same sender must not reach it before MO 1 does.
+func TestRetriedMOIsNotOvertaken(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	var failed atomic.Bool
+	h.plat.setAnswer(func(r platformReq) int {
+		if strings.HasSuffix(r.Path, "/receive") && r.form(t).Get("text") == "mo 1" && failed.CompareAndSwap(false, true) {
+			return 503
+		}
+		return 0
+	})
+	const from = "+2349067554729"
+	h.deliverMO(from, rpNumber, "mo 1")
+	h.deliverMO(from, rpNumber, "mo 2")
+	h.deliverMO(from, rpNumber, "mo 3")
+	reqs := h.plat.wait(t, "all three MO accepted", func(r []platformReq) bool { return len(receivedTexts(t, r, from)) >= 3 })
+	if got, want := receivedTexts(t, reqs, from), []string{"mo 1", "mo 2", "mo 3"}; !slices.Equal(got, want) {
+		t.Errorf("the platform accepted %q, want %q (a retried MO must not be overtaken):%s", got, want, describe(reqs))
+	}
+}
+
+// TestContactsProceedInParallel: one contact's callback hanging in flight,
+// or failing again and again, does not hold back another contact's MO.
+func TestContactsProceedInParallel(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	const stuck, failing, other = "+2349067554729", "+2349067554730", "+2349067554731"
+	inFlight, release := make(chan struct{}, 1), make(chan struct{})
+	t.Cleanup(func() { close(release) }) // runs before the daemon and the platform stop
+	h.plat.setAnswer(func(r platformReq) int {
+		switch r.form(t).Get("from") {
+		case stuck:
+			select {
+			case inFlight <- struct{}{}:
+			default:
+			}
+			<-release
+		case failing:
+			return 503
+		}
+		return 0
+	})
+	h.deliverMO(stuck, rpNumber, "hangs")
+	select {
+	case <-inFlight:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first MO never reached the platform")
+	}
+	h.deliverMO(failing, rpNumber, "fails")
+	h.deliverMO(other, rpNumber, "goes through")
+	h.plat.wait(t, "the other contact's MO while one hangs and one fails", func(r []platformReq) bool {
+		return slices.Equal(receivedTexts(t, r, other), []string{"goes through"})
+	})
+}
