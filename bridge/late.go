@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -19,6 +20,7 @@ const lateWindow = 10 * time.Minute
 // dead-lettered as unknown_outcome, and a late response can still settle it.
 type lateSubmit struct {
 	itemID string // the dead letter
+	key    string // its ordering key
 	smscID string
 	cs     *channelState
 	mtid   string
@@ -62,9 +64,10 @@ func (l *lateSubmits) take(key string) *lateSubmit {
 // dead-lettered as unknown_outcome, each in one store call that does
 // nothing if an operator has requeued or dropped the dead letter
 // meanwhile. OK for the last part: the dead letter goes, its receipt
-// mapping and "sent" callbacks are stored. OK for an earlier part: its
-// receipt mapping is stored, the dead letter stays (later parts were never
-// sent). A temporary error: the dead letter is requeued, and the retry
+// mapping and "sent" callbacks are stored. OK for an earlier part: the
+// dead letter goes, its receipt mapping is stored and the MT is queued
+// again with that part counted, so the rest is sent under the same
+// reference. A temporary error: the dead letter is requeued, and the retry
 // sends from the unanswered part on. A permanent error: the dead letter
 // goes and the platform hears "failed". It never blocks the SMPP read loop.
 func (b *Bridge) LateResponse(smscID string) func(ref uint64, messageID string, st pdu.Status) {
@@ -90,13 +93,14 @@ func (b *Bridge) settleLate(e *lateSubmit, messageID string, st pdu.Status) {
 		rec.Sent = ids
 		rcpts := b.receipts(e.smscID, e.cs.ID, e.mtid, rec, ids, len(e.ids)) // earlier parts' mappings went with the dead letter
 		if len(ids) < e.parts {
-			// Later parts were never sent: the dead letter stays for an
-			// operator; only this part's receipt can now be matched.
-			if err := b.q.PutReceipt(ctx, rcpts...); err != nil {
-				log.Error("store late receipt mapping", "err", err)
-			}
-			log.Warn("late submit_sm_resp for a part; later parts were not sent", "status", st)
-			return
+			// Later parts were never sent: the MT goes back to the queue
+			// with this part counted as accepted, and the retry sends the
+			// rest under the same reference.
+			state = 0
+			rec.ID = e.mtid
+			data, _ := json.Marshal(rec)
+			err = b.q.SettleDead(ctx, e.itemID, []store.NewItem{{Lane: laneMT(e.smscID), Key: e.key, Payload: data}}, rcpts)
+			break
 		}
 		err = b.q.SettleDead(ctx, e.itemID, b.mtStatus(e.cs, e.smscID, e.mtid, rec, state, messageID, nil), rcpts)
 	case st.Temporary():
@@ -116,7 +120,7 @@ func (b *Bridge) settleLate(e *lateSubmit, messageID string, st pdu.Status) {
 	}
 	what := "settled the unknown outcome: " + state.String()
 	if state == 0 {
-		what = "is a temporary error: MT requeued for a retry"
+		what = "requeued the MT: the rest is sent on the next try"
 	}
 	log.Info("late submit_sm_resp "+what, "status", st)
 	b.observe(Event{Kind: "submit", SMSC: e.smscID, Channel: e.cs.ID, ID: e.mtid,

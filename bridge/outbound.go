@@ -195,7 +195,7 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 				// Registered once the dead letter is on disk, so settling
 				// never races it; a response arriving before this is
 				// ignored and the dead letter stays.
-				b.late.put(lateKey(s.ID, uo.Ref), &lateSubmit{itemID: it.ID, smscID: s.ID, cs: cs, mtid: j.mtid, rec: j.rec,
+				b.late.put(lateKey(s.ID, uo.Ref), &lateSubmit{itemID: it.ID, key: it.Key, smscID: s.ID, cs: cs, mtid: j.mtid, rec: j.rec,
 					ids: append([]string(nil), ids...), parts: len(sms), at: b.o.Now()})
 			}
 		case errors.As(err, &st) && !st.Temporary():

@@ -600,3 +600,55 @@ func TestLateRespAfterRequeueKeepsLiveItem(t *testing.T) {
 		t.Errorf("statuses = %v, want [sent delivered]", got)
 	}
 }
+
+// Item 8 with a multi-part MT: a late OK for part 2 of 3 settles that part
+// and sends part 3 under the same reference; the MT ends sent, not a dead
+// letter.
+func TestLateRespForPartResumes(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	var mu sync.Mutex
+	n := 0
+	h.smsc.SetHandler(smsctest.HandlerFunc(func(s *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+		resp := h.smsc.Default(s, p)
+		if p.ID != pdu.SubmitSM {
+			return resp
+		}
+		mu.Lock()
+		n++
+		second := n == 2
+		mu.Unlock()
+		if !second {
+			return resp
+		}
+		go func() {
+			time.Sleep(2500 * time.Millisecond) // response_timeout is 2s in the harness
+			s.Write(resp)
+		}()
+		return nil
+	}))
+	h.sendRP("1801", strings.Repeat("late middle ", 30), "+250788123123") // 360 GSM characters: 3 parts
+	reqs := h.plat.wait(t, "sent once every part is in", hasStatus(t, "1801", "sent"))
+	var seqs []int
+	refs := map[int]bool{}
+	subs := h.smsc.Submits()
+	for _, s := range subs {
+		seq, ref := udhSeqRef(t, s)
+		seqs, refs[ref] = append(seqs, seq), true
+	}
+	if fmt.Sprint(seqs) != "[1 2 3]" || len(refs) != 1 {
+		t.Fatalf("parts submitted = %v with refs %v, want [1 2 3] under one reference", seqs, refs)
+	}
+	for _, s := range subs {
+		if st, err := h.smsc.SendReceipt(context.Background(), s, smsctest.Receipt{Stat: "DELIVRD"}); err != nil || st != pdu.StatusOK {
+			t.Fatalf("receipt: %v %v", st, err)
+		}
+	}
+	reqs = h.plat.wait(t, "delivered", hasStatus(t, "1801", "delivered"))
+	if got := statuses(t, reqs, "1801"); fmt.Sprint(got) != "[sent delivered]" {
+		t.Errorf("statuses = %v, want [sent delivered]", got)
+	}
+	if dead, _ := h.d.store.ListDead(context.Background(), "", 10); len(dead) != 0 {
+		t.Errorf("dead letters = %+v, want none", dead)
+	}
+}
