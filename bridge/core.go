@@ -174,16 +174,38 @@ func (b *Bridge) watchBind(ctx context.Context, s *smscState) {
 // bindPoll is how often watchBind looks at the binds.
 const bindPoll = 50 * time.Millisecond
 
-// bindGate is the MT lane's gate: it waits for a bind, but not for longer
-// than bindWaitMax, so that MT waiting for an SMSC that stays down are
-// still leased now and then, to expire (max_age) or fail over.
-func bindGate(s *smscState) func(context.Context) error {
+// bindGate is the MT lane's gate. With a bind it opens at once. Without
+// one it waits for a bind, but not longer than bindWait, so that MT
+// waiting for an SMSC that stays down are still leased now and then (a few
+// per wait: the lane's free slots) to expire at max_age; once the SMSC has
+// been down for FailoverAfter and another SMSC has a bind, it opens at
+// once, so that the backlog moves over quickly.
+func (b *Bridge) bindGate(s *smscState) func(context.Context) error {
 	return func(ctx context.Context) error {
-		wctx, cancel := context.WithTimeout(ctx, min(max(s.FailoverAfter/2, 100*time.Millisecond), bindWaitMax))
+		if !s.sub.Bound() && s.downFor(b.o.Now()) >= s.FailoverAfter && b.otherBound(s.ID) {
+			return ctx.Err()
+		}
+		wctx, cancel := context.WithTimeout(ctx, s.bindWait())
 		defer cancel()
 		_ = s.sub.WaitBound(wctx)
 		return ctx.Err()
 	}
+}
+
+// bindWait is how long an MT lane without a bind waits before it looks at
+// its MT again (and how long those MT wait before their next look).
+func (s *smscState) bindWait() time.Duration {
+	return min(max(s.FailoverAfter/2, 100*time.Millisecond), bindWaitMax)
+}
+
+// otherBound reports whether an SMSC other than id has a bind.
+func (b *Bridge) otherBound(id string) bool {
+	for _, o := range b.smscs {
+		if o.ID != id && o.sub != nil && o.sub.Bound() {
+			return true
+		}
+	}
+	return false
 }
 
 type channelState struct {
@@ -313,7 +335,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 		wg.Go(func() { b.work(ctx, lane{name: laneCat(s.ID), slots: inboundConcurrency, fn: b.processAssembled}) })
 		wg.Go(func() { b.watchBind(ctx, s) })
 		wg.Go(func() {
-			b.work(ctx, lane{name: laneMT(s.ID), slots: s.Concurrency, fn: b.processMT, gate: bindGate(s)})
+			b.work(ctx, lane{name: laneMT(s.ID), slots: s.Concurrency, fn: b.processMT, gate: b.bindGate(s)})
 		})
 	}
 	for _, c := range b.channels {

@@ -268,8 +268,7 @@ func (b *Bridge) waitForBind(ctx context.Context, j *mtJob) {
 			return
 		}
 	}
-	delay := min(max(s.FailoverAfter/2, 100*time.Millisecond), bindWaitMax)
-	b.retryMT(ctx, j, nil, store.RetrySpec{Cause: "smsc " + s.ID + ": no bind", Delay: delay, Wait: true})
+	b.retryMT(ctx, j, nil, store.RetrySpec{Cause: "smsc " + s.ID + ": no bind", Delay: s.bindWait(), Wait: true})
 }
 
 // bindWaitMax is the longest an MT waiting for a bind sleeps between
