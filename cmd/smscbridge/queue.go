@@ -406,6 +406,7 @@ func queueCompact(_ context.Context, f *queueFlags, w io.Writer) error {
 type itemView struct {
 	ID          string     `json:"id"`
 	Lane        string     `json:"lane"`
+	Key         string     `json:"key,omitempty"` // ordering key (contact); items of one key go in order
 	Attempts    int        `json:"attempts"`
 	FirstSeen   time.Time  `json:"first_seen"`
 	NextDue     *time.Time `json:"next_due,omitempty"`
@@ -420,7 +421,7 @@ type itemView struct {
 func itemViews(items []store.Item, payload bool) []itemView {
 	views := make([]itemView, 0, len(items))
 	for _, it := range items {
-		v := itemView{ID: it.ID, Lane: it.Lane, Attempts: it.Attempts, FirstSeen: it.FirstSeen,
+		v := itemView{ID: it.ID, Lane: it.Lane, Key: it.Key, Attempts: it.Attempts, FirstSeen: it.FirstSeen,
 			LastError: it.LastError, DeadReason: it.DeadReason, Size: len(it.Payload)}
 		if it.DeadReason == "" {
 			v.NextDue = &it.NextDue
@@ -473,6 +474,9 @@ func showItem(w io.Writer, it store.Item) {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	fmt.Fprintf(tw, "id:\t%s\n", it.ID)
 	fmt.Fprintf(tw, "lane:\t%s\n", it.Lane)
+	if it.Key != "" {
+		fmt.Fprintf(tw, "key:\t%q\n", it.Key)
+	}
 	fmt.Fprintf(tw, "attempts:\t%d\n", it.Attempts)
 	fmt.Fprintf(tw, "first seen:\t%s\n", stamp(it.FirstSeen))
 	if it.DeadReason != "" {
