@@ -203,7 +203,7 @@ func TestAdminDropMTReportsFailed(t *testing.T) {
 func TestQueueDropMTReportsFailed(t *testing.T) {
 	h := newHarness(t)
 	h.waitBound()
-	dead := h.unknownOutcomes("7001")
+	dead := h.unknownOutcomes("7001", "7002")
 	h.shutdown()
 	config := filepath.Join(t.TempDir(), "smscbridge.toml")
 	toml := fmt.Sprintf(`
@@ -224,11 +224,20 @@ receive_url = "%s/c/ex/%s/receive"
 	if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errs := runQueue(t, "drop", dead[0].ID, "-config", config); code != 0 {
+	// Without the configuration it cannot build the callback: refused.
+	if code, _, errs := runQueue(t, "drop", deadFor(t, dead, "7001"), "-db", h.cfg.Store.Path); code != 2 || !strings.Contains(errs, "-config") {
+		t.Errorf("queue drop -db of an MT dead letter = %d %q, want a usage error asking for -config", code, errs)
+	}
+	if code, out, errs := runQueue(t, "drop", deadFor(t, dead, "7001"), "-config", config); code != 0 {
 		t.Fatalf("queue drop = %d %s %s", code, out, errs)
 	}
+	if code, out, errs := runQueue(t, "drop", "-dead", "-lane", "mt:agg-a", "-config", config); code != 0 || !strings.Contains(out, "dropped 1 ") {
+		t.Fatalf("queue drop -dead -lane = %d %s %s", code, out, errs)
+	}
 	h.start()
-	h.plat.wait(t, "failed callback for the dropped MT", hasStatus(t, "7001", "failed"))
+	h.plat.wait(t, "failed callbacks for the dropped MT", func(r []platformReq) bool {
+		return hasStatus(t, "7001", "failed")(r) && hasStatus(t, "7002", "failed")(r)
+	})
 }
 
 // Item 5: max_age applies while an MT waits for a bind that never comes.
