@@ -145,16 +145,15 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 		b.waitForBind(ctx, j)
 		return
 	}
-	ref := uint16(s.ref.Add(1))
 	src, dst := Outbound(rec.From, s.SourceTON), Outbound(rec.To, s.DestTON)
 	build := func(ref uint16) ([]*pdu.ShortMessage, error) {
 		return smsc.BuildSubmits(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
 			smsc.Address{Addr: dst.Addr, TON: dst.TON, NPI: dst.NPI}, rec.Text,
 			smsc.SubmitOptions{Coding: s.Coding, Long: s.Long, MaxParts: s.MaxParts, Ref: ref, RegisteredDelivery: s.RegisteredDelivery})
 	}
-	var done []string // message ids of the parts accepted so far
-	if rec.On == s.ID && rec.Ref != 0 && len(rec.Sent) > 0 {
-		ref, done = rec.Ref, rec.Sent
+	ref, done := rec.Ref, rec.Sent // done: message ids of the parts accepted so far
+	if rec.On != s.ID || ref == 0 || len(done) == 0 {
+		ref, done = uint16(s.ref.Add(1)), nil // a fresh start
 	}
 	sms, err := build(ref)
 	if err == nil && len(done) > 0 && len(sms) != rec.Parts {
@@ -188,10 +187,10 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 			// response turns up late (LateResponse). The dead letter keeps
 			// the progress, so a requeue resends from this part on.
 			b.log.Warn("submit outcome unknown", "smsc_id", s.ID, "msg_id", j.mtid, "err", err)
-			done := b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("unknown_outcome: part %d/%d got no submit_sm_resp", i+1, len(sms)),
+			stored := b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("unknown_outcome: part %d/%d got no submit_sm_resp", i+1, len(sms)),
 				Payload: j.payload(), Receipts: rcpts})
 			var uo *smsc.UnknownOutcomeError
-			if done && errors.As(err, &uo) && uo.Ref != 0 {
+			if stored && errors.As(err, &uo) && uo.Ref != 0 {
 				// Registered once the dead letter is on disk, so settling
 				// never races it; a response arriving before this is
 				// ignored and the dead letter stays.
