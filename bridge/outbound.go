@@ -274,11 +274,11 @@ func (b *Bridge) waitForBind(ctx context.Context, j *mtJob) {
 // looks (max_age and failover are checked at each).
 const bindWaitMax = 5 * time.Second
 
-// nextSMSC returns the first SMSC after cur in list (wrapping around) that
-// has a live bind, or nil.
+// nextSMSC returns the first SMSC after cur in list (wrapping around; from
+// the start when cur is not in it) that has a live bind, or nil.
 func (b *Bridge) nextSMSC(list []string, cur string) *smscState {
-	at := slices.Index(list, cur)
-	for k := 1; k < len(list); k++ {
+	at := slices.Index(list, cur) // -1: start at list[0]
+	for k := 1; k <= len(list); k++ {
 		s := b.smscs[list[(at+k)%len(list)]]
 		if s != nil && s.ID != cur && s.sub != nil && s.sub.Bound() {
 			return s

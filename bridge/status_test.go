@@ -73,3 +73,26 @@ func TestStatusMergeAcrossAttempts(t *testing.T) {
 		t.Errorf("resend's delivered not reported")
 	}
 }
+
+func TestNextSMSC(t *testing.T) {
+	b, _ := MustBridge(t) // "a" has no bind, "b" has one
+	for _, c := range []struct {
+		list []string
+		cur  string
+		want string
+	}{
+		{[]string{"a", "b"}, "a", "b"},
+		{[]string{"b", "a"}, "a", "b"}, // wraps around
+		{[]string{"b"}, "a", "b"},      // cur not in the list (config changed)
+		{[]string{"a"}, "a", ""},       // nowhere to go
+		{[]string{"a", "b"}, "b", ""},  // "a" has no bind either
+	} {
+		got := ""
+		if s := b.nextSMSC(c.list, c.cur); s != nil {
+			got = s.ID
+		}
+		if got != c.want {
+			t.Errorf("nextSMSC(%v, %s) = %q, want %q", c.list, c.cur, got, c.want)
+		}
+	}
+}
