@@ -49,6 +49,7 @@
 //
 //	path                bbolt file, default "/var/lib/smscbridge/bridge.db"
 //	receipt_ttl         > 0, default "72h": how long a message waits for its receipt
+//	                    (and how long the status last reported for it is remembered)
 //	reassembly_timeout  > 0, default "10m": how long MO parts wait for the rest
 //	partial_mo          "deliver" (default: what arrived, flagged) | "dead"
 //
