@@ -113,11 +113,13 @@ func (b *Bridge) mergeStatus(ctx context.Context, cb *callback) (*statusMerge, e
 	return m, nil
 }
 
-// acceptedBy reports whether the MT with id was accepted by the time
-// (Unix ms) closed.
+// acceptedBy reports whether the MT with id was accepted before the time
+// (Unix ms) closed. A resend can only be accepted once the commit that
+// closed the group has forgotten its dedup keys, so in the same
+// millisecond at the earliest: that counts as after.
 func acceptedBy(id string, closed int64) bool {
 	t, ok := store.IDTime(id)
-	return ok && t.UnixMilli() <= closed
+	return ok && t.UnixMilli() < closed
 }
 
 // advance is the state of one part after st is reported for it: a final

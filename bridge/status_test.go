@@ -49,6 +49,7 @@ func TestStatusMergeAcrossAttempts(t *testing.T) {
 		return m.send, m.skip, c
 	}
 	chunk1, chunk2, unseen := newID(), newID(), newID()
+	time.Sleep(2 * time.Millisecond) // failed is reported after they were accepted
 	var got []string
 	for _, s := range []struct {
 		id string
