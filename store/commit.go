@@ -195,6 +195,7 @@ func (w *wtx) saveCounters() error {
 // applied publishes a committed transaction: counters, then wake-ups.
 func (s *Store) applied(w *wtx) {
 	s.ctrSaved = s.ctr // the writer goroutine owns both
+	s.commits.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for lane, d := range w.deltas {

@@ -310,9 +310,16 @@ func checkItem(t *testing.T, s *Store, id string, evs []crashEvent, followUps in
 	var maybePayload string // payload of a started Complete with Payload
 	state, final := "queued", false
 	var rcpt string
+	requeuedSinceD := false // a requeue started after the last "d": its D line may come later
 	for _, e := range evs {
 		switch e.kind {
-		case "a", "c", "d", "q", "t":
+		case "d":
+			pending = append(pending, "d")
+			requeuedSinceD = false
+		case "a", "c", "q", "t":
+			if e.kind == "q" {
+				requeuedSinceD = true
+			}
 			pending = append(pending, e.kind)
 		case "r":
 			pending = append(pending, "r")
@@ -320,7 +327,12 @@ func checkItem(t *testing.T, s *Store, id string, evs []crashEvent, followUps in
 		case "A", "C":
 			state, final, pending = "gone", true, nil
 		case "D":
-			state, pending = "dead", nil
+			// Lines are written after the call returns: a requeue that
+			// started after the "d" found the dead letter, so it came
+			// after this Dead even if its Q line comes first.
+			if !requeuedSinceD {
+				state, pending = "dead", nil
+			}
 		case "Q":
 			state, pending = "queued", nil
 		case "R":

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // NewItem is work to queue.
@@ -320,10 +322,35 @@ func (w *wtx) dueKeys(lane string, max int, next *int64) [][]byte {
 	return keys
 }
 
+// peekDue reads (without a write transaction) whether lane has a due item,
+// and if not when its first item falls due (0: none queued). Many waiters
+// woken by one commit thus cost no empty write transactions.
+func (s *Store) peekDue(lane string) (due bool, next int64, err error) {
+	now := s.opt.Now().UnixNano()
+	err = s.view(func(tx *bolt.Tx) error {
+		prefix := laneKey(nil, lane)
+		c := tx.Bucket(bktDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if len(k) != len(prefix)+24 {
+				continue
+			}
+			if t := be64(k[len(prefix):]); t > now {
+				next = t
+			} else {
+				due = true
+			}
+			return nil
+		}
+		return nil
+	})
+	return due, next, err
+}
+
 // LeaseWait is Lease that waits for at least one item to be due. It wakes
-// when a commit puts an item of the lane in the time index (enqueue, retry,
-// requeue) and when the earliest scheduled item or lease expiry of the lane
-// comes due; it does not poll. It returns ctx.Err() when ctx ends and
+// when a commit puts an item of the lane in the time index (an enqueue, a
+// retry, a requeue, or a key's next item becoming its head) and when the
+// earliest scheduled item or lease expiry of the lane comes due; it does not
+// poll, and a wake-up with nothing due costs a read transaction only. It returns ctx.Err() when ctx ends and
 // ErrClosed when the store closes.
 func (s *Store) LeaseWait(ctx context.Context, lane string, max int) ([]Item, error) {
 	var timer *time.Timer
@@ -334,9 +361,16 @@ func (s *Store) LeaseWait(ctx context.Context, lane string, max int) ([]Item, er
 	}()
 	for {
 		woken := s.waitChan(lane) // before leasing: no wake-up is lost
-		items, next, err := s.lease(ctx, lane, max)
-		if err != nil || len(items) > 0 {
-			return items, err
+		due, next, err := s.peekDue(lane)
+		if err != nil {
+			return nil, err
+		}
+		if due { // only then join a write transaction
+			var items []Item
+			items, next, err = s.lease(ctx, lane, max)
+			if err != nil || len(items) > 0 {
+				return items, err
+			}
 		}
 		var fire <-chan time.Time
 		if next > 0 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -135,8 +136,9 @@ type Store struct {
 	closeOnce  sync.Once
 	closeErr   error
 
-	ctr      uint64 // last seq or token handed out; owned by the writer (and load)
-	ctrSaved uint64 // ctr as last written in a transaction
+	commits  atomic.Int64 // committed write transactions (benchmarks report commits per op)
+	ctr      uint64       // last seq or token handed out; owned by the writer (and load)
+	ctrSaved uint64       // ctr as last written in a transaction
 
 	mu     sync.Mutex
 	stats  map[string]*LaneStats

@@ -668,7 +668,7 @@ func TestAdminDeadLetters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, body := call("DELETE", "/queue/dead/"+queued, "admin-secret"); code != 404 {
+	if code, body := call("DELETE", "/queue/dead/"+queued, "admin-secret"); code != 404 || !strings.Contains(string(body), "not a dead letter") {
 		t.Errorf("drop of a queued item = %d %s, want 404", code, body)
 	}
 	if it, err := h.d.store.Get(context.Background(), queued); err != nil || it.DeadReason != "" {
