@@ -38,7 +38,13 @@
 //     failed is reported the message's dedup keys are forgotten, so a
 //     platform's resend is a new attempt.
 //
-// Lanes are "in:<smsc>", "cat:<smsc>", "mt:<smsc>" and "http:<channel>", so
-// one slow SMSC or platform never holds up another. The package does no
+// Lanes are "in:<smsc>", "mt:<smsc>" and "http:<channel>" ("cat:<smsc>"
+// only drains long MO queued by older versions), so one slow SMSC or
+// platform never holds up another. Every item carries an ordering key
+// (contactKey: SMSC or channel + contact); a lane worker keeps up to its
+// concurrency items in flight, leases again as each finishes, and the
+// store hands out only the head of each key, so each contact's items go one
+// at a time, in order, and contacts proceed in parallel (design.md
+// invariant 6). The package does no
 // configuration parsing; cmd/smscbridge maps conf.Config onto Options.
 package bridge

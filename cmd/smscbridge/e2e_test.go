@@ -108,6 +108,20 @@ func (p *platform) setAnswer(f func(platformReq) int) {
 	p.mu.Unlock()
 }
 
+// count is len(withPath(p.all(), suffix)) without the copies (benchmarks
+// poll it).
+func (p *platform) count(suffix string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, r := range p.reqs {
+		if strings.HasSuffix(r.Path, suffix) {
+			n++
+		}
+	}
+	return n
+}
+
 func (p *platform) all() []platformReq {
 	p.mu.Lock()
 	defer p.mu.Unlock()

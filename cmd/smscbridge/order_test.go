@@ -179,3 +179,26 @@ func TestContactsProceedInParallel(t *testing.T) {
 		return slices.Equal(receivedTexts(t, r, other), []string{"goes through"})
 	})
 }
+
+// TestLongAndShortMOKeepOrder: a long MO (two parts) and then a short one
+// from the same sender reach the platform in that order, even when the
+// platform answers 503 once to the long one.
+func TestLongAndShortMOKeepOrder(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	long := strings.Repeat("long message ", 20) // 260 characters: two parts
+	var failed atomic.Bool
+	h.plat.setAnswer(func(r platformReq) int {
+		if strings.HasSuffix(r.Path, "/receive") && r.form(t).Get("text") == long && failed.CompareAndSwap(false, true) {
+			return 503
+		}
+		return 0
+	})
+	const from = "+2349067554729"
+	h.deliverMO(from, rpNumber, long)
+	h.deliverMO(from, rpNumber, "short")
+	reqs := h.plat.wait(t, "both MO accepted", func(r []platformReq) bool { return len(receivedTexts(t, r, from)) >= 2 })
+	if got, want := receivedTexts(t, reqs, from), []string{long, "short"}; !slices.Equal(got, want) {
+		t.Errorf("the platform accepted %q, want %q", got, want)
+	}
+}
