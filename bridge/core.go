@@ -31,9 +31,18 @@ type Queue interface {
 	Complete(ctx context.Context, c store.Completion) (store.CompleteResult, error)
 	MatchReceipt(ctx context.Context, smsc, msgID string) (store.Receipt, bool, error)
 	AddPart(ctx context.Context, p store.Part) (complete bool, id string, err error)
-	// PutReceipt and Drop settle an MT whose submit_sm_resp came late.
 	PutReceipt(ctx context.Context, rs ...store.Receipt) error
-	Drop(ctx context.Context, id string) error
+	// GetMark reads what the callback lane stored about a message's
+	// statuses (store.Completion.Marks).
+	GetMark(ctx context.Context, key string) (value []byte, ok bool, err error)
+	// Dead-letter administration: an MT's dead letter is dropped together
+	// with its "failed" callbacks (DropDead), settled by a late
+	// submit_sm_resp (SettleDead) or requeued.
+	Get(ctx context.Context, id string) (store.Item, error)
+	ListDead(ctx context.Context, lane string, limit int) ([]store.Item, error)
+	DropDead(ctx context.Context, id string, enqueue ...store.NewItem) error
+	SettleDead(ctx context.Context, id string, enqueue []store.NewItem, receipts []store.Receipt) error
+	Requeue(ctx context.Context, id string) error
 }
 
 // Submitter sends submit_sm on the binds of one SMSC. *smsc.Client satisfies it.
@@ -41,8 +50,9 @@ type Submitter interface {
 	Submit(ctx context.Context, sm *pdu.ShortMessage) (messageID string, err error)
 	Bound() bool
 	// WaitBound blocks until Bound is true or ctx ends. The MT lane of an
-	// SMSC waits here, so an outage holds messages in the queue without
-	// spending their retry attempts.
+	// SMSC waits here a while before it leases, so an outage holds
+	// messages in the queue without spending their retry attempts (they
+	// still expire at max_age, or fail over).
 	WaitBound(ctx context.Context) error
 }
 
@@ -60,6 +70,9 @@ type SMSC struct {
 	// Concurrency is how many MT of this SMSC are worked on at once (at
 	// most one per recipient); default 10.
 	Concurrency int
+	// FailoverAfter is how long the SMSC may have no bind before its MT
+	// move to the next SMSC of their list (default 30 s).
+	FailoverAfter time.Duration
 }
 
 // Channel is one configured platform channel.
@@ -127,14 +140,72 @@ type Bridge struct {
 	routes   []Route
 	client   *http.Client
 	mu       sync.Mutex // guards submitters and adapters before Run
-	reported *stateCache
 	late     lateSubmits
 }
 
 type smscState struct {
 	SMSC
-	sub Submitter
-	ref atomic.Uint32
+	sub       Submitter
+	ref       atomic.Uint32
+	downSince atomic.Int64 // Unix ns since when it has had no bind; 0 while bound
+}
+
+// downFor is how long the SMSC has had no bind (0 while it has one).
+func (s *smscState) downFor(now time.Time) time.Duration {
+	t := s.downSince.Load()
+	if t == 0 {
+		return 0
+	}
+	return now.Sub(time.Unix(0, t))
+}
+
+// watchBind keeps s.downSince up to date until ctx ends.
+func (b *Bridge) watchBind(ctx context.Context, s *smscState) {
+	for ctx.Err() == nil {
+		if s.sub.Bound() {
+			s.downSince.Store(0)
+		} else if s.downSince.Load() == 0 {
+			s.downSince.Store(b.o.Now().UnixNano())
+		}
+		sleep(ctx, bindPoll)
+	}
+}
+
+// bindPoll is how often watchBind looks at the binds.
+const bindPoll = 50 * time.Millisecond
+
+// bindGate is the MT lane's gate. With a bind it opens at once. Without
+// one it waits for a bind, but not longer than bindWait, so that MT
+// waiting for an SMSC that stays down are still leased now and then (a few
+// per wait: the lane's free slots) to expire at max_age; once the SMSC has
+// been down for FailoverAfter and another SMSC has a bind, it opens at
+// once, so that the backlog moves over quickly.
+func (b *Bridge) bindGate(s *smscState) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if !s.sub.Bound() && s.downFor(b.o.Now()) >= s.FailoverAfter && b.otherBound(s.ID) {
+			return ctx.Err()
+		}
+		wctx, cancel := context.WithTimeout(ctx, s.bindWait())
+		defer cancel()
+		_ = s.sub.WaitBound(wctx)
+		return ctx.Err()
+	}
+}
+
+// bindWait is how long an MT lane without a bind waits before it looks at
+// its MT again (and how long those MT wait before their next look).
+func (s *smscState) bindWait() time.Duration {
+	return min(max(s.FailoverAfter/2, 100*time.Millisecond), bindWaitMax)
+}
+
+// otherBound reports whether an SMSC other than id has a bind.
+func (b *Bridge) otherBound(id string) bool {
+	for _, o := range b.smscs {
+		if o.ID != id && o.sub != nil && o.sub.Bound() {
+			return true
+		}
+	}
+	return false
 }
 
 type channelState struct {
@@ -167,7 +238,7 @@ func New(o Options) (*Bridge, error) {
 	}
 	b := &Bridge{o: o, log: o.Logger, q: o.Queue, routes: o.Routes,
 		smscs: map[string]*smscState{}, channels: map[string]*channelState{},
-		client: o.HTTP, reported: newStateCache(100000)}
+		client: o.HTTP}
 	if b.client == nil {
 		b.client = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -178,7 +249,11 @@ func New(o Options) (*Bridge, error) {
 		if s.Concurrency <= 0 {
 			s.Concurrency = 10
 		}
+		if s.FailoverAfter <= 0 {
+			s.FailoverAfter = 30 * time.Second
+		}
 		st := &smscState{SMSC: s}
+		st.downSince.Store(o.Now().UnixNano()) // not bound until Run's binds come up
 		st.ref.Store(rand.Uint32N(256))
 		b.smscs[s.ID] = st
 	}
@@ -258,8 +333,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 	for _, s := range b.smscs {
 		wg.Go(func() { b.work(ctx, lane{name: laneIn(s.ID), slots: inboundConcurrency, fn: b.processInbound}) })
 		wg.Go(func() { b.work(ctx, lane{name: laneCat(s.ID), slots: inboundConcurrency, fn: b.processAssembled}) })
+		wg.Go(func() { b.watchBind(ctx, s) })
 		wg.Go(func() {
-			b.work(ctx, lane{name: laneMT(s.ID), slots: s.Concurrency, fn: b.processMT, gate: s.sub.WaitBound})
+			b.work(ctx, lane{name: laneMT(s.ID), slots: s.Concurrency, fn: b.processMT, gate: b.bindGate(s)})
 		})
 	}
 	for _, c := range b.channels {

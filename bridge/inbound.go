@@ -182,7 +182,7 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 		b.complete(ctx, it, store.Completion{DeadReason: "build platform request: " + err.Error()})
 		return
 	}
-	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, mo.From, "", 0, reqs)}) {
+	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, mo.From, statusOf{}, reqs)}) {
 		b.observe(Event{Kind: "queued", SMSC: s.ID, Channel: cs.ID, ID: it.ID,
 			Text: fmt.Sprintf("MO %s → %s %q (%d part(s)) routed to channel %s, %d callback(s) queued", mo.From, mo.To, abbreviate(mo.Text), mo.Parts, cs.ID, len(reqs))})
 	}
@@ -207,6 +207,7 @@ type receiptData struct {
 	MTID       string `json:"mt"`
 	ExternalID string `json:"ext,omitempty"`
 	To         string `json:"to,omitempty"`
+	Dedup      string `json:"dd,omitempty"` // the MT's store dedup key
 }
 
 func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecord) {
@@ -231,8 +232,8 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 	}
 	var st State
 	switch {
-	case r.State == dlr.Delivered && m.Part >= m.Parts:
-		st = StateDelivered // a multipart MT is delivered when its last part is
+	case r.State == dlr.Delivered:
+		st = StateDelivered // of this part; the callback lane merges the parts
 	case r.State == dlr.Failed:
 		st = StateFailed
 	default:
@@ -256,7 +257,8 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		b.complete(ctx, it, store.Completion{DeadReason: "build status request: " + err.Error()})
 		return
 	}
-	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.To, d.MTID, st, reqs)}) {
+	of := statusOf{MTID: d.MTID, State: st, Group: groupKey(cs.ID, status), Parts: m.Parts, Part: m.Part, Dedup: d.Dedup}
+	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.To, of, reqs)}) {
 		b.observe(Event{Kind: "receipt", SMSC: s.ID, Channel: cs.ID, ID: d.MTID,
 			Text: fmt.Sprintf("receipt %s (stat %s) matched MT %s: %s callback queued", r.ID, r.Stat, d.MTID, st)})
 	}

@@ -96,6 +96,9 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:27: channel "rp": numbers "12345678901234567890": must be E.164 ("+" and 8-15 digits), a short code (up to 8 digits) or an alphanumeric sender (up to 11 letters, digits or spaces)`,
 			`:28: channel "rp": smsc "agg-d": must be the id of an [[smsc]] (known: "agg-a", "agg-b", "agg-c")`,
 		}},
+		{"failover-after", []string{
+			`:6: smsc "agg-a": failover_after "0s": must be a duration above 0 like "30s"`,
+		}},
 		{"max-parts-range", []string{
 			`:6: smsc "agg-a": max_parts 256: must be 1..255`,
 		}},

@@ -55,6 +55,8 @@ func TestLoadGood(t *testing.T) {
 		{"smsc a registered_delivery (default)", cfg.SMSC[0].RegisteredDelivery, true},
 		{"smsc a enquire_link (default)", cfg.SMSC[0].EnquireLink.Duration, 30 * time.Second},
 		{"smsc a max_parts (default)", cfg.SMSC[0].MaxParts, 10},
+		{"smsc a failover_after (default)", cfg.SMSC[0].FailoverAfter.Duration, 30 * time.Second},
+		{"smsc b failover_after", cfg.SMSC[1].FailoverAfter.Duration, 2 * time.Minute},
 		{"smsc b registered_delivery", cfg.SMSC[1].RegisteredDelivery, false},
 		{"smsc b bind", cfg.SMSC[1].Bind, "pair"},
 		{"smsc b sessions", cfg.SMSC[1].Sessions, 2},

@@ -90,6 +90,7 @@ type SMSC struct {
 	Country               string   `toml:"country"`             // ISO 3166 alpha-2 (upper case) or ""
 	DefaultChannel        string   `toml:"default_channel"`     // channel id for MO no channel claims
 	MaxParts              int      `toml:"max_parts"`           // most SMS parts per message, default 10
+	FailoverAfter         Duration `toml:"failover_after"`      // MT waiting this long with no bind move to the next SMSC of their list, default 30s
 }
 
 // Route sends MT whose destination starts with Prefix through SMSC, in
@@ -207,6 +208,7 @@ func DefaultSMSC() SMSC {
 		RegisteredDelivery: true,
 		MsgIDType:          "auto",
 		MaxParts:           10,
+		FailoverAfter:      Duration{30 * time.Second},
 	}
 }
 

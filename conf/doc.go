@@ -49,6 +49,7 @@
 //
 //	path                bbolt file, default "/var/lib/smscbridge/bridge.db"
 //	receipt_ttl         > 0, default "72h": how long a message waits for its receipt
+//	                    (and how long the status last reported for it is remembered)
 //	reassembly_timeout  > 0, default "10m": how long MO parts wait for the rest
 //	partial_mo          "deliver" (default: what arrived, flagged) | "dead"
 //
@@ -94,6 +95,8 @@
 //	country                   ISO 3166 alpha-2 (any case, stored upper case) or ""
 //	default_channel           id of a channel that receives MO (not notify), or ""
 //	max_parts                 1..255, default 10
+//	failover_after            > 0, default "30s": an MT whose SMSC has had no bind this long
+//	                          moves to the next SMSC of its route or channel list
 //
 // [[route]], optional MT routing by destination prefix:
 //

@@ -218,6 +218,7 @@ func (v validator) smscMessages(s SMSC, w where) {
 	if s.MaxParts < 1 || s.MaxParts > 255 {
 		v.at(w, "max_parts", s.MaxParts, "must be 1..255")
 	}
+	v.positive(w, "failover_after", s.FailoverAfter)
 	if s.DefaultChannel == "" {
 		return
 	}

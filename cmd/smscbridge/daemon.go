@@ -171,7 +171,8 @@ func bridgeSMSC(s conf.SMSC) (bridge.SMSC, error) {
 	}
 	return bridge.SMSC{ID: s.ID, Coding: c, Long: long, MaxParts: s.MaxParts, SourceTON: tonSetting(s.SourceTON),
 		DestTON: tonSetting(s.DestTON), RegisteredDelivery: s.RegisteredDelivery, IDType: idt, Country: s.Country,
-		DefaultChannel: s.DefaultChannel, Concurrency: cmp.Or(s.Concurrency, s.Window*s.Sessions)}, nil
+		DefaultChannel: s.DefaultChannel, Concurrency: cmp.Or(s.Concurrency, s.Window*s.Sessions),
+		FailoverAfter: s.FailoverAfter.Duration}, nil
 }
 
 func tonSetting(s string) bridge.TONSetting {
@@ -245,6 +246,10 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 		admin = &http.Server{Handler: d.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
 		bg.Go(func() { serveErr <- admin.Serve(d.adminLn) })
 	}
+	for lane, st := range d.orphanedLanes() {
+		d.log.Warn("queued work for an SMSC or channel that is no longer configured: nothing works this lane; restore it in the config, or requeue/drop its items offline",
+			"lane", lane, "queued", st.Queued+st.Leased, "dead", st.Dead)
+	}
 	d.log.Info("smscbridge running", "http", d.httpLn.Addr().String(), "smscs", len(d.clients), "version", version)
 	if ready != nil {
 		ready()
@@ -307,6 +312,7 @@ func (d *daemon) adminHandler() http.Handler {
 			binds = append(binds, c.Stats())
 		}
 		st["smsc"] = binds
+		st["orphaned_lanes"] = d.orphanedLanes()
 		respondJSON(w, http.StatusOK, st)
 	})
 	mux.HandleFunc("GET /queue/dead", d.admin(func(w http.ResponseWriter, r *http.Request) {
@@ -321,9 +327,10 @@ func (d *daemon) adminHandler() http.Handler {
 		d.adminResult(w, d.store.Requeue(r.Context(), r.PathValue("id")))
 	}))
 	mux.HandleFunc("DELETE /queue/dead/{id}", d.admin(func(w http.ResponseWriter, r *http.Request) {
-		// Dead letters only: a queued item is never dropped (404).
+		// Dead letters only: a queued item is never dropped (404). An
+		// MT's platform hears failed, queued with the drop.
 		id := r.PathValue("id")
-		err := d.store.Drop(r.Context(), id)
+		err := d.bridge.DropDead(r.Context(), id)
 		if it, gerr := d.store.Get(r.Context(), id); errors.Is(err, store.ErrNotFound) && gerr == nil && it.DeadReason == "" {
 			respondJSON(w, http.StatusNotFound, map[string]string{"error": "queued, not a dead letter: only dead letters can be dropped"})
 			return
@@ -331,6 +338,18 @@ func (d *daemon) adminHandler() http.Handler {
 		d.adminResult(w, err)
 	}))
 	return mux
+}
+
+// orphanedLanes are the lanes holding items (queued or dead) of an SMSC
+// or channel that is not in the configuration.
+func (d *daemon) orphanedLanes() map[string]store.LaneStats {
+	out := map[string]store.LaneStats{}
+	for lane, st := range d.store.Stats() {
+		if st.Queued+st.Leased+st.Dead > 0 && !d.bridge.OwnsLane(lane) {
+			out[lane] = st
+		}
+	}
+	return out
 }
 
 // admin wraps an admin action with the Bearer token check.
