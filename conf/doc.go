@@ -109,12 +109,13 @@
 //	kind     "rapidpro" | "kannel" | "custom" | "notify"
 //	smsc     required list of known SMSC ids, failover order, at least one
 //	         not a "receiver"
-//	concurrency  1..1000, default 16: platform requests (MO, status
-//	         callbacks) of this channel in flight at once, one per contact at
-//	         most; also the size of the channel's keep-alive connection pool
 //	numbers  (not notify) E.164 ("+" and 8-15 digits), short codes (up to 8
 //	         digits) or alphanumeric senders (up to 11); a number belongs to
 //	         one channel, and some SMSC of the channel must receive
+//	concurrency
+//	         1..1000, default 16: platform requests (MO, status callbacks)
+//	         of this channel in flight at once, one per contact at most; also
+//	         the size of the channel's keep-alive connection pool
 //
 // A key of another kind is an error (webhook_url on a rapidpro channel).
 //
