@@ -202,3 +202,58 @@ func TestLongAndShortMOKeepOrder(t *testing.T) {
 		t.Errorf("the platform accepted %q, want %q", got, want)
 	}
 }
+
+// TestRetriedMTHoldsOnlyItsRecipient: while the SMSC keeps answering a
+// temporary error to one recipient's first MT, that recipient's second MT
+// waits behind it, and another recipient's MT go out meanwhile.
+func TestRetriedMTHoldsOnlyItsRecipient(t *testing.T) {
+	h := newHarness(t)
+	var holding atomic.Bool
+	holding.Store(true)
+	h.smsc.SetHandler(smsctest.HandlerFunc(func(s *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+		if sm, ok := p.Body.(*pdu.ShortMessage); ok && p.ID == pdu.SubmitSM && holding.Load() {
+			if text, _ := coding.Decode(sm.DataCoding, sm.Message); text == "a 1" {
+				return pdu.NewResponse(p, pdu.StatusSysErr, nil) // temporary: the bridge retries
+			}
+		}
+		return h.smsc.Default(s, p)
+	}))
+	h.waitBound()
+	send := func(to, text string, id int) {
+		t.Helper()
+		body := url.Values{"id": {fmt.Sprint(id)}, "text": {text}, "to": {to}}.Encode()
+		if code, resp := h.post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "", body); code != 200 {
+			t.Fatalf("send %q = %d %s", text, code, resp)
+		}
+	}
+	send("+250788123100", "a 1", 1)
+	send("+250788123100", "a 2", 2)
+	send("+250788123101", "b 1", 3)
+	send("+250788123101", "b 2", 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.smsc.WaitStats(ctx, func(st smsctest.Stats) bool { return st.Submits-st.SubmitErrors >= 2 }); err != nil {
+		t.Fatalf("the other recipient's MT did not go out while the first one was retried: %v", err)
+	}
+	if got := submittedTexts(h.smsc.Submits(), "250788123101"); !slices.Equal(got, []string{"b 1", "b 2"}) {
+		t.Errorf("recipient b got %q, want [b 1 b 2]", got)
+	}
+	holding.Store(false)
+	if err := h.smsc.WaitStats(ctx, func(st smsctest.Stats) bool { return st.Submits-st.SubmitErrors >= 4 }); err != nil {
+		t.Fatalf("recipient a's MT never went out: %v", err)
+	}
+	var okA []string
+	for _, s := range h.smsc.Submits() {
+		if s.SM.DestAddr == "250788123100" {
+			text, _ := coding.Decode(s.SM.DataCoding, s.SM.Message)
+			if s.Status == pdu.StatusOK {
+				okA = append(okA, text)
+			} else if len(okA) > 0 || text != "a 1" {
+				t.Errorf("%q was refused after %q went out", text, okA)
+			}
+		}
+	}
+	if !slices.Equal(okA, []string{"a 1", "a 2"}) {
+		t.Errorf("recipient a got %q, want [a 1 a 2] (a 2 must wait for a 1's retries)", okA)
+	}
+}
