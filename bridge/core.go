@@ -115,7 +115,8 @@ type Options struct {
 	SMSCs    []SMSC
 	Channels []Channel
 	Routes   []Route
-	// HTTP sends platform callbacks; nil means a client with a 30 s timeout.
+	// HTTP sends the callbacks of channels without a client of their own
+	// (Channel.HTTP); nil means a client with a 30 s timeout.
 	HTTP *http.Client
 	// ReceiptGrace is how long a receipt waits for its submit_sm_resp
 	// mapping before it is dead-lettered (default 60 s).
