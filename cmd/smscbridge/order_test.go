@@ -257,3 +257,27 @@ func TestRetriedMTHoldsOnlyItsRecipient(t *testing.T) {
 		t.Errorf("recipient a got %q, want [a 1 a 2] (a 2 must wait for a 1's retries)", okA)
 	}
 }
+
+// TestOrderHoldsAcrossRestart: MO 1 is being retried when the daemon stops;
+// after the restart MO 1 still goes before MO 2 (order is the store's).
+func TestOrderHoldsAcrossRestart(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	h.plat.setAnswer(func(r platformReq) int {
+		if strings.HasSuffix(r.Path, "/receive") && r.form(t).Get("text") == "first" {
+			return 503
+		}
+		return 0
+	})
+	const from = "+2349067554729"
+	h.deliverMO(from, rpNumber, "first")
+	h.deliverMO(from, rpNumber, "second")
+	h.plat.wait(t, "a failed attempt of the first MO", func(r []platformReq) bool { return len(withPath(r, "/receive")) >= 1 })
+	h.shutdown()
+	h.plat.setAnswer(nil)
+	h.start()
+	reqs := h.plat.wait(t, "both MO after the restart", func(r []platformReq) bool { return len(receivedTexts(t, r, from)) >= 2 })
+	if got, want := receivedTexts(t, reqs, from), []string{"first", "second"}; !slices.Equal(got, want) {
+		t.Errorf("the platform accepted %q, want %q:%s", got, want, describe(reqs))
+	}
+}
