@@ -197,19 +197,38 @@ func TestOutbound(t *testing.T) {
 	}
 }
 
-func TestStateNeverMovesBackwards(t *testing.T) {
-	c := newStateCache(10)
-	if !c.advance("m", StateSent, true) || !c.advance("m", StateDelivered, true) {
-		t.Fatal("sent then delivered must pass")
+// TestStatusMarkMerge: the status of a message is failed if any part
+// failed, else the least advanced state of its parts; a part's final state
+// stays (platforms.md B.1.4, E).
+func TestStatusMarkMerge(t *testing.T) {
+	m := statusMark{MT: map[string][]State{"a": {StateSent, StateSent}, "b": {StateSent}}}
+	if got := m.merged(); got != StateSent {
+		t.Errorf("all sent: merged = %v", got)
 	}
-	if c.advance("m", StateSent, false) {
-		t.Error("sent after delivered must be skipped")
+	m.MT["a"] = []State{StateDelivered, StateDelivered}
+	if got := m.merged(); got != StateSent {
+		t.Errorf("one chunk still sent: merged = %v, want sent", got)
 	}
-	if c.advance("m", StateFailed, false) {
-		t.Error("failed after delivered must be skipped")
+	m.MT["b"] = []State{StateDelivered}
+	if got := m.merged(); got != StateDelivered {
+		t.Errorf("all delivered: merged = %v", got)
 	}
-	if !c.advance("other", StateFailed, true) {
-		t.Error("another message is independent")
+	m.MT["c"] = []State{0}
+	if got := m.merged(); got != 0 {
+		t.Errorf("a part with no state yet: merged = %v, want none", got)
+	}
+	m.MT["c"] = []State{StateFailed}
+	if got := m.merged(); got != StateFailed {
+		t.Errorf("one part failed: merged = %v", got)
+	}
+	for _, c := range []struct{ old, st, want State }{
+		{0, StateSent, StateSent}, {StateSent, StateDelivered, StateDelivered},
+		{StateDelivered, StateSent, StateDelivered}, {StateDelivered, StateFailed, StateDelivered},
+		{StateFailed, StateDelivered, StateFailed}, {StateSent, StateFailed, StateFailed},
+	} {
+		if got := advance(c.old, c.st); got != c.want {
+			t.Errorf("advance(%v, %v) = %v, want %v", c.old, c.st, got, c.want)
+		}
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -18,29 +17,42 @@ import (
 	"github.com/smscbridge/smscbridge/store"
 )
 
-// callback is a platform request waiting in a channel's HTTP lane.
+// callback is a platform request waiting in a channel's HTTP lane; for a
+// status callback, statusOf says what it reports.
 type callback struct {
 	Request Request `json:"req"`
-	MTID    string  `json:"mt,omitempty"`    // for status callbacks: the MT they report on
-	State   State   `json:"state,omitempty"` // for status callbacks: the state they report
+	statusOf
 }
 
-func callbackItems(channel, mtid string, st State, reqs []Request) []store.NewItem {
+// callbackItems queues reqs in the channel's HTTP lane under the ordering
+// key of the contact they are about (contactKey(channel, contact)), so
+// they reach the platform in order with everything else about that contact
+// (for status callbacks, of says what they report; zero for MO).
+func callbackItems(channel, contact string, of statusOf, reqs []Request) []store.NewItem {
 	out := make([]store.NewItem, 0, len(reqs))
 	for _, r := range reqs {
-		data, _ := json.Marshal(callback{Request: r, MTID: mtid, State: st})
-		out = append(out, store.NewItem{Lane: laneHTTP(channel), Payload: data})
+		data, _ := json.Marshal(callback{Request: r, statusOf: of})
+		out = append(out, store.NewItem{Lane: laneHTTP(channel), Key: contactKey(channel, contact), Payload: data})
 	}
 	return out
 }
 
-// NewHTTPClient returns the client platform callbacks go through:
+// NewHTTPClient returns a client for one channel's callbacks:
 // go-retryablehttp with no retries of its own (durable retries belong to the
-// queue), a per-request timeout and the daemon's logger.
-func NewHTTPClient(timeout time.Duration, logger *slog.Logger) *http.Client {
+// queue), a per-request timeout, the daemon's logger, and a keep-alive pool
+// that holds conns connections per host (give it the lane's concurrency),
+// so a lane with that many requests in flight reuses its connections
+// instead of opening and closing some for every burst.
+func NewHTTPClient(timeout time.Duration, conns int, logger *slog.Logger) *http.Client {
+	conns = max(conns, 1)
 	rc := retryablehttp.NewClient()
 	rc.RetryMax = 0
 	rc.HTTPClient.Timeout = timeout
+	if t, ok := rc.HTTPClient.Transport.(*http.Transport); ok {
+		t.MaxIdleConnsPerHost = conns
+		t.MaxConnsPerHost = conns
+		t.MaxIdleConns = max(t.MaxIdleConns, conns)
+	}
 	rc.Logger = logger
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return rc.StandardClient()
@@ -56,12 +68,28 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 		b.complete(ctx, it, store.Completion{DeadReason: "undecodable callback: " + err.Error()})
 		return
 	}
-	if cb.MTID != "" && !b.reported.advance(cb.MTID, cb.State, false) {
-		b.log.Debug("status callback skipped: a later state was already reported", "msg_id", cb.MTID, "status", cb.State)
-		b.complete(ctx, it, store.Completion{})
-		return
+	var merge *statusMerge
+	if cb.MTID != "" {
+		var err error
+		if merge, err = b.mergeStatus(ctx, &cb); err != nil {
+			b.retry(ctx, it, "read status mark: "+err.Error(), 0)
+			return
+		}
+		if !merge.send {
+			// Merged with the other parts and chunks of its message, it
+			// changes nothing the platform sees (or would move it
+			// backwards): record the part's state only.
+			b.log.Debug("status callback not sent: merged status unchanged", "msg_id", cb.MTID, "status", cb.State)
+			b.complete(ctx, it, merge.completion(false, b.o.Now()))
+			return
+		}
 	}
-	if cs := b.channels[strings.TrimPrefix(it.Lane, "http:")]; cs != nil && cs.limiter != nil {
+	cs := b.channels[strings.TrimPrefix(it.Lane, "http:")]
+	client := b.client
+	if cs != nil {
+		client = cs.HTTP
+	}
+	if cs != nil && cs.limiter != nil {
 		if err := cs.limiter.Wait(ctx); err != nil {
 			b.retry(ctx, it, "shutting down", 0)
 			return
@@ -75,7 +103,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	for k, v := range cb.Request.Header {
 		req.Header.Set(k, v)
 	}
-	resp, err := b.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		b.retry(ctx, it, "http: "+redactErr(err), 0)
 		return
@@ -86,10 +114,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	channel := it.Lane[len("http:"):]
 	switch {
 	case code >= 200 && code < 300:
-		if b.complete(ctx, it, store.Completion{}) {
-			if cb.MTID != "" {
-				b.reported.advance(cb.MTID, cb.State, true)
-			}
+		if b.complete(ctx, it, merge.completion(true, b.o.Now())) {
 			b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code)})
 		}
 	case b.retryable(channel, code, body):
@@ -128,34 +153,4 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
-}
-
-// stateCache remembers the last state reported per MT so a late "sent"
-// never overwrites "delivered" (platforms.md E). It is bounded: when full it
-// starts over, which at worst lets one stale callback through.
-type stateCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]State
-}
-
-func newStateCache(max int) *stateCache { return &stateCache{max: max, m: map[string]State{}} }
-
-// advance reports whether st may be reported for id (it is not older than
-// what was reported); with record it also remembers st.
-func (c *stateCache) advance(id string, st State, record bool) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	// Sent may be followed by anything; a final state (delivered, failed)
-	// only by itself.
-	if prev, ok := c.m[id]; ok && prev != StateSent && st != prev {
-		return false
-	}
-	if record {
-		if len(c.m) >= c.max {
-			c.m = map[string]State{}
-		}
-		c.m[id] = st
-	}
-	return true
 }

@@ -27,7 +27,7 @@ func runCallback(t *testing.T, b *Bridge, q *failingQueue, code int, retryAfter 
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	items := callbackItems("ch", "", 0, []Request{{Method: "POST", URL: srv.URL}})
+	items := callbackItems("ch", "", statusOf{}, []Request{{Method: "POST", URL: srv.URL}})
 	id, _, err := q.Enqueue(ctx, items[0])
 	if err != nil {
 		t.Fatal(err)

@@ -31,9 +31,18 @@ type Queue interface {
 	Complete(ctx context.Context, c store.Completion) (store.CompleteResult, error)
 	MatchReceipt(ctx context.Context, smsc, msgID string) (store.Receipt, bool, error)
 	AddPart(ctx context.Context, p store.Part) (complete bool, id string, err error)
-	// PutReceipt and Drop settle an MT whose submit_sm_resp came late.
 	PutReceipt(ctx context.Context, rs ...store.Receipt) error
-	Drop(ctx context.Context, id string) error
+	// GetMark reads what the callback lane stored about a message's
+	// statuses (store.Completion.Marks).
+	GetMark(ctx context.Context, key string) (value []byte, ok bool, err error)
+	// Dead-letter administration: an MT's dead letter is dropped together
+	// with its "failed" callbacks (DropDead), settled by a late
+	// submit_sm_resp (SettleDead) or requeued.
+	Get(ctx context.Context, id string) (store.Item, error)
+	ListDead(ctx context.Context, lane string, limit int) ([]store.Item, error)
+	DropDead(ctx context.Context, id string, enqueue ...store.NewItem) error
+	SettleDead(ctx context.Context, id string, enqueue []store.NewItem, receipts []store.Receipt) error
+	Requeue(ctx context.Context, id string) error
 }
 
 // Submitter sends submit_sm on the binds of one SMSC. *smsc.Client satisfies it.
@@ -41,8 +50,9 @@ type Submitter interface {
 	Submit(ctx context.Context, sm *pdu.ShortMessage) (messageID string, err error)
 	Bound() bool
 	// WaitBound blocks until Bound is true or ctx ends. The MT lane of an
-	// SMSC waits here, so an outage holds messages in the queue without
-	// spending their retry attempts.
+	// SMSC waits here a while before it leases, so an outage holds
+	// messages in the queue without spending their retry attempts (they
+	// still expire at max_age, or fail over).
 	WaitBound(ctx context.Context) error
 }
 
@@ -59,7 +69,12 @@ type SMSC struct {
 	IDType             dlr.IDType // how receipt ids relate to submit_sm_resp ids
 	Country            string     // ISO 3166 alpha-2 for national numbers, or ""
 	DefaultChannel     string     // channel for MO no channel claims
-	Window             int        // MT items worked on at once
+	// Concurrency is how many MT of this SMSC are worked on at once (at
+	// most one per recipient); default 10.
+	Concurrency int
+	// FailoverAfter is how long the SMSC may have no bind before its MT
+	// move to the next SMSC of their list (default 30 s).
+	FailoverAfter time.Duration
 }
 
 // Channel is one configured platform channel.
@@ -71,6 +86,13 @@ type Channel struct {
 	// RateLimit caps requests per second to the platform (0 = none); e.g.
 	// respond.io documents 20 per second per custom channel.
 	RateLimit float64
+	// Concurrency is how many callbacks of this channel are in flight at
+	// once (at most one per contact); default 16.
+	Concurrency int
+	// HTTP sends this channel's callbacks; nil means Options.HTTP. Give it
+	// a keep-alive pool of at least Concurrency connections per host
+	// (NewHTTPClient does).
+	HTTP *http.Client
 }
 
 // Route sends MT whose destination starts with Prefix through SMSC (in order).
@@ -95,7 +117,8 @@ type Options struct {
 	SMSCs    []SMSC
 	Channels []Channel
 	Routes   []Route
-	// HTTP sends platform callbacks; nil means a client with a 30 s timeout.
+	// HTTP sends the callbacks of channels without a client of their own
+	// (Channel.HTTP); nil means a client with a 30 s timeout.
 	HTTP *http.Client
 	// ReceiptGrace is how long a receipt waits for its submit_sm_resp
 	// mapping before it is dead-lettered (default 60 s).
@@ -123,14 +146,72 @@ type Bridge struct {
 	routes   []Route
 	client   *http.Client
 	mu       sync.Mutex // guards submitters and adapters before Run
-	reported *stateCache
 	late     lateSubmits
 }
 
 type smscState struct {
 	SMSC
-	sub Submitter
-	ref atomic.Uint32
+	sub       Submitter
+	ref       atomic.Uint32
+	downSince atomic.Int64 // Unix ns since when it has had no bind; 0 while bound
+}
+
+// downFor is how long the SMSC has had no bind (0 while it has one).
+func (s *smscState) downFor(now time.Time) time.Duration {
+	t := s.downSince.Load()
+	if t == 0 {
+		return 0
+	}
+	return now.Sub(time.Unix(0, t))
+}
+
+// watchBind keeps s.downSince up to date until ctx ends.
+func (b *Bridge) watchBind(ctx context.Context, s *smscState) {
+	for ctx.Err() == nil {
+		if s.sub.Bound() {
+			s.downSince.Store(0)
+		} else if s.downSince.Load() == 0 {
+			s.downSince.Store(b.o.Now().UnixNano())
+		}
+		sleep(ctx, bindPoll)
+	}
+}
+
+// bindPoll is how often watchBind looks at the binds.
+const bindPoll = 50 * time.Millisecond
+
+// bindGate is the MT lane's gate. With a bind it opens at once. Without
+// one it waits for a bind, but not longer than bindWait, so that MT
+// waiting for an SMSC that stays down are still leased now and then (a few
+// per wait: the lane's free slots) to expire at max_age; once the SMSC has
+// been down for FailoverAfter and another SMSC has a bind, it opens at
+// once, so that the backlog moves over quickly.
+func (b *Bridge) bindGate(s *smscState) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if !s.sub.Bound() && s.downFor(b.o.Now()) >= s.FailoverAfter && b.otherBound(s.ID) {
+			return ctx.Err()
+		}
+		wctx, cancel := context.WithTimeout(ctx, s.bindWait())
+		defer cancel()
+		_ = s.sub.WaitBound(wctx)
+		return ctx.Err()
+	}
+}
+
+// bindWait is how long an MT lane without a bind waits before it looks at
+// its MT again (and how long those MT wait before their next look).
+func (s *smscState) bindWait() time.Duration {
+	return min(max(s.FailoverAfter/2, 100*time.Millisecond), bindWaitMax)
+}
+
+// otherBound reports whether an SMSC other than id has a bind.
+func (b *Bridge) otherBound(id string) bool {
+	for _, o := range b.smscs {
+		if o.ID != id && o.sub != nil && o.sub.Bound() {
+			return true
+		}
+	}
+	return false
 }
 
 type channelState struct {
@@ -166,7 +247,7 @@ func New(o Options) (*Bridge, error) {
 	}
 	b := &Bridge{o: o, log: o.Logger, q: o.Queue, routes: o.Routes,
 		smscs: map[string]*smscState{}, channels: map[string]*channelState{},
-		client: o.HTTP, reported: newStateCache(100000)}
+		client: o.HTTP}
 	if b.client == nil {
 		b.client = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -174,14 +255,24 @@ func New(o Options) (*Bridge, error) {
 		if s.MaxParts <= 0 {
 			s.MaxParts = 255
 		}
-		if s.Window <= 0 {
-			s.Window = 10
+		if s.Concurrency <= 0 {
+			s.Concurrency = 10
+		}
+		if s.FailoverAfter <= 0 {
+			s.FailoverAfter = 30 * time.Second
 		}
 		st := &smscState{SMSC: s}
+		st.downSince.Store(o.Now().UnixNano()) // not bound until Run's binds come up
 		st.ref.Store(rand.Uint32N(256))
 		b.smscs[s.ID] = st
 	}
 	for _, c := range o.Channels {
+		if c.Concurrency <= 0 {
+			c.Concurrency = 16
+		}
+		if c.HTTP == nil {
+			c.HTTP = b.client
+		}
 		cs := &channelState{Channel: c, numbers: map[string]bool{}}
 		if c.RateLimit > 0 {
 			cs.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(1, int(c.RateLimit)))
@@ -249,17 +340,33 @@ func (b *Bridge) Run(ctx context.Context) error {
 	b.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, s := range b.smscs {
-		wg.Go(func() { b.work(ctx, lane{name: laneIn(s.ID), max: 16, fn: b.processInbound}) })
-		wg.Go(func() { b.work(ctx, lane{name: laneCat(s.ID), max: 16, fn: b.processAssembled}) })
-		wg.Go(func() { b.work(ctx, lane{name: laneMT(s.ID), max: s.Window, fn: b.processMT, gate: s.sub.WaitBound}) })
+		wg.Go(func() { b.work(ctx, lane{name: laneIn(s.ID), slots: inboundConcurrency, fn: b.processInbound}) })
+		wg.Go(func() { b.work(ctx, lane{name: laneCat(s.ID), slots: inboundConcurrency, fn: b.processAssembled}) })
+		wg.Go(func() { b.watchBind(ctx, s) })
+		wg.Go(func() {
+			b.work(ctx, lane{name: laneMT(s.ID), slots: s.Concurrency, fn: b.processMT, gate: b.bindGate(s)})
+		})
 	}
 	for _, c := range b.channels {
-		// Callbacks go one after another, in queue order (platforms.md
-		// A.3.5: order per contact), leased a batch at a time.
-		wg.Go(func() { b.work(ctx, lane{name: laneHTTP(c.ID), max: 16, fn: b.processCallback, ordered: true}) })
+		wg.Go(func() { b.work(ctx, lane{name: laneHTTP(c.ID), slots: c.Concurrency, fn: b.processCallback}) })
 	}
 	wg.Wait()
 	return nil
+}
+
+// inboundConcurrency is how many items of an SMSC's in: and cat: lanes
+// (MO, receipts, reassembled MO) are worked on at once. Their work is a
+// store transaction each (no network), so this only has to be enough for
+// the store to commit many of them together.
+const inboundConcurrency = 32
+
+// contactKey is the ordering key of one contact (a sender or recipient
+// number) of one channel, or of one SMSC before an MO is routed: the items
+// of one key are worked one at a time, in the order they were queued
+// (design.md invariant 6). A leading "+" is ignored, so an MT to
+// "250788123123" and an MO from "+250788123123" are one contact.
+func contactKey(scope, contact string) string {
+	return scope + "\x00" + strings.TrimPrefix(contact, "+")
 }
 
 func laneIn(smscID string) string    { return "in:" + smscID }
@@ -269,25 +376,43 @@ func laneHTTP(channel string) string { return "http:" + channel }
 
 // lane says how one queue lane is worked.
 type lane struct {
-	name    string
-	max     int                               // items leased at once
-	fn      func(context.Context, store.Item) // handles one item
-	gate    func(context.Context) error       // when set, lease only once it returns nil (a bind is up)
-	ordered bool                              // handle leased items one by one, in order
+	name  string
+	slots int                               // items in flight at once (at most one per ordering key: the store's leases see to that)
+	fn    func(context.Context, store.Item) // handles one item, to its completion
+	gate  func(context.Context) error       // when set, lease only once it returns nil (a bind is up)
 }
 
-// work leases items of one lane and hands each to l.fn, up to l.max at once
-// (one by one when l.ordered). When ctx ends it stops leasing; items already
-// leased finish with a context that lasts at most DrainTimeout longer.
+// work keeps up to l.slots items of one lane in flight, each handled by
+// l.fn in its own goroutine. It leases only as many items as it has free
+// slots, and leases again as soon as one frees: there is no batch barrier,
+// so a slow item holds only its own slot (and, through the store, the
+// later items of its own key). When ctx ends it stops leasing; items
+// already leased finish with a context that lasts at most DrainTimeout
+// longer, and work returns once they have.
 func (b *Bridge) work(ctx context.Context, l lane) {
 	drain, cancel := drainContext(ctx, b.o.DrainTimeout)
 	defer cancel()
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
+	free := make(chan struct{}, l.slots) // one token per free slot
+	for range l.slots {
+		free <- struct{}{}
+	}
 	pause := 100 * time.Millisecond
-	for ctx.Err() == nil {
+	for {
+		select { // wait for a free slot
+		case <-free:
+		case <-ctx.Done():
+			return
+		}
+		n := 1 + takeAll(free)
 		if l.gate != nil && l.gate(ctx) != nil {
 			return
 		}
-		items, err := b.q.LeaseWait(ctx, l.name, l.max)
+		items, err := b.q.LeaseWait(ctx, l.name, n)
+		for range n - len(items) {
+			free <- struct{}{}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -298,20 +423,24 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 			continue
 		}
 		pause = 100 * time.Millisecond
-		if l.ordered {
-			for _, it := range items {
-				if ctx.Err() != nil {
-					break // the rest stay leased: due again after a restart
-				}
-				l.fn(drain, it)
-			}
-			continue
-		}
-		var wg sync.WaitGroup
 		for _, it := range items {
-			wg.Go(func() { l.fn(drain, it) })
+			inflight.Go(func() {
+				defer func() { free <- struct{}{} }()
+				l.fn(drain, it)
+			})
 		}
-		wg.Wait()
+	}
+}
+
+// takeAll takes every token waiting in c without blocking and returns how
+// many it took.
+func takeAll(c chan struct{}) int {
+	for n := 0; ; n++ {
+		select {
+		case <-c:
+		default:
+			return n
+		}
 	}
 }
 

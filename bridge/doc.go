@@ -14,21 +14,37 @@
 //     with reason "no_route".
 //   - MT: Accept validates and routes a platform's send call and returns only
 //     once it is committed to the lane of the chosen SMSC ("mt:<smsc>"). A
-//     worker per SMSC, gated on a live bind, sends one submit_sm per segment
-//     and commits, in one store call, the receipt mappings, the "sent"
-//     callbacks and the item's completion. Permanent SMPP errors fail the
-//     message (a "failed" callback); temporary ones are retried; a submit
-//     with no response is dead-lettered as "unknown_outcome", never resent
-//     silently.
+//     worker per SMSC sends one submit_sm per segment and commits, in one
+//     store call, the receipt mappings, the "sent" callbacks and the item's
+//     completion. Every MT ends with a status at its platform (design.md
+//     invariant 7): permanent SMPP errors fail the message (a "failed"
+//     callback); temporary ones are retried with the progress of a
+//     multi-part MT kept (only missing parts are resent, same reference),
+//     and a retry past max_attempts or max_age queues "failed" in the call
+//     that dead-letters it. With no bind an MT waits (max_age still
+//     applies) and after SMSC.FailoverAfter moves to the next SMSC of its
+//     list. A submit with no response is dead-lettered as
+//     "unknown_outcome", never resent silently; a late response settles it
+//     (LateResponse), an operator's drop reports "failed" (DropDead).
 //   - Receipts: committed like MO, matched by (SMSC, canonical id) with a
 //     grace period for receipts that overtake their submit_sm_resp, then
-//     turned into status callbacks that never move a message's state
-//     backwards.
-//   - Callbacks: a worker per channel sends the stored requests in order;
-//     2xx is done, 408/429/5xx and transport errors are retried from the
-//     queue honouring Retry-After, other 4xx are dead-lettered.
+//     turned into status callbacks of one part.
+//   - Callbacks: a worker per channel sends the stored requests, in order
+//     per contact; 2xx is done, 408/429/5xx and transport errors are retried
+//     from the queue honouring Retry-After, other 4xx are dead-lettered.
+//     Status callbacks are merged per platform message (parts, courier
+//     chunks) with what the store remembers of it (a Mark): failed if any
+//     part failed, else the least advanced state, never backwards; once
+//     failed is reported the message's dedup keys are forgotten, so a
+//     platform's resend is a new attempt.
 //
-// Lanes are "in:<smsc>", "cat:<smsc>", "mt:<smsc>" and "http:<channel>", so
-// one slow SMSC or platform never holds up another. The package does no
+// Lanes are "in:<smsc>", "mt:<smsc>" and "http:<channel>" ("cat:<smsc>"
+// only drains long MO queued by older versions), so one slow SMSC or
+// platform never holds up another. Every item carries an ordering key
+// (contactKey: SMSC or channel + contact); a lane worker keeps up to its
+// concurrency items in flight, leases again as each finishes, and the
+// store hands out only the head of each key, so each contact's items go one
+// at a time, in order, and contacts proceed in parallel (design.md
+// invariant 6). The package does no
 // configuration parsing; cmd/smscbridge maps conf.Config onto Options.
 package bridge

@@ -61,13 +61,23 @@ func (b *Bridge) handleDeliver(ctx context.Context, smscID string, p *pdu.PDU) p
 		rec.Kind, rec.Payload, rec.DataCoding, rec.UDHLen = "mo", in.Payload, in.DataCoding, in.UDHLen
 	}
 	data, _ := json.Marshal(rec)
+	// MO are ordered per sender (design.md invariant 6); before routing
+	// only the SMSC is known. A long MO, once whole, joins the same lane and
+	// key as the sender's single-part MO, so the two kinds keep their order.
+	// Receipts and undecodable PDUs are ordered with nothing (key ""): a
+	// receipt waiting for its submit_sm_resp mapping must not hold back the
+	// sender's MO, and the status it reports never moves backwards anyway.
+	key := ""
+	if rec.Kind == "mo" {
+		key = contactKey(smscID, sm.SourceAddr)
+	}
 	if rec.Kind == "mo" && in.Concat != nil {
 		c := in.Concat
 		_, _, perr = b.q.AddPart(ctx, store.Part{SMSC: smscID, Source: sm.SourceAddr, Dest: sm.DestAddr,
-			Ref: int(c.Ref), Total: c.Total, Seq: c.Seq, Wide: c.Wide, Data: data, Lane: laneCat(smscID)})
+			Ref: int(c.Ref), Total: c.Total, Seq: c.Seq, Wide: c.Wide, Data: data, Lane: laneIn(smscID), Key: key})
 		b.observe(Event{Kind: "mo", SMSC: smscID, Text: fmt.Sprintf("deliver_sm part %d/%d from %s committed", c.Seq, c.Total, sm.SourceAddr)})
 	} else {
-		_, _, perr = b.q.Enqueue(ctx, store.NewItem{Lane: laneIn(smscID), Payload: data})
+		_, _, perr = b.q.Enqueue(ctx, store.NewItem{Lane: laneIn(smscID), Key: key, Payload: data})
 		if rec.Kind == "dlr" {
 			b.observe(Event{Kind: "receipt", SMSC: smscID, Text: fmt.Sprintf("deliver_sm receipt id:%s stat:%s committed", rec.Receipt.ID, rec.Receipt.Stat)})
 		} else {
@@ -94,7 +104,14 @@ func shortMessage(p *pdu.PDU) *pdu.ShortMessage {
 	return nil
 }
 
+// processInbound handles an item of an SMSC's in: lane: an inRecord (MO,
+// receipt or bad PDU) or, since order per sender needs them in one lane,
+// a reassembled long MO (store.Assembled, which starts with 'P').
 func (b *Bridge) processInbound(ctx context.Context, it store.Item) {
+	if len(it.Payload) > 0 && it.Payload[0] == 'P' {
+		b.processAssembled(ctx, it)
+		return
+	}
 	var rec inRecord
 	if err := json.Unmarshal(it.Payload, &rec); err != nil {
 		b.complete(ctx, it, store.Completion{DeadReason: "undecodable record: " + err.Error()})
@@ -110,6 +127,8 @@ func (b *Bridge) processInbound(ctx context.Context, it store.Item) {
 	}
 }
 
+// processAssembled delivers a reassembled long MO (queued in the in: lane;
+// older databases have them in the cat: lane).
 func (b *Bridge) processAssembled(ctx context.Context, it store.Item) {
 	a, err := store.DecodeParts(it.Payload)
 	if err != nil {
@@ -167,7 +186,7 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 		b.complete(ctx, it, store.Completion{DeadReason: "build platform request: " + err.Error()})
 		return
 	}
-	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, "", 0, reqs)}) {
+	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, mo.From, statusOf{}, reqs)}) {
 		b.observe(Event{Kind: "queued", SMSC: s.ID, Channel: cs.ID, ID: it.ID,
 			Text: fmt.Sprintf("MO %s → %s %q (%d part(s)) routed to channel %s, %d callback(s) queued", mo.From, mo.To, abbreviate(mo.Text), mo.Parts, cs.ID, len(reqs))})
 	}
@@ -192,6 +211,7 @@ type receiptData struct {
 	MTID       string `json:"mt"`
 	ExternalID string `json:"ext,omitempty"`
 	To         string `json:"to,omitempty"`
+	Dedup      string `json:"dd,omitempty"` // the MT's store dedup key
 }
 
 func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecord) {
@@ -216,8 +236,8 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 	}
 	var st State
 	switch {
-	case r.State == dlr.Delivered && m.Part >= m.Parts:
-		st = StateDelivered // a multipart MT is delivered when its last part is
+	case r.State == dlr.Delivered:
+		st = StateDelivered // of this part; the callback lane merges the parts
 	case r.State == dlr.Failed:
 		st = StateFailed
 	default:
@@ -241,7 +261,8 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		b.complete(ctx, it, store.Completion{DeadReason: "build status request: " + err.Error()})
 		return
 	}
-	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.MTID, st, reqs)}) {
+	of := statusOf{MTID: d.MTID, State: st, Group: groupKey(cs.ID, status), Parts: m.Parts, Part: m.Part, Dedup: d.Dedup}
+	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.To, of, reqs)}) {
 		b.observe(Event{Kind: "receipt", SMSC: s.ID, Channel: cs.ID, ID: d.MTID,
 			Text: fmt.Sprintf("receipt %s (stat %s) matched MT %s: %s callback queued", r.ID, r.Stat, d.MTID, st)})
 	}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -19,7 +20,8 @@ const lateWindow = 10 * time.Minute
 // dead-lettered as unknown_outcome, and a late response can still settle it.
 type lateSubmit struct {
 	itemID string // the dead letter
-	s      *smscState
+	key    string // its ordering key
+	smscID string
 	cs     *channelState
 	mtid   string
 	rec    mtRecord
@@ -59,10 +61,15 @@ func (l *lateSubmits) take(key string) *lateSubmit {
 
 // LateResponse returns the smsc.Options.LateResponse hook of one SMSC: a
 // submit_sm_resp that arrives after its timeout settles the MT that was
-// dead-lettered as unknown_outcome. OK: its receipt mapping is stored and,
-// when it was the last part, the platform hears "sent" and the dead letter
-// goes away. An error status: the platform hears "failed". It never blocks
-// the SMPP read loop.
+// dead-lettered as unknown_outcome, each in one store call that does
+// nothing if an operator has requeued or dropped the dead letter
+// meanwhile. OK for the last part: the dead letter goes, its receipt
+// mapping and "sent" callbacks are stored. OK for an earlier part: the
+// dead letter goes, its receipt mapping is stored and the MT is queued
+// again with that part counted, so the rest is sent under the same
+// reference. A temporary error: the dead letter is requeued, and the retry
+// sends from the unanswered part on. A permanent error: the dead letter
+// goes and the platform hears "failed". It never blocks the SMPP read loop.
 func (b *Bridge) LateResponse(smscID string) func(ref uint64, messageID string, st pdu.Status) {
 	return func(ref uint64, messageID string, st pdu.Status) {
 		e := b.late.take(lateKey(smscID, ref))
@@ -76,35 +83,46 @@ func (b *Bridge) LateResponse(smscID string) func(ref uint64, messageID string, 
 func (b *Bridge) settleLate(e *lateSubmit, messageID string, st pdu.Status) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	log := b.log.With("smsc_id", e.s.ID, "msg_id", e.mtid)
+	log := b.log.With("smsc_id", e.smscID, "msg_id", e.mtid)
+	var err error
 	state, cause := StateSent, error(nil)
-	var rcpts []store.Receipt
-	if st == pdu.StatusOK {
+	switch {
+	case st == pdu.StatusOK:
 		ids := append(append([]string(nil), e.ids...), messageID)
-		rcpts = b.receipts(e.s, e.cs, e.mtid, e.rec, ids, e.parts)[len(e.ids):] // earlier parts' mappings went with the dead letter
-		if err := b.q.PutReceipt(ctx, rcpts...); err != nil {
-			log.Error("store late receipt mapping; dead letter kept", "err", err)
-			return
-		}
+		rec := e.rec
+		rec.Sent = ids
+		rcpts := b.receipts(e.smscID, e.cs.ID, e.mtid, rec, ids, len(e.ids)) // earlier parts' mappings went with the dead letter
 		if len(ids) < e.parts {
-			// Later parts were never sent: the dead letter stays for an
-			// operator; only this part's receipt can now be matched.
-			log.Warn("late submit_sm_resp for a part; later parts were not sent", "status", st)
-			return
+			// Later parts were never sent: the MT goes back to the queue
+			// with this part counted as accepted, and the retry sends the
+			// rest under the same reference.
+			state = 0
+			rec.ID = e.mtid
+			data, _ := json.Marshal(rec)
+			err = b.q.SettleDead(ctx, e.itemID, []store.NewItem{{Lane: laneMT(e.smscID), Key: e.key, Payload: data}}, rcpts)
+			break
 		}
-	} else {
+		err = b.q.SettleDead(ctx, e.itemID, b.mtStatus(e.cs, e.smscID, e.mtid, rec, state, messageID, nil), rcpts)
+	case st.Temporary():
+		state = 0
+		err = b.q.Requeue(ctx, e.itemID)
+	default:
 		state, cause = StateFailed, st
+		err = b.q.SettleDead(ctx, e.itemID, b.mtStatus(e.cs, e.smscID, e.mtid, e.rec, state, messageID, cause), nil)
 	}
-	for _, it := range b.mtStatus(e.cs, e.s, e.mtid, e.rec, state, messageID, cause) {
-		if _, _, err := b.q.Enqueue(ctx, it); err != nil {
-			log.Error("queue late status callback; dead letter kept", "err", err)
-			return
-		}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		log.Info("late submit_sm_resp ignored: the dead letter was requeued or dropped meanwhile", "status", st)
+		return
+	case err != nil:
+		log.Error("settle late submit_sm_resp; dead letter kept", "status", st, "err", err)
+		return
 	}
-	if err := b.q.Drop(ctx, e.itemID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		log.Error("drop settled dead letter", "err", err)
+	what := "settled the unknown outcome: " + state.String()
+	if state == 0 {
+		what = "requeued the MT: the rest is sent on the next try"
 	}
-	log.Info("late submit_sm_resp settled an unknown outcome", "status", st)
-	b.observe(Event{Kind: "submit", SMSC: e.s.ID, Channel: e.cs.ID, ID: e.mtid,
-		Text: fmt.Sprintf("late submit_sm_resp %s message_id %s settled the unknown outcome: %s", st, messageID, state)})
+	log.Info("late submit_sm_resp "+what, "status", st)
+	b.observe(Event{Kind: "submit", SMSC: e.smscID, Channel: e.cs.ID, ID: e.mtid,
+		Text: fmt.Sprintf("late submit_sm_resp %s message_id %s %s", st, messageID, what)})
 }

@@ -1,10 +1,12 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,7 +16,9 @@ import (
 	"github.com/smscbridge/smscbridge/store"
 )
 
-// mtRecord is what the bridge commits for an accepted MT.
+// mtRecord is what the bridge commits for an accepted MT. The last four
+// fields are the progress of a multi-part MT whose later parts are still to
+// be sent: a retry resends only those, under the same reference.
 type mtRecord struct {
 	ID         string   `json:"id,omitempty"` // set when the item moved lanes; else the item's own id
 	Channel    string   `json:"channel"`
@@ -23,6 +27,11 @@ type mtRecord struct {
 	Text       string   `json:"text"`
 	ExternalID string   `json:"ext,omitempty"`
 	SMSC       []string `json:"smsc"`
+	Dedup      string   `json:"dd,omitempty"` // the store dedup key it was accepted under
+	On         string   `json:"on,omitempty"` // SMSC the parts in Sent went to
+	Ref        uint16   `json:"ref,omitempty"`
+	Parts      int      `json:"parts,omitempty"` // how many parts the text takes on On
+	Sent       []string `json:"sent,omitempty"`  // message ids of the accepted parts, in order
 }
 
 // Accept validates an MT, picks its SMSC and commits it. It returns the
@@ -53,10 +62,13 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 		from = cs.Numbers[0]
 	}
 	rec := mtRecord{Channel: cs.ID, To: to, From: from, Text: mt.Text, ExternalID: mt.ExternalID, SMSC: list}
-	data, _ := json.Marshal(rec)
-	it := store.NewItem{Lane: laneMT(s.ID), Payload: data}
 	if mt.DedupKey != "" {
-		it.DedupKey, it.DedupTTL = cs.ID+"\x00"+mt.DedupKey, mt.DedupWindow
+		rec.Dedup = cs.ID + "\x00" + mt.DedupKey
+	}
+	data, _ := json.Marshal(rec)
+	it := store.NewItem{Lane: laneMT(s.ID), Key: contactKey(cs.ID, to), Payload: data}
+	if rec.Dedup != "" {
+		it.DedupKey, it.DedupTTL = rec.Dedup, mt.DedupWindow
 	}
 	id, dup, err := b.q.Enqueue(ctx, it)
 	if err != nil {
@@ -109,9 +121,23 @@ func (b *Bridge) pickSMSC(list []string) *smscState {
 	return b.smscs[list[0]]
 }
 
+// mtJob is one leased MT being worked on by the lane of SMSC s.
+type mtJob struct {
+	it   store.Item
+	s    *smscState
+	cs   *channelState
+	mtid string
+	rec  mtRecord
+}
+
 // processMT sends one MT as submit_sm (one per segment, in order, on the
 // lane's SMSC), then commits the receipt mappings, the "sent" callbacks and
-// the item's completion in one store call.
+// the item's completion in one store call. A multi-part MT that stops
+// part-way keeps its progress (the accepted parts' ids and receipt
+// mappings, its concatenation reference) in the same call that schedules
+// the retry, so the retry sends only the rest. Every way an MT can end is
+// reported to its platform: a retry that runs out of attempts or age queues
+// "failed" in the call that dead-letters it.
 func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 	s := b.smscs[strings.TrimPrefix(it.Lane, "mt:")]
 	var rec mtRecord
@@ -119,68 +145,163 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 		b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("undecodable MT record: %v", err)})
 		return
 	}
-	mtid := rec.ID
-	if mtid == "" {
-		mtid = it.ID
-	}
 	cs := b.channels[rec.Channel]
 	if cs == nil {
 		b.complete(ctx, it, store.Completion{DeadReason: "unknown channel " + rec.Channel})
 		return
 	}
-	src, dst := Outbound(rec.From, s.SourceTON), Outbound(rec.To, s.DestTON)
-	sms, err := smsc.BuildSubmits(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
-		smsc.Address{Addr: dst.Addr, TON: dst.TON, NPI: dst.NPI}, rec.Text,
-		smsc.SubmitOptions{Coding: s.Coding, Alphabet: s.Alphabet, Long: s.Long, MaxParts: s.MaxParts, Ref: uint16(s.ref.Add(1)), RegisteredDelivery: s.RegisteredDelivery})
-	if err != nil {
-		b.failMT(ctx, it, cs, s, mtid, rec, nil, "encode", err)
+	j := &mtJob{it: it, s: s, cs: cs, mtid: cmp.Or(rec.ID, it.ID), rec: rec}
+	if !s.sub.Bound() {
+		b.waitForBind(ctx, j)
 		return
 	}
-	var ids []string
-	for i, sm := range sms {
+	src, dst := Outbound(rec.From, s.SourceTON), Outbound(rec.To, s.DestTON)
+	build := func(ref uint16) ([]*pdu.ShortMessage, error) {
+		return smsc.BuildSubmits(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
+			smsc.Address{Addr: dst.Addr, TON: dst.TON, NPI: dst.NPI}, rec.Text,
+			smsc.SubmitOptions{Coding: s.Coding, Alphabet: s.Alphabet, Long: s.Long, MaxParts: s.MaxParts, Ref: ref, RegisteredDelivery: s.RegisteredDelivery})
+	}
+	ref, done := rec.Ref, rec.Sent // done: message ids of the parts accepted so far
+	if rec.On != s.ID || ref == 0 || len(done) == 0 {
+		ref, done = uint16(s.ref.Add(1)), nil // a fresh start
+	}
+	sms, err := build(ref)
+	if err == nil && len(done) > 0 && len(sms) != rec.Parts {
+		// The SMSC's settings changed since: start over.
+		ref, done = uint16(s.ref.Add(1)), nil
+		sms, err = build(ref)
+	}
+	if err != nil {
+		b.failMT(ctx, j, nil, 0, "encode", err)
+		return
+	}
+	j.rec.On, j.rec.Ref, j.rec.Parts, j.rec.Sent = s.ID, ref, len(sms), done
+	from := len(done)
+	ids := append([]string(nil), done...)
+	for i := from; i < len(sms); i++ {
+		sm := sms[i]
 		id, err := submitPart(ctx, s.sub, sm)
 		if err == nil {
 			ids = append(ids, id)
-			b.observe(Event{Kind: "submit", SMSC: s.ID, Channel: cs.ID, ID: mtid,
+			b.observe(Event{Kind: "submit", SMSC: s.ID, Channel: cs.ID, ID: j.mtid,
 				Text: fmt.Sprintf("submit_sm %d/%d to %s (data_coding 0x%02X, %d octets) → submit_sm_resp OK message_id %s", i+1, len(sms), sm.DestAddr, sm.DataCoding, len(sm.Message), id)})
 			continue
 		}
+		j.rec.Sent = ids
+		rcpts := b.receipts(s.ID, cs.ID, j.mtid, j.rec, ids, from)
 		var st pdu.Status
 		switch {
 		case errors.Is(err, smsc.ErrUnknownOutcome):
 			// Sent but never answered: resending could duplicate the SMS,
 			// so it is not resent silently; an operator decides, unless the
-			// response turns up late (LateResponse).
-			b.log.Warn("submit outcome unknown", "smsc_id", s.ID, "msg_id", mtid, "err", err)
-			done := b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("unknown_outcome: part %d/%d got no submit_sm_resp", i+1, len(sms)),
-				Receipts: b.receipts(s, cs, mtid, rec, ids, len(sms))})
+			// response turns up late (LateResponse). The dead letter keeps
+			// the progress, so a requeue resends from this part on.
+			b.log.Warn("submit outcome unknown", "smsc_id", s.ID, "msg_id", j.mtid, "err", err)
+			stored := b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("unknown_outcome: part %d/%d got no submit_sm_resp", i+1, len(sms)),
+				Payload: j.payload(), Receipts: rcpts})
 			var uo *smsc.UnknownOutcomeError
-			if done && errors.As(err, &uo) && uo.Ref != 0 {
+			if stored && errors.As(err, &uo) && uo.Ref != 0 {
 				// Registered once the dead letter is on disk, so settling
 				// never races it; a response arriving before this is
 				// ignored and the dead letter stays.
-				b.late.put(lateKey(s.ID, uo.Ref), &lateSubmit{itemID: it.ID, s: s, cs: cs, mtid: mtid, rec: rec,
+				b.late.put(lateKey(s.ID, uo.Ref), &lateSubmit{itemID: it.ID, key: it.Key, smscID: s.ID, cs: cs, mtid: j.mtid, rec: j.rec,
 					ids: append([]string(nil), ids...), parts: len(sms), at: b.o.Now()})
 			}
 		case errors.As(err, &st) && !st.Temporary():
-			b.failMT(ctx, it, cs, s, mtid, rec, ids, "submit_sm", err)
-		case errors.As(err, &st) && st.Throttle(),
-			errors.Is(err, smsc.ErrNotBound):
-			b.retry(ctx, it, "submit_sm: "+err.Error(), time.Second)
+			b.failMT(ctx, j, rcpts, from, "submit_sm", err)
+		case errors.Is(err, smsc.ErrNotBound):
+			// The bind went away: a wait, not a failed attempt.
+			b.retryMT(ctx, j, rcpts, store.RetrySpec{Cause: "submit_sm: " + err.Error(), Delay: time.Second, Wait: true})
+		case errors.As(err, &st) && st.Throttle():
+			b.retryMT(ctx, j, rcpts, store.RetrySpec{Cause: "submit_sm: " + err.Error(), Delay: time.Second})
 		default:
-			b.retry(ctx, it, "submit_sm: "+err.Error(), 0)
+			b.retryMT(ctx, j, rcpts, store.RetrySpec{Cause: "submit_sm: " + err.Error()})
 		}
 		return
 	}
-	b.complete(ctx, it, store.Completion{Receipts: b.receipts(s, cs, mtid, rec, ids, len(sms)),
-		Enqueue: b.mtStatus(cs, s, mtid, rec, StateSent, ids[0], nil)})
+	j.rec.Sent = ids
+	b.complete(ctx, it, store.Completion{Receipts: b.receipts(s.ID, cs.ID, j.mtid, j.rec, ids, from),
+		Enqueue: b.mtStatus(j.cs, s.ID, j.mtid, j.rec, StateSent, ids[0], nil)})
+}
+
+// payload is the MT record with its progress, as stored for the next try.
+func (j *mtJob) payload() []byte {
+	r := j.rec
+	if r.ID == "" {
+		r.ID = j.mtid
+	}
+	data, _ := json.Marshal(r)
+	return data
+}
+
+// retryMT schedules the MT again with its progress and the receipt
+// mappings of the parts accepted in this try, in one store call; if the
+// retry policy dead-letters it instead, its platform hears "failed" from
+// that same call.
+func (b *Bridge) retryMT(ctx context.Context, j *mtJob, rcpts []store.Receipt, spec store.RetrySpec) {
+	cause := errors.New(spec.Cause)
+	c := store.Completion{Lane: j.it.Lane, ID: j.it.ID, Token: j.it.Token, Retry: &spec, Payload: j.payload(), Receipts: rcpts,
+		OnDead: b.mtStatus(j.cs, j.s.ID, j.mtid, j.rec, StateFailed, "", fmt.Errorf("retries exhausted: %w", cause))}
+	res, err := b.q.Complete(context.WithoutCancel(ctx), c)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStaleLease):
+		b.log.Warn("item vanished before completion", "lane", j.it.Lane, "id", j.it.ID)
+	case err != nil:
+		b.log.Error("store retry failed; item is due again when its lease ends", "lane", j.it.Lane, "id", j.it.ID, "err", err)
+	case res.Dead:
+		b.log.Warn("dead letter after retries; platform told failed", "lane", j.it.Lane, "id", j.it.ID, "msg_id", j.mtid, "err", spec.Cause)
+		b.observe(Event{Kind: "dead", SMSC: j.s.ID, Channel: j.cs.ID, ID: j.mtid, Text: "gave up: " + spec.Cause + "; failed callback queued"})
+	default:
+		b.log.Debug("retry scheduled", "lane", j.it.Lane, "id", j.it.ID, "wait", spec.Wait, "err", spec.Cause)
+	}
+}
+
+// waitForBind handles an MT leased while its SMSC has no bind. Once the
+// SMSC has had none for its FailoverAfter, the MT moves to the next SMSC of
+// its list that has one (same MT id, same ordering key, progress reset);
+// otherwise it waits: no attempt is counted, but max_age applies, and
+// "failed" is reported if it expires.
+func (b *Bridge) waitForBind(ctx context.Context, j *mtJob) {
+	s := j.s
+	down := s.downFor(b.o.Now())
+	if down >= s.FailoverAfter {
+		if next := b.nextSMSC(j.rec.SMSC, s.ID); next != nil {
+			r := j.rec
+			r.ID, r.On, r.Ref, r.Parts, r.Sent = j.mtid, "", 0, 0, nil
+			data, _ := json.Marshal(r)
+			if b.complete(ctx, j.it, store.Completion{Enqueue: []store.NewItem{{Lane: laneMT(next.ID), Key: j.it.Key, Payload: data}}}) {
+				b.log.Warn("MT failed over to the next SMSC", "smsc_id", s.ID, "to_smsc", next.ID, "msg_id", j.mtid, "down_for", down.Round(time.Millisecond))
+				b.observe(Event{Kind: "mt", SMSC: next.ID, Channel: j.cs.ID, ID: j.mtid,
+					Text: fmt.Sprintf("%s has had no bind for %s: MT moved to %s", s.ID, down.Round(time.Millisecond), next.ID)})
+			}
+			return
+		}
+	}
+	b.retryMT(ctx, j, nil, store.RetrySpec{Cause: "smsc " + s.ID + ": no bind", Delay: s.bindWait(), Wait: true})
+}
+
+// bindWaitMax is the longest an MT waiting for a bind sleeps between
+// looks (max_age and failover are checked at each).
+const bindWaitMax = 5 * time.Second
+
+// nextSMSC returns the first SMSC after cur in list (wrapping around; from
+// the start when cur is not in it) that has a live bind, or nil.
+func (b *Bridge) nextSMSC(list []string, cur string) *smscState {
+	at := slices.Index(list, cur) // -1: start at list[0]
+	for k := 1; k <= len(list); k++ {
+		s := b.smscs[list[(at+k)%len(list)]]
+		if s != nil && s.ID != cur && s.sub != nil && s.sub.Bound() {
+			return s
+		}
+	}
+	return nil
 }
 
 // mtStatus builds the queue items that report an MT's new state to its
 // platform; for a failure, cause gives the description and, when it is an
-// SMPP status, the error code.
-func (b *Bridge) mtStatus(cs *channelState, s *smscState, mtid string, rec mtRecord, state State, smscMsgID string, cause error) []store.NewItem {
-	st := Status{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To, Channel: cs.ID, State: state, SMSC: s.ID, SMSCMsgID: smscMsgID, At: b.o.Now()}
+// SMPP status, the error code. The state covers every part of the MT.
+func (b *Bridge) mtStatus(cs *channelState, smscID, mtid string, rec mtRecord, state State, smscMsgID string, cause error) []store.NewItem {
+	st := Status{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To, Channel: cs.ID, State: state, SMSC: smscID, SMSCMsgID: smscMsgID, At: b.o.Now()}
 	if cause != nil {
 		var ps pdu.Status
 		if errors.As(cause, &ps) {
@@ -188,29 +309,37 @@ func (b *Bridge) mtStatus(cs *channelState, s *smscState, mtid string, rec mtRec
 		}
 		st.Description = cause.Error()
 	}
+	return b.statusItems(cs, st, statusOf{Dedup: rec.Dedup, Parts: max(rec.Parts, 1)})
+}
+
+// statusItems builds the callbacks of one status with what the callback
+// lane needs to merge it with the other parts and chunks of its message.
+func (b *Bridge) statusItems(cs *channelState, st Status, of statusOf) []store.NewItem {
 	reqs, err := cs.adapter.Status(st)
 	if err != nil {
-		b.log.Error("build status callback", "channel", cs.ID, "status", state.String(), "err", err)
+		b.log.Error("build status callback", "channel", cs.ID, "status", st.State.String(), "err", err)
 	}
-	return callbackItems(cs.ID, mtid, state, reqs)
+	of.MTID, of.State, of.Group = st.MTID, st.State, groupKey(cs.ID, st)
+	return callbackItems(cs.ID, st.To, of, reqs)
 }
 
 // failMT dead-letters an MT that failed for good and queues its "failed"
 // callbacks, in one store call.
-func (b *Bridge) failMT(ctx context.Context, it store.Item, cs *channelState, s *smscState, mtid string, rec mtRecord, ids []string, step string, cause error) {
-	b.observe(Event{Kind: "status", SMSC: s.ID, Channel: cs.ID, ID: mtid, Text: "MT failed: " + cause.Error()})
-	b.complete(ctx, it, store.Completion{DeadReason: step + ": " + cause.Error(),
-		Receipts: b.receipts(s, cs, mtid, rec, ids, 0), Enqueue: b.mtStatus(cs, s, mtid, rec, StateFailed, "", cause)})
+func (b *Bridge) failMT(ctx context.Context, j *mtJob, rcpts []store.Receipt, from int, step string, cause error) {
+	b.observe(Event{Kind: "status", SMSC: j.s.ID, Channel: j.cs.ID, ID: j.mtid, Text: "MT failed: " + cause.Error()})
+	b.complete(ctx, j.it, store.Completion{DeadReason: step + ": " + cause.Error(), Payload: j.payload(),
+		Receipts: rcpts, Enqueue: b.mtStatus(j.cs, j.s.ID, j.mtid, j.rec, StateFailed, "", cause)})
 }
 
-func (b *Bridge) receipts(s *smscState, cs *channelState, mtid string, rec mtRecord, ids []string, parts int) []store.Receipt {
-	if parts == 0 {
-		parts = len(ids)
-	}
-	data, _ := json.Marshal(receiptData{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To})
-	out := make([]store.Receipt, 0, len(ids))
-	for i, id := range ids {
-		out = append(out, store.Receipt{SMSC: s.ID, MsgID: s.IDType.SubmitKey(id), ItemID: mtid, Channel: cs.ID,
+// receipts are the receipt mappings of parts from+1.. of an MT (ids holds
+// the message ids of all accepted parts, in order).
+func (b *Bridge) receipts(smscID, channel, mtid string, rec mtRecord, ids []string, from int) []store.Receipt {
+	s := b.smscs[smscID]
+	parts := max(rec.Parts, len(ids))
+	data, _ := json.Marshal(receiptData{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To, Dedup: rec.Dedup})
+	out := make([]store.Receipt, 0, len(ids)-from)
+	for i := from; i < len(ids); i++ {
+		out = append(out, store.Receipt{SMSC: smscID, MsgID: s.IDType.SubmitKey(ids[i]), ItemID: mtid, Channel: channel,
 			Part: i + 1, Parts: parts, Data: data})
 	}
 	return out

@@ -23,6 +23,12 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"channel-id-too-long", []string{
 			`:11: channel "cc": channel_id "gfd8g7fd89dgfd-gfd8g7fd89dgfd-gfd8g7fd89dgfd-gfd8g7fd89dgfd": must be at most 50 characters, got 59`,
 		}},
+		{"concurrency-range", []string{
+			`:6: smsc "agg-a": concurrency 0: must be 1..1000`,
+			`:13: smsc "agg-b": concurrency 1001: must be 1..1000`,
+			`:21: channel "rp": concurrency -1: must be 1..1000`,
+			`:31: channel "cc": concurrency "16": must be an integer`,
+		}},
 		{"coding", []string{
 			`:6: smsc "agg-a": default_coding "utf8": must be one of "gsm7", "latin1", "ascii"`,
 		}},
@@ -106,6 +112,9 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:21: smsc "agg-c": bind "tx": must be one of "transceiver", "transmitter", "receiver", "pair"`,
 			`:27: channel "rp": numbers "12345678901234567890": must be E.164 ("+" and 8-15 digits), a short code (up to 8 digits) or an alphanumeric sender (up to 11 letters, digits or spaces)`,
 			`:28: channel "rp": smsc "agg-d": must be the id of an [[smsc]] (known: "agg-a", "agg-b", "agg-c")`,
+		}},
+		{"failover-after", []string{
+			`:6: smsc "agg-a": failover_after "0s": must be a duration above 0 like "30s"`,
 		}},
 		{"max-parts-range", []string{
 			`:6: smsc "agg-a": max_parts 256: must be 1..255`,

@@ -24,6 +24,7 @@ func (v validator) channels() {
 			v.at(w, "smsc", nil, "required: the SMSC ids this channel sends through (in failover order)")
 		}
 		v.smscRefs(w, ch.SMSC, true)
+		v.concurrency(w, ch.Concurrency)
 		v.receives(w, ch)
 		switch ch.Kind {
 		case KindRapidPro:

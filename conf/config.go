@@ -80,6 +80,7 @@ type SMSC struct {
 	ReconnectDelay        Duration `toml:"reconnect_delay"`     // first backoff step, default 2s
 	ReconnectMax          Duration `toml:"reconnect_max"`       // backoff cap, default 1m
 	Window                int      `toml:"window"`              // outstanding submit_sm per session, default 10
+	Concurrency           int      `toml:"concurrency"`         // MT worked on at once, default window × sessions
 	Throughput            float64  `toml:"throughput"`          // submit_sm per second for this SMSC, 0 = no limit
 	MaxInbound            int      `toml:"max_inbound"`         // deliver_sm/data_sm being committed at once per session, default 200
 	ThrottlePause         Duration `toml:"throttle_pause"`      // first pause after ESME_RTHROTTLED/ESME_RMSGQFUL, default 1s
@@ -97,6 +98,7 @@ type SMSC struct {
 	Country               string   `toml:"country"`             // ISO 3166 alpha-2 (upper case) or ""
 	DefaultChannel        string   `toml:"default_channel"`     // channel id for MO no channel claims
 	MaxParts              int      `toml:"max_parts"`           // most SMS parts per message, default 255
+	FailoverAfter         Duration `toml:"failover_after"`      // MT waiting this long with no bind move to the next SMSC of their list, default 30s
 }
 
 // Route sends MT whose destination starts with Prefix through SMSC, in
@@ -113,6 +115,9 @@ type Channel struct {
 	Kind    string   `toml:"kind"`    // "rapidpro" | "kannel" | "custom" | "notify"
 	Numbers []string `toml:"numbers"` // MO to these destination numbers belongs here
 	SMSC    []string `toml:"smsc"`    // MT goes out through these, failing over in order
+	// Concurrency is how many platform requests (callbacks) of this
+	// channel are in flight at once, one per contact at most; default 16.
+	Concurrency int `toml:"concurrency"`
 
 	// rapidpro: RapidPro External (EX) channel.
 	ReceiveURL            string `toml:"receive_url"`
@@ -163,6 +168,13 @@ const (
 	KindNotify   = "notify"
 )
 
+// DefaultChannelConcurrency is a channel's concurrency when the file (or
+// code) leaves it out.
+const DefaultChannelConcurrency = 16
+
+// MaxConcurrency bounds the concurrency keys.
+const MaxConcurrency = 1000
+
 // Default returns the configuration used for every key a file leaves out.
 // It has no SMSC and no channel; DefaultSMSC gives the per-SMSC defaults.
 func Default() Config {
@@ -200,6 +212,7 @@ func DefaultSMSC() SMSC {
 		ThrottlePause:      Duration{time.Second},
 		ThrottleMax:        Duration{30 * time.Second},
 		ThrottleTimeout:    Duration{2 * time.Minute},
+		Concurrency:        10,
 		DefaultCoding:      "gsm7",
 		DC0Charset:         "gsm7",
 		LongMessages:       "udh",
@@ -208,6 +221,7 @@ func DefaultSMSC() SMSC {
 		RegisteredDelivery: true,
 		MsgIDType:          "auto",
 		MaxParts:           255,
+		FailoverAfter:      Duration{30 * time.Second},
 	}
 }
 

@@ -216,6 +216,18 @@ func entryLabel(parent, k string, i int, m map[string]any) string {
 // entryDone applies per-kind defaults and rejects keys of another channel
 // kind, using which keys the file really wrote.
 func (d *decoder) entryDone(m map[string]any, e reflect.Value, w where) {
+	if n, set := m["concurrency"].(int64); set && n < 1 {
+		// Left out it has a default (Complete); written, it must be usable.
+		path, label := w.key("concurrency")
+		d.add(path, label, n, "must be 1..%d", MaxConcurrency)
+		d.skip[path] = true
+	}
+	if s, ok := e.Addr().Interface().(*SMSC); ok {
+		if _, set := m["concurrency"]; !set {
+			s.Concurrency = 0 // Complete derives it from window and sessions
+		}
+		return
+	}
 	ch, ok := e.Addr().Interface().(*Channel)
 	if !ok {
 		return
@@ -238,7 +250,7 @@ func (d *decoder) entryDone(m map[string]any, e reflect.Value, w where) {
 	}
 }
 
-var commonChannelKeys = map[string]bool{"id": true, "kind": true, "smsc": true}
+var commonChannelKeys = map[string]bool{"id": true, "kind": true, "smsc": true, "concurrency": true}
 
 // kindKeys lists the channel keys each kind uses besides id, kind and smsc.
 var kindKeys = map[string][]string{

@@ -52,6 +52,7 @@
 //
 //	path                bbolt file, default "/var/lib/smscbridge/bridge.db"
 //	receipt_ttl         > 0, default "72h": how long a message waits for its receipt
+//	                    (and how long the status last reported for it is remembered)
 //	reassembly_timeout  > 0, default "10m": how long MO parts wait for the rest
 //	partial_mo          "deliver" (default: what arrived, flagged) | "dead"
 //
@@ -87,6 +88,9 @@
 //	reconnect_delay           > 0, default "2s"; doubles up to reconnect_max
 //	reconnect_max             >= reconnect_delay, default "1m"
 //	window                    1..1000, default 10
+//	concurrency               1..1000, default window × sessions (at most 1000):
+//	                          MT of this SMSC worked on at once, one per
+//	                          recipient at most (design.md invariant 6)
 //	throughput                >= 0 submit_sm per second, default 0 (no limit)
 //	max_inbound               1..10000, default 200: deliver_sm/data_sm being committed at once per session;
 //	                          beyond it the SMSC is answered ESME_RTHROTTLED
@@ -116,6 +120,8 @@
 //	                          platform: 7,000 custom-channel characters are at most 213
 //	                          parts, a 6,400-byte RapidPro message at most 96); an MT
 //	                          needing more parts is refused with 400 naming both numbers
+//	failover_after            > 0, default "30s": an MT whose SMSC has had no bind this long
+//	                          moves to the next SMSC of its route or channel list
 //
 // [[route]], optional MT routing by destination prefix:
 //
@@ -131,6 +137,10 @@
 //	numbers  (not notify) E.164 ("+" and 8-15 digits), short codes (up to 8
 //	         digits) or alphanumeric senders (up to 11); a number belongs to
 //	         one channel, and some SMSC of the channel must receive
+//	concurrency
+//	         1..1000, default 16: platform requests (MO, status callbacks)
+//	         of this channel in flight at once, one per contact at most; also
+//	         the size of the channel's keep-alive connection pool
 //
 // A key of another kind is an error (webhook_url on a rapidpro channel).
 //

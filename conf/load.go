@@ -153,13 +153,21 @@ func errText(err error) string {
 // per-kind defaults (mo_method "POST", id_type "phone") and canonical
 // spellings (country upper case, mo_method upper case, template type lower
 // case). Load calls it; call it on a Config built in code before Validate.
-// A dedup_window left at 0 in code means "off".
+// A dedup_window left at 0 in code means "off"; a concurrency left at 0
+// means its default (an SMSC's window × sessions, a channel's 16).
 func (c *Config) Complete() {
 	for i := range c.SMSC {
-		c.SMSC[i].Country = strings.ToUpper(c.SMSC[i].Country)
+		s := &c.SMSC[i]
+		s.Country = strings.ToUpper(s.Country)
+		if s.Concurrency <= 0 {
+			s.Concurrency = min(max(s.Window*s.Sessions, 1), MaxConcurrency)
+		}
 	}
 	for i := range c.Channel {
 		ch := &c.Channel[i]
+		if ch.Concurrency <= 0 {
+			ch.Concurrency = DefaultChannelConcurrency
+		}
 		switch ch.Kind {
 		case KindRapidPro:
 			ch.SentURL = orDerived(ch.SentURL, ch.ReceiveURL, "sent")

@@ -249,6 +249,7 @@ func (v validator) smscSession(s SMSC, w where) {
 	if s.Window < 1 || s.Window > 1000 {
 		v.at(w, "window", s.Window, "must be 1..1000")
 	}
+	v.concurrency(w, s.Concurrency)
 	if s.Throughput < 0 || math.IsNaN(s.Throughput) || math.IsInf(s.Throughput, 0) {
 		v.at(w, "throughput", s.Throughput, "must be 0 (no limit) or a positive number of submit_sm per second")
 	}
@@ -280,6 +281,7 @@ func (v validator) smscMessages(s SMSC, w where) {
 	if s.MaxParts < 1 || s.MaxParts > 255 {
 		v.at(w, "max_parts", s.MaxParts, "must be 1..255")
 	}
+	v.positive(w, "failover_after", s.FailoverAfter)
 	if s.DefaultChannel == "" {
 		return
 	}
@@ -288,6 +290,13 @@ func (v validator) smscMessages(s SMSC, w where) {
 		v.at(w, "default_channel", s.DefaultChannel, "must be the id of a [[channel]]%s", known(v.channelIDs()))
 	case ch.Kind == KindNotify:
 		v.at(w, "default_channel", s.DefaultChannel, "must be a channel that receives MO (kind %q does not)", ch.Kind)
+	}
+}
+
+// concurrency checks a lane's concurrency (after Complete: 0 is the default).
+func (v validator) concurrency(w where, n int) {
+	if n < 0 || n > MaxConcurrency {
+		v.at(w, "concurrency", n, "must be 1..%d", MaxConcurrency)
 	}
 }
 

@@ -11,39 +11,23 @@ import (
 	"github.com/smscbridge/smscbridge/smsc/pdu"
 )
 
-// BenchmarkMOEndToEnd measures the whole daemon: deliver_sm from smsctest
-// (10 in flight) → committed → acknowledged → POSTed to a stand-in RapidPro.
-// It reports MO/s once every POST has arrived.
-func BenchmarkMOEndToEnd(b *testing.B) {
-	h := newHarness(b)
-	h.waitBound()
-	sm := &pdu.ShortMessage{SourceTON: 1, SourceNPI: 1, SourceAddr: "2349067554729",
-		DestTON: 1, DestNPI: 1, DestAddr: rpNumber[1:], Message: []byte("benchmark MO text")}
-	work := make(chan struct{}, b.N)
-	for range b.N {
-		work <- struct{}{}
-	}
-	close(work)
-	b.ResetTimer()
-	var wg sync.WaitGroup
-	for range 10 {
-		wg.Go(func() {
-			for range work {
-				if st, err := h.smsc.Deliver(context.Background(), sm); err != nil || st != pdu.StatusOK {
-					b.Errorf("deliver_sm: %v %v", st, err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	waitCount(b, func() int { return len(withPath(h.plat.all(), "/receive")) }, b.N)
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "MO/s")
-}
+// benchContacts is how many different senders (MO) or recipients (MT) the
+// end-to-end benchmarks spread their messages over: order is kept per
+// contact, so one contact's messages go one at a time (see the
+// OneContact variants).
+const benchContacts = 1000
 
-// BenchmarkMTEndToEnd measures RapidPro send calls (10 concurrent) →
-// committed → 200 → submit_sm to smsctest, until every submit has arrived.
-func BenchmarkMTEndToEnd(b *testing.B) {
+// BenchmarkMOEndToEnd measures the whole daemon: deliver_sm from smsctest
+// (10 in flight) from benchContacts senders → committed → acknowledged →
+// POSTed to a stand-in RapidPro. It reports MO/s once every POST has
+// arrived.
+func BenchmarkMOEndToEnd(b *testing.B) { benchMO(b, benchContacts) }
+
+// BenchmarkMOEndToEndOneContact is BenchmarkMOEndToEnd with every MO from
+// one sender: the throughput of one contact's ordered stream.
+func BenchmarkMOEndToEndOneContact(b *testing.B) { benchMO(b, 1) }
+
+func benchMO(b *testing.B, contacts int) {
 	h := newHarness(b)
 	h.waitBound()
 	work := make(chan int, b.N)
@@ -56,7 +40,43 @@ func BenchmarkMTEndToEnd(b *testing.B) {
 	for range 10 {
 		wg.Go(func() {
 			for i := range work {
-				body := url.Values{"id": {fmt.Sprint(i + 1)}, "text": {"benchmark MT text"}, "to": {"+250788123123"}}.Encode()
+				sm := &pdu.ShortMessage{SourceTON: 1, SourceNPI: 1, SourceAddr: fmt.Sprint(2349067550000 + i%contacts),
+					DestTON: 1, DestNPI: 1, DestAddr: rpNumber[1:], Message: []byte("benchmark MO text")}
+				if st, err := h.smsc.Deliver(context.Background(), sm); err != nil || st != pdu.StatusOK {
+					b.Errorf("deliver_sm: %v %v", st, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitCount(b, func() int { return h.plat.count("/receive") }, b.N)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "MO/s")
+}
+
+// BenchmarkMTEndToEnd measures RapidPro send calls (10 concurrent, to
+// benchContacts recipients) → committed → 200 → submit_sm to smsctest,
+// until every submit has arrived.
+func BenchmarkMTEndToEnd(b *testing.B) { benchMT(b, benchContacts) }
+
+// BenchmarkMTEndToEndOneContact is BenchmarkMTEndToEnd with every MT to one
+// recipient.
+func BenchmarkMTEndToEndOneContact(b *testing.B) { benchMT(b, 1) }
+
+func benchMT(b *testing.B, contacts int) {
+	h := newHarness(b)
+	h.waitBound()
+	work := make(chan int, b.N)
+	for i := range b.N {
+		work <- i
+	}
+	close(work)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for i := range work {
+				body := url.Values{"id": {fmt.Sprint(i + 1)}, "text": {"benchmark MT text"}, "to": {fmt.Sprint("+250788", 100000+i%contacts)}}.Encode()
 				if code, resp := h.post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "", body); code != 200 {
 					b.Errorf("send = %d %s", code, resp)
 					return
@@ -65,7 +85,7 @@ func BenchmarkMTEndToEnd(b *testing.B) {
 		})
 	}
 	wg.Wait()
-	waitCount(b, func() int { return len(h.smsc.Submits()) }, b.N)
+	waitCount(b, func() int { return h.smsc.Stats().Submits }, b.N)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "MT/s")
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -72,8 +73,7 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 	}
 	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), MaxBackoff: cfg.Retry.MaxBackoff.Duration,
-		Logger:  log.With("component", "bridge"),
-		Observe: o.Observe, ReceiptGrace: o.ReceiptGrace, HTTP: bridge.NewHTTPClient(30*time.Second, log.With("component", "http"))}
+		Logger: log.With("component", "bridge"), Observe: o.Observe, ReceiptGrace: o.ReceiptGrace}
 	for _, s := range cfg.SMSC {
 		bs, err := bridgeSMSC(s)
 		if err != nil {
@@ -89,7 +89,9 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
 			continue
 		}
-		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC}
+		n := cmp.Or(c.Concurrency, conf.DefaultChannelConcurrency)
+		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, Concurrency: n,
+			HTTP: bridge.NewHTTPClient(30*time.Second, n, log.With("component", "http", "channel", c.ID))}
 		if c.Kind == conf.KindCustom {
 			ch.RateLimit = 20 // respond.io: 20 requests per second per custom channel (platforms.md A.1)
 		}
@@ -172,7 +174,8 @@ func bridgeSMSC(s conf.SMSC) (bridge.SMSC, error) {
 	}
 	return bridge.SMSC{ID: s.ID, Coding: c, Alphabet: alpha, TextReceipts: s.TextReceipts, Long: long, MaxParts: s.MaxParts, SourceTON: tonSetting(s.SourceTON),
 		DestTON: tonSetting(s.DestTON), RegisteredDelivery: s.RegisteredDelivery, IDType: idt, Country: s.Country,
-		DefaultChannel: s.DefaultChannel, Window: s.Window * s.Sessions}, nil
+		DefaultChannel: s.DefaultChannel, Concurrency: cmp.Or(s.Concurrency, s.Window*s.Sessions),
+		FailoverAfter: s.FailoverAfter.Duration}, nil
 }
 
 func tonSetting(s string) bridge.TONSetting {
@@ -246,6 +249,10 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 		admin = &http.Server{Handler: d.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
 		bg.Go(func() { serveErr <- admin.Serve(d.adminLn) })
 	}
+	for lane, st := range d.orphanedLanes() {
+		d.log.Warn("queued work for an SMSC or channel that is no longer configured: nothing works this lane; restore it in the config, or requeue/drop its items offline",
+			"lane", lane, "queued", st.Queued+st.Leased, "dead", st.Dead)
+	}
 	d.log.Info("smscbridge running", "http", d.httpLn.Addr().String(), "smscs", len(d.clients), "version", version)
 	if ready != nil {
 		ready()
@@ -313,6 +320,7 @@ func (d *daemon) adminHandler() http.Handler {
 			binds = append(binds, c.Stats())
 		}
 		st["smsc"] = binds
+		st["orphaned_lanes"] = d.orphanedLanes()
 		respondJSON(w, http.StatusOK, st)
 	})
 	mux.HandleFunc("GET /queue/dead", d.admin(func(w http.ResponseWriter, r *http.Request) {
@@ -327,26 +335,29 @@ func (d *daemon) adminHandler() http.Handler {
 		d.adminResult(w, d.store.Requeue(r.Context(), r.PathValue("id")))
 	}))
 	mux.HandleFunc("DELETE /queue/dead/{id}", d.admin(func(w http.ResponseWriter, r *http.Request) {
-		d.dropDead(w, r, r.PathValue("id"))
+		// Dead letters only: a queued item is never dropped (404). An
+		// MT's platform hears failed, queued with the drop.
+		id := r.PathValue("id")
+		err := d.bridge.DropDead(r.Context(), id)
+		if it, gerr := d.store.Get(r.Context(), id); errors.Is(err, store.ErrNotFound) && gerr == nil && it.DeadReason == "" {
+			respondJSON(w, http.StatusNotFound, map[string]string{"error": "queued, not a dead letter: only dead letters can be dropped"})
+			return
+		}
+		d.adminResult(w, err)
 	}))
 	return mux
 }
 
-// dropDead deletes a dead letter. An id that is not a dead letter, a
-// live queued item included, answers 404 and nothing is deleted: queued
-// work is never dropped from the admin API.
-func (d *daemon) dropDead(w http.ResponseWriter, r *http.Request, id string) {
-	it, err := d.store.Get(r.Context(), id)
-	switch {
-	case errors.Is(err, store.ErrNotFound) || err == nil && it.DeadAt.IsZero() && it.DeadReason == "":
-		respondJSON(w, http.StatusNotFound, map[string]string{"error": "no dead letter with id " + strconv.Quote(id) +
-			" (queued items cannot be dropped, only dead letters)"})
-		return
-	case err != nil:
-		d.adminResult(w, err)
-		return
+// orphanedLanes are the lanes holding items (queued or dead) of an SMSC
+// or channel that is not in the configuration.
+func (d *daemon) orphanedLanes() map[string]store.LaneStats {
+	out := map[string]store.LaneStats{}
+	for lane, st := range d.store.Stats() {
+		if st.Queued+st.Leased+st.Dead > 0 && !d.bridge.OwnsLane(lane) {
+			out[lane] = st
+		}
 	}
-	d.adminResult(w, d.store.Drop(r.Context(), id))
+	return out
 }
 
 // admin wraps an admin action with the Bearer token check.

@@ -62,6 +62,21 @@ func (p *printer) say(who, format string, args ...any) {
 	fmt.Fprintf(p.w, "%6.3fs  %-10s %s\n", time.Since(p.start).Seconds(), who, fmt.Sprintf(format, args...))
 }
 
+// Write lets the verbose log share the printer's lock.
+func (p *printer) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.w.Write(b)
+}
+
+// printf writes free text, under the same lock as say (the bridge's lanes
+// report events from many goroutines at once).
+func (p *printer) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format, args...)
+}
+
 func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	p := &printer{w: w, start: time.Now()}
 	dir, err := os.MkdirTemp("", "smscbridge-demo-")
@@ -81,7 +96,7 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	cfg := demoConfig(sim.Addr(), "http://"+plat.Addr().String(), filepath.Join(dir, "bridge.db"))
 	logger := slog.New(slog.DiscardHandler)
 	if verbose {
-		logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		logger = slog.New(slog.NewTextHandler(p, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	var answered atomic.Int64 // platform requests the bridge saw a 2xx for
 	d, err := newDaemon(cfg, daemonOptions{Logger: logger, Observe: func(e bridge.Event) {
@@ -100,8 +115,8 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	defer func() { stopDaemon(); <-done }()
 	<-ready
 
-	fmt.Fprintf(w, "smscbridge demo: SMSC simulator on %s, bridge on %s, stand-in platforms on %s\n", sim.Addr(), d.HTTPAddr(), plat.Addr())
-	fmt.Fprintf(w, "channels: rapidpro %q owns %s, custom %q owns %s; database %s\n\n", "rp-demo", demoRPNumber, "telenet", demoCustomNumber, cfg.Store.Path)
+	p.printf("smscbridge demo: SMSC simulator on %s, bridge on %s, stand-in platforms on %s\n", sim.Addr(), d.HTTPAddr(), plat.Addr())
+	p.printf("channels: rapidpro %q owns %s, custom %q owns %s; database %s\n\n", "rp-demo", demoRPNumber, "telenet", demoCustomNumber, cfg.Store.Path)
 	if err := sim.WaitBound(ctx, 1); err != nil {
 		return fmt.Errorf("bridge never bound to the simulator: %w", err)
 	}
@@ -145,7 +160,7 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 		}, "custom-delivered"},
 	}
 	for i, st := range steps {
-		fmt.Fprintf(w, "\n── %d. %s\n", i+1, st.title)
+		p.printf("\n── %d. %s\n", i+1, st.title)
 		if err := st.run(); err != nil {
 			return err
 		}
@@ -161,8 +176,8 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 		return fmt.Errorf("the bridge broke SMPP 3.4 (%d violations), first: %s", len(vs), vs[0])
 	}
 	stats := sim.Stats()
-	fmt.Fprintf(w, "\ndone: the SMSC sent %d deliver_sm (MO parts) and %d receipts and got %d submit_sm; every message reached its platform.\n", stats.MOSent, stats.ReceiptsSent, stats.Submits)
-	fmt.Fprintf(w, "Try it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
+	p.printf("\ndone: the SMSC sent %d deliver_sm (MO parts) and %d receipts and got %d submit_sm; every message reached its platform.\n", stats.MOSent, stats.ReceiptsSent, stats.Submits)
+	p.printf("Try it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
 	return nil
 }
 

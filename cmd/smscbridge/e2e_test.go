@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,7 @@ type platformReq struct {
 	Method, Path string
 	Header       http.Header
 	Body         []byte
+	Code         int // status answered
 }
 
 func (r platformReq) form(t testing.TB) url.Values {
@@ -58,16 +60,28 @@ type platform struct {
 	reqs     []platformReq
 	failCode int
 	failBody string // body of the failing answers
-	changed  chan struct{}
+	// answer, when set, picks the status code of each request (0: use
+	// failCode); it may block to hold a request in flight.
+	answer  func(platformReq) int
+	changed chan struct{}
 }
 
 func newPlatform(t testing.TB) *platform {
 	p := &platform{changed: make(chan struct{}, 1)}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		req := platformReq{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
 		p.mu.Lock()
-		p.reqs = append(p.reqs, platformReq{r.Method, r.URL.Path, r.Header.Clone(), body})
-		code, failBody := p.failCode, p.failBody
+		code, answer, failBody := p.failCode, p.answer, p.failBody
+		p.mu.Unlock()
+		if answer != nil {
+			if c := answer(req); c != 0 {
+				code = c
+			}
+		}
+		req.Code = cmp.Or(code, http.StatusOK)
+		p.mu.Lock()
+		p.reqs = append(p.reqs, req)
 		p.mu.Unlock()
 		select {
 		case p.changed <- struct{}{}:
@@ -88,6 +102,26 @@ func (p *platform) setFail(code int) {
 	p.mu.Lock()
 	p.failCode = code
 	p.mu.Unlock()
+}
+
+func (p *platform) setAnswer(f func(platformReq) int) {
+	p.mu.Lock()
+	p.answer = f
+	p.mu.Unlock()
+}
+
+// count is len(withPath(p.all(), suffix)) without the copies (benchmarks
+// poll it).
+func (p *platform) count(suffix string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, r := range p.reqs {
+		if strings.HasSuffix(r.Path, suffix) {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *platform) all() []platformReq {

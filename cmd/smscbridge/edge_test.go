@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,20 +15,6 @@ import (
 	"github.com/smscbridge/smscbridge/conf"
 	"github.com/smscbridge/smscbridge/store"
 )
-
-// adminCall makes an admin API request with the test's admin token.
-func (h *harness) adminCall(method, path string) (int, []byte) {
-	h.t.Helper()
-	req, _ := http.NewRequest(method, "http://"+h.d.AdminAddr()+path, nil)
-	req.Header.Set("Authorization", "Bearer "+h.cfg.Admin.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
 
 // waitItems polls the store until list returns n items or more (10 s).
 func (h *harness) waitItems(what string, n int, list func(context.Context) ([]store.Item, error)) []store.Item {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/smscbridge/smscbridge/bridge"
 	"github.com/smscbridge/smscbridge/conf"
 	"github.com/smscbridge/smscbridge/store"
 )
@@ -32,7 +34,9 @@ commands:
   requeue   move dead letters back to their queue (attempts reset):
             by ID, or every dead letter of a lane with -lane
   drop      delete dead letters by ID, or every dead letter of a lane
-            with -dead -lane (queued items are never dropped)
+            with -dead -lane (queued items are never dropped); an MT's
+            platform is told it failed (the callback goes out when the
+            daemon runs), which needs -config
   compact   rewrite the file without free pages (in place, or to -o FILE)
 
 flags:
@@ -113,11 +117,21 @@ func parseQueueFlags(cmd string, args []string, stderr io.Writer) (*queueFlags, 
 
 // path is the store file named by -db, or by the configuration.
 func (f *queueFlags) path() (string, error) {
+	cfg, err := f.loadConfig()
+	if err != nil || cfg == nil {
+		return f.db, err
+	}
+	return cfg.Store.Path, nil
+}
+
+// loadConfig loads the configuration (-config, or the default one); nil
+// when -db names the store instead.
+func (f *queueFlags) loadConfig() (*conf.Config, error) {
 	if f.db != "" && f.config != "" {
-		return "", fmt.Errorf("%w: give -db or -config, not both", errUsage)
+		return nil, fmt.Errorf("%w: give -db or -config, not both", errUsage)
 	}
 	if f.db != "" {
-		return f.db, nil
+		return nil, nil
 	}
 	cfgPath := f.config
 	if cfgPath == "" {
@@ -125,9 +139,9 @@ func (f *queueFlags) path() (string, error) {
 	}
 	cfg, err := conf.Load(cfgPath)
 	if err != nil {
-		return "", fmt.Errorf("load %s (or give -db PATH): %w", cfgPath, err)
+		return nil, fmt.Errorf("load %s (or give -db PATH): %w", cfgPath, err)
 	}
-	return cfg.Store.Path, nil
+	return cfg, nil
 }
 
 // open opens an existing store; it never creates one.
@@ -262,23 +276,107 @@ func queueDrop(ctx context.Context, f *queueFlags, w io.Writer) error {
 	case f.lane != "" && !f.dead:
 		return fmt.Errorf("%w: drop -lane only drops dead letters: add -dead", errUsage)
 	}
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
 	return withStore(f, func(s *store.Store) error {
+		d, err := newDropper(cfg, s)
+		if err != nil {
+			return err
+		}
 		if f.lane != "" {
-			n, err := s.DropLane(ctx, f.lane)
+			n, err := d.dropLane(ctx, f.lane)
 			fmt.Fprintf(w, "dropped %d dead letters of %s\n", n, f.lane)
 			return err
 		}
 		for _, id := range f.args {
-			if err := s.Drop(ctx, id); err != nil {
-				if it, gerr := s.Get(ctx, id); gerr == nil && it.DeadReason == "" {
-					return fmt.Errorf("%s is queued, not a dead letter: drop removes dead letters only", id)
-				}
+			if err := d.drop(ctx, id); err != nil {
 				return err
 			}
 			fmt.Fprintf(w, "dropped %s\n", id)
 		}
 		return nil
 	})
+}
+
+// dropper drops dead letters offline. An MT's platform must hear "failed"
+// when its dead letter is dropped (platforms.md E), so with a
+// configuration it drops through a bridge built from it (no binds, no
+// listeners: only the channels' adapters, which build the callbacks; they
+// go out when the daemon runs again). With -db alone it refuses MT dead
+// letters.
+type dropper struct {
+	s *store.Store
+	b *bridge.Bridge // nil without a configuration
+}
+
+func newDropper(cfg *conf.Config, s *store.Store) (*dropper, error) {
+	d := &dropper{s: s}
+	if cfg == nil {
+		return d, nil
+	}
+	var err error
+	d.b, err = offlineBridge(cfg, s)
+	return d, err
+}
+
+func (d *dropper) drop(ctx context.Context, id string) error {
+	if d.b != nil {
+		return d.b.DropDead(ctx, id)
+	}
+	it, err := d.s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if it.DeadReason == "" {
+		return fmt.Errorf("%s is queued, not a dead letter: drop removes dead letters only", id)
+	}
+	if strings.HasPrefix(it.Lane, "mt:") {
+		return errMTNeedsConfig
+	}
+	return d.s.Drop(ctx, id)
+}
+
+func (d *dropper) dropLane(ctx context.Context, lane string) (int, error) {
+	if d.b != nil {
+		return d.b.DropDeadLane(ctx, lane)
+	}
+	if strings.HasPrefix(lane, "mt:") {
+		return 0, errMTNeedsConfig
+	}
+	return d.s.DropLane(ctx, lane)
+}
+
+var errMTNeedsConfig = fmt.Errorf("%w: dropping an MT dead letter reports failed to its platform, which needs the channel settings: give -config, not -db", errUsage)
+
+// offlineBridge builds a bridge over the store with the configuration's
+// SMSCs and channels (adapters mounted), for dead-letter administration;
+// it is never run.
+func offlineBridge(cfg *conf.Config, s *store.Store) (*bridge.Bridge, error) {
+	bo := bridge.Options{Queue: s}
+	for _, sc := range cfg.SMSC {
+		bo.SMSCs = append(bo.SMSCs, bridge.SMSC{ID: sc.ID})
+	}
+	for _, c := range cfg.Channel {
+		if c.Kind == conf.KindRapidPro || c.Kind == conf.KindCustom {
+			bo.Channels = append(bo.Channels, bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC})
+		}
+	}
+	b, err := bridge.New(bo)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range bo.Channels {
+		a, err := newAdapter(*cfg.ChannelByID(c.ID), b, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return nil, fmt.Errorf("channel %q: %w", c.ID, err)
+		}
+		if err := b.Mount(c.ID, a); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 func queueCompact(_ context.Context, f *queueFlags, w io.Writer) error {

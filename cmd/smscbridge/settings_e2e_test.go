@@ -15,7 +15,7 @@ import (
 )
 
 // newHarnessWith is newHarness with the SMSC's settings edited first.
-func newHarnessWith(t *testing.T, edit func(*conf.SMSC), opts ...smsctest.Option) *harness {
+func newHarnessSMSC(t *testing.T, edit func(*conf.SMSC), opts ...smsctest.Option) *harness {
 	t.Helper()
 	// The simulator is told what data_coding 0 means on this SMSC, as the
 	// bridge is, and stays strict and checked.
@@ -119,7 +119,7 @@ func TestTextReceiptsSetting(t *testing.T) {
 		}
 	})
 	t.Run("on: a receipt", func(t *testing.T) {
-		h := newHarnessWith(t, func(s *conf.SMSC) { s.TextReceipts = true })
+		h := newHarnessSMSC(t, func(s *conf.SMSC) { s.TextReceipts = true })
 		receiptsAs(h, smsctest.Receipt{Form: smsctest.ReceiptText}, func(sm *pdu.ShortMessage) { sm.ESMClass = 0 })
 		h.waitBound()
 		h.sendRapidPro("42", "hello")
@@ -150,7 +150,7 @@ func TestDataCoding0Charset(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarnessWith(t, func(s *conf.SMSC) { s.DC0Charset, s.GSM7Packed = tt.charset, tt.packed })
+			h := newHarnessSMSC(t, func(s *conf.SMSC) { s.DC0Charset, s.GSM7Packed = tt.charset, tt.packed })
 			h.waitBound()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -178,7 +178,7 @@ func TestDataCoding0Charset(t *testing.T) {
 // TestDataCoding0Latin1SizedAsGSM: 160 Latin-1 characters sent with
 // data_coding 0 are one SMS, not two (item 8).
 func TestDataCoding0Latin1SizedAsGSM(t *testing.T) {
-	h := newHarnessWith(t, func(s *conf.SMSC) { s.DC0Charset = "latin1" })
+	h := newHarnessSMSC(t, func(s *conf.SMSC) { s.DC0Charset = "latin1" })
 	h.waitBound()
 	h.sendRapidPro("44", strings.Repeat("%C3%A9", 160)) // é
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
