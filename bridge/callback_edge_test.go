@@ -2,8 +2,10 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,8 @@ import (
 type retryAll struct{ nopAdapter }
 
 func (retryAll) Retryable(int, []byte) bool { return true }
+
+var contactSeq atomic.Int64
 
 // runCallback queues one callback to a platform that answers code (with
 // Retry-After when set), works it once and returns the item as stored.
@@ -27,7 +31,10 @@ func runCallback(t *testing.T, b *Bridge, q *failingQueue, code int, retryAfter 
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	items := callbackItems("ch", "", statusOf{}, []Request{{Method: "POST", URL: srv.URL}})
+	// Each call is its own contact: a callback waiting for its retry holds
+	// back only later callbacks of the same contact.
+	contact := fmt.Sprintf("+1555%07d", contactSeq.Add(1))
+	items := callbackItems("ch", contact, statusOf{}, []Request{{Method: "POST", URL: srv.URL}})
 	id, _, err := q.Enqueue(ctx, items[0])
 	if err != nil {
 		t.Fatal(err)
