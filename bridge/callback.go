@@ -39,11 +39,14 @@ func callbackItems(channel, contact string, of statusOf, reqs []Request) []store
 
 // NewHTTPClient returns a client for one channel's callbacks:
 // go-retryablehttp with no retries of its own (durable retries belong to the
-// queue), a per-request timeout, the daemon's logger, and a keep-alive pool
+// queue) and no log lines of its own (the bridge logs each attempt's outcome
+// once, at its level, with the URL's secrets redacted: retryablehttp would
+// log every failed attempt as an ERROR, and its URLs unredacted; logger is
+// unused and kept for the call sites), a per-request timeout, and a keep-alive pool
 // that holds conns connections per host (give it the lane's concurrency),
 // so a lane with that many requests in flight reuses its connections
 // instead of opening and closing some for every burst.
-func NewHTTPClient(timeout time.Duration, conns int, logger *slog.Logger) *http.Client {
+func NewHTTPClient(timeout time.Duration, conns int, _ *slog.Logger) *http.Client {
 	conns = max(conns, 1)
 	rc := retryablehttp.NewClient()
 	rc.RetryMax = 0
@@ -53,7 +56,7 @@ func NewHTTPClient(timeout time.Duration, conns int, logger *slog.Logger) *http.
 		t.MaxConnsPerHost = conns
 		t.MaxIdleConns = max(t.MaxIdleConns, conns)
 	}
-	rc.Logger = logger
+	rc.Logger = nil
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return rc.StandardClient()
 }
@@ -115,6 +118,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	switch {
 	case code >= 200 && code < 300:
 		if b.complete(ctx, it, merge.completion(true, b.o.Now())) {
+			b.log.Debug("callback delivered", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "status", code)
 			b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code)})
 		}
 	case b.retryable(channel, code, body):

@@ -285,22 +285,39 @@ func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion
 		return false
 	}
 	if c.DeadReason != "" {
-		b.log.Warn("dead letter", "lane", it.Lane, "id", it.ID, "reason", c.DeadReason)
+		b.log.Error("dead letter", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "reason", c.DeadReason)
 	}
 	return true
 }
 
+// retry reschedules a leased item after a failed attempt (delay 0: the
+// retry policy's backoff), or dead-letters it when the policy says so. It
+// logs one line: WARN with the attempt, when it is due next and why, or
+// ERROR for the dead letter.
 func (b *Bridge) retry(ctx context.Context, it store.Item, cause string, delay time.Duration) {
-	dead, err := b.q.Retry(context.WithoutCancel(ctx), it.Lane, it.ID, it.Token, cause, delay)
+	res, err := b.q.Complete(context.WithoutCancel(ctx), store.Completion{Lane: it.Lane, ID: it.ID, Token: it.Token,
+		Retry: &store.RetrySpec{Cause: cause, Delay: delay}})
 	switch {
+	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStaleLease):
+		b.log.Warn("item vanished before completion", "lane", it.Lane, "id", it.ID)
 	case err != nil:
 		b.log.Error("store retry failed; item is due again when its lease ends", "lane", it.Lane, "id", it.ID, "err", err)
-	case dead:
-		b.log.Warn("dead letter after retries", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "err", cause)
+	case res.Dead:
+		b.log.Error("dead letter after retries", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "err", cause)
 		b.observe(Event{Kind: "dead", ID: it.ID, Text: "gave up: " + cause})
 	default:
-		b.log.Debug("retry scheduled", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "err", cause)
+		b.logRetry(it, res, cause)
 	}
+}
+
+// logRetry is the WARN line of an attempt that will be retried: which
+// attempt failed, when the next one is due (when the store says) and why.
+func (b *Bridge) logRetry(it store.Item, res store.CompleteResult, cause string) {
+	args := []any{"lane", it.Lane, "id", it.ID, "attempt", it.Attempts + 1}
+	if !res.Due.IsZero() {
+		args = append(args, "next", res.Due.UTC().Format(time.RFC3339), "in", res.Due.Sub(b.o.Now()).Round(time.Millisecond))
+	}
+	b.log.Warn("will retry", append(args, "err", cause)...)
 }
 
 func abbreviate(s string) string {

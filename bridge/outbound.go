@@ -220,8 +220,10 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 		return
 	}
 	j.rec.Sent = ids
-	b.complete(ctx, it, store.Completion{Receipts: b.receipts(s.ID, cs.ID, j.mtid, j.rec, ids, from),
-		Enqueue: b.mtStatus(j.cs, s.ID, j.mtid, j.rec, StateSent, ids[0], nil)})
+	if b.complete(ctx, it, store.Completion{Receipts: b.receipts(s.ID, cs.ID, j.mtid, j.rec, ids, from),
+		Enqueue: b.mtStatus(j.cs, s.ID, j.mtid, j.rec, StateSent, ids[0], nil)}) {
+		b.log.Debug("MT submitted", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "msg_id", j.mtid, "parts", len(ids), "smsc_msg_id", ids[0])
+	}
 }
 
 // payload is the MT record with its progress, as stored for the next try.
@@ -249,10 +251,13 @@ func (b *Bridge) retryMT(ctx context.Context, j *mtJob, rcpts []store.Receipt, s
 	case err != nil:
 		b.log.Error("store retry failed; item is due again when its lease ends", "lane", j.it.Lane, "id", j.it.ID, "err", err)
 	case res.Dead:
-		b.log.Warn("dead letter after retries; platform told failed", "lane", j.it.Lane, "id", j.it.ID, "msg_id", j.mtid, "err", spec.Cause)
+		b.log.Error("dead letter after retries; platform told failed", "lane", j.it.Lane, "id", j.it.ID, "attempt", j.it.Attempts+1, "msg_id", j.mtid, "err", spec.Cause)
 		b.observe(Event{Kind: "dead", SMSC: j.s.ID, Channel: j.cs.ID, ID: j.mtid, Text: "gave up: " + spec.Cause + "; failed callback queued"})
+	case spec.Wait:
+		// No bind: a wait, not a failed attempt (it is not counted).
+		b.log.Debug("waiting for a bind", "lane", j.it.Lane, "id", j.it.ID, "err", spec.Cause)
 	default:
-		b.log.Debug("retry scheduled", "lane", j.it.Lane, "id", j.it.ID, "wait", spec.Wait, "err", spec.Cause)
+		b.logRetry(j.it, res, spec.Cause)
 	}
 }
 

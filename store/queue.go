@@ -530,6 +530,9 @@ type CompleteResult struct {
 	IDs []string
 	// Dead is true if the item is now a dead letter.
 	Dead bool
+	// Due is when a rescheduled item (Retry) is due again; zero otherwise
+	// (or from a backend that does not say).
+	Due time.Time
 }
 
 func (c *Completion) check() error {
@@ -592,6 +595,9 @@ func (s *Store) Complete(ctx context.Context, c Completion) (res CompleteResult,
 			err = w.toDead(u, &r, c.DeadReason)
 		case c.Retry != nil:
 			res.Dead, err = w.retry(u, &r, c.Retry)
+			if !res.Dead && err == nil {
+				res.Due = time.Unix(0, r.nextDue)
+			}
 		default:
 			err = w.unqueue(u, &r)
 		}

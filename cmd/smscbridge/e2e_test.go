@@ -177,6 +177,7 @@ type harness struct {
 	stop    context.CancelFunc
 	done    chan error
 	baseURL string
+	logger  *slog.Logger // nil: testLogger
 }
 
 func testConfig(t testing.TB, smscAddr, platURL, dbPath string) *conf.Config {
@@ -216,7 +217,11 @@ func newHarness(t testing.TB, opts ...smsctest.Option) *harness {
 func (h *harness) start() {
 	t := h.t
 	t.Helper()
-	d, err := newDaemon(h.cfg, daemonOptions{Logger: testLogger(t), ReceiptGrace: 3 * time.Second})
+	log := h.logger
+	if log == nil {
+		log = testLogger(t)
+	}
+	d, err := newDaemon(h.cfg, daemonOptions{Logger: log, ReceiptGrace: 3 * time.Second})
 	if err != nil {
 		t.Fatalf("newDaemon: %v", err)
 	}
