@@ -64,7 +64,7 @@ func (b *Bridge) droppedMT(it store.Item) ([]store.NewItem, error) {
 	if err := json.Unmarshal(it.Payload, &rec); err != nil {
 		return nil, nil // nothing to report on: an undecodable record never had a platform id
 	}
-	cs := b.channels[rec.Channel]
+	cs := b.t().channels[rec.Channel]
 	if cs == nil || cs.adapter == nil {
 		return nil, fmt.Errorf("dead letter %s is an MT of channel %q, which is not configured: its platform cannot be told it failed", it.ID, rec.Channel)
 	}
@@ -82,9 +82,9 @@ func (b *Bridge) OwnsLane(lane string) bool {
 	kind, id, _ := strings.Cut(lane, ":")
 	switch kind {
 	case "in", "cat", "mt":
-		return b.smscs[id] != nil
+		return b.t().smscs[id] != nil
 	case "http":
-		return b.channels[id] != nil
+		return b.t().channels[id] != nil
 	}
 	return false
 }

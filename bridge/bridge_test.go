@@ -142,17 +142,17 @@ func TestAccept(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	b, _ := MustBridge(t)
-	cs := b.channels["ch"]
-	if got := b.smscFor(cs, "+447700900123"); strings.Join(got, ",") != "b" {
+	cs := b.t().channels["ch"]
+	if got := b.t().smscFor(cs, "+447700900123"); strings.Join(got, ",") != "b" {
 		t.Errorf("route for +44 = %v, want [b]", got)
 	}
-	if got := b.smscFor(cs, "+60123456789"); strings.Join(got, ",") != "a,b" {
+	if got := b.t().smscFor(cs, "+60123456789"); strings.Join(got, ",") != "a,b" {
 		t.Errorf("route for +60 = %v, want the channel's [a b]", got)
 	}
-	if got := b.routeMO(b.smscs["a"], "+60177872890"); got == nil || got.ID != "ch" {
+	if got := b.t().routeMO(b.t().smscs["a"], "+60177872890"); got == nil || got.ID != "ch" {
 		t.Errorf("MO route = %v, want ch", got)
 	}
-	if got := b.routeMO(b.smscs["a"], "+1555"); got != nil {
+	if got := b.t().routeMO(b.t().smscs["a"], "+1555"); got != nil {
 		t.Errorf("MO to an unclaimed number routed to %v, want none", got.ID)
 	}
 }

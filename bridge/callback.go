@@ -87,7 +87,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 			return
 		}
 	}
-	cs := b.channels[strings.TrimPrefix(it.Lane, "http:")]
+	cs := b.t().channels[strings.TrimPrefix(it.Lane, "http:")]
 	client := b.client
 	if cs != nil {
 		client = cs.HTTP
@@ -136,7 +136,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 // retryable says whether a non-2xx answer from channel's platform is worth
 // a retry: the adapter's rule when it has one (Retryer), else the common one.
 func (b *Bridge) retryable(channel string, code int, body []byte) bool {
-	if cs := b.channels[channel]; cs != nil {
+	if cs := b.t().channels[channel]; cs != nil {
 		if r, ok := cs.adapter.(Retryer); ok {
 			return r.Retryable(code, body)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -138,15 +137,14 @@ type Options struct {
 
 // Bridge moves messages between SMSCs, the durable queue and platforms.
 type Bridge struct {
-	o        Options
-	log      *slog.Logger
-	q        Queue
-	smscs    map[string]*smscState
-	channels map[string]*channelState
-	routes   []Route
-	client   *http.Client
-	mu       sync.Mutex // guards submitters and adapters before Run
-	late     lateSubmits
+	o      Options
+	log    *slog.Logger
+	q      Queue
+	tab    atomic.Pointer[table] // the configured SMSCs, channels and routes (Reload swaps it)
+	client *http.Client
+	mu     sync.Mutex // guards submitters and adapters before Run
+	late   lateSubmits
+	run    running
 }
 
 type smscState struct {
@@ -206,7 +204,7 @@ func (s *smscState) bindWait() time.Duration {
 
 // otherBound reports whether an SMSC other than id has a bind.
 func (b *Bridge) otherBound(id string) bool {
-	for _, o := range b.smscs {
+	for _, o := range b.t().smscs {
 		if o.ID != id && o.sub != nil && o.sub.Bound() {
 			return true
 		}
@@ -245,55 +243,15 @@ func New(o Options) (*Bridge, error) {
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 10 * time.Second
 	}
-	b := &Bridge{o: o, log: o.Logger, q: o.Queue, routes: o.Routes,
-		smscs: map[string]*smscState{}, channels: map[string]*channelState{},
-		client: o.HTTP}
+	b := &Bridge{o: o, log: o.Logger, q: o.Queue, client: o.HTTP}
 	if b.client == nil {
 		b.client = &http.Client{Timeout: 30 * time.Second}
 	}
-	for _, s := range o.SMSCs {
-		if s.MaxParts <= 0 {
-			s.MaxParts = 255
-		}
-		if s.Concurrency <= 0 {
-			s.Concurrency = 10
-		}
-		if s.FailoverAfter <= 0 {
-			s.FailoverAfter = 30 * time.Second
-		}
-		st := &smscState{SMSC: s}
-		st.downSince.Store(o.Now().UnixNano()) // not bound until Run's binds come up
-		st.ref.Store(rand.Uint32N(256))
-		b.smscs[s.ID] = st
+	t, err := b.build(Config{SMSCs: o.SMSCs, Channels: o.Channels, Routes: o.Routes, MaxBody: o.MaxBody}, nil, nil)
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range o.Channels {
-		if c.Concurrency <= 0 {
-			c.Concurrency = 16
-		}
-		if c.HTTP == nil {
-			c.HTTP = b.client
-		}
-		cs := &channelState{Channel: c, numbers: map[string]bool{}}
-		if c.RateLimit > 0 {
-			cs.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(1, int(c.RateLimit)))
-		}
-		for _, n := range c.Numbers {
-			cs.numbers[n] = true
-		}
-		for _, id := range c.SMSC {
-			if b.smscs[id] == nil {
-				return nil, fmt.Errorf("bridge: channel %q names unknown smsc %q", c.ID, id)
-			}
-		}
-		b.channels[c.ID] = cs
-	}
-	for _, r := range o.Routes {
-		for _, id := range r.SMSC {
-			if b.smscs[id] == nil {
-				return nil, fmt.Errorf("bridge: route %q names unknown smsc %q", r.Prefix, id)
-			}
-		}
-	}
+	b.tab.Store(t)
 	return b, nil
 }
 
@@ -301,7 +259,7 @@ func New(o Options) (*Bridge, error) {
 func (b *Bridge) AttachSMSC(id string, s Submitter) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := b.smscs[id]
+	st := b.t().smscs[id]
 	if st == nil {
 		return fmt.Errorf("bridge: unknown smsc %q", id)
 	}
@@ -313,7 +271,7 @@ func (b *Bridge) AttachSMSC(id string, s Submitter) error {
 func (b *Bridge) Mount(channel string, a Adapter) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	cs := b.channels[channel]
+	cs := b.t().channels[channel]
 	if cs == nil {
 		return fmt.Errorf("bridge: unknown channel %q", channel)
 	}
@@ -323,34 +281,37 @@ func (b *Bridge) Mount(channel string, a Adapter) error {
 
 // Run works the queue lanes of every SMSC and channel until ctx ends, then
 // lets in-flight work finish (bounded by DrainTimeout) and returns nil.
+// While it runs, Reload may change the SMSCs, channels and routes.
 func (b *Bridge) Run(ctx context.Context) error {
 	b.mu.Lock()
-	for id, s := range b.smscs {
+	t := b.t()
+	for id, s := range t.smscs {
 		if s.sub == nil {
 			b.mu.Unlock()
 			return fmt.Errorf("bridge: smsc %q has no submitter", id)
 		}
 	}
-	for id, c := range b.channels {
+	for id, c := range t.channels {
 		if c.adapter == nil {
 			b.mu.Unlock()
 			return fmt.Errorf("bridge: channel %q has no adapter", id)
 		}
 	}
 	b.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, s := range b.smscs {
-		wg.Go(func() { b.work(ctx, lane{name: laneIn(s.ID), slots: inboundConcurrency, fn: b.processInbound}) })
-		wg.Go(func() { b.work(ctx, lane{name: laneCat(s.ID), slots: inboundConcurrency, fn: b.processAssembled}) })
-		wg.Go(func() { b.watchBind(ctx, s) })
-		wg.Go(func() {
-			b.work(ctx, lane{name: laneMT(s.ID), slots: s.Concurrency, fn: b.processMT, gate: b.bindGate(s)})
-		})
+	b.run.mu.Lock()
+	b.run.ctx, b.run.runners = ctx, map[string]*runner{}
+	for _, s := range t.smscs {
+		b.startSMSC(s)
 	}
-	for _, c := range b.channels {
-		wg.Go(func() { b.work(ctx, lane{name: laneHTTP(c.ID), slots: c.Concurrency, fn: b.processCallback}) })
+	for _, c := range t.channels {
+		b.startChannel(c)
 	}
-	wg.Wait()
+	b.run.mu.Unlock()
+	<-ctx.Done()
+	b.run.mu.Lock()
+	b.run.stopped = true // no Reload starts lanes from now on
+	b.run.mu.Unlock()
+	b.run.wg.Wait()
 	return nil
 }
 
@@ -486,7 +447,8 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, kind, http.StatusNotFound, "", "not found: "+r.URL.Path)
 		return
 	}
-	cs := b.channels[chID]
+	t := b.t()
+	cs := t.channels[chID]
 	if cs == nil || cs.Kind != kind {
 		WriteError(w, kind, http.StatusNotFound, "", fmt.Sprintf("unknown %s channel %q", kind, chID))
 		return
@@ -498,6 +460,6 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, kind, http.StatusMethodNotAllowed, "method", "must be POST")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, b.o.MaxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, t.maxBody)
 	cs.adapter.ServeHTTP(w, r)
 }

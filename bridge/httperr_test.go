@@ -79,7 +79,7 @@ func TestAcceptCountsPartsOfTheLongMode(t *testing.T) {
 		long  smsc.LongMode
 		parts int
 	}{{smsc.LongUDH, 10}, {smsc.LongUDH16, 11}, {smsc.LongSAR, 11}, {smsc.LongPayload, 10}} {
-		b.smscs["b"].Long, b.smscs["b"].MaxParts = c.long, 10
+		b.t().smscs["b"].Long, b.t().smscs["b"].MaxParts = c.long, 10
 		_, err := b.Accept(context.Background(), MT{Channel: "ch", To: "+447700900123", Text: text})
 		if c.parts <= 10 {
 			if err != nil {

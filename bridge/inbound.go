@@ -47,7 +47,7 @@ func (b *Bridge) handleDeliver(ctx context.Context, smscID string, p *pdu.PDU) p
 	rec := inRecord{SMSC: smscID, Src: Addr{sm.SourceAddr, sm.SourceTON, sm.SourceNPI},
 		Dst: Addr{sm.DestAddr, sm.DestTON, sm.DestNPI}, DataCoding: sm.DataCoding}
 	var o smsc.InboundOptions
-	if s := b.smscs[smscID]; s != nil {
+	if s := b.t().smscs[smscID]; s != nil {
 		o = smsc.InboundOptions{TextReceipts: s.TextReceipts, Alphabet: s.Alphabet}
 	}
 	in, err := smsc.ParseInbound(sm, o)
@@ -158,7 +158,8 @@ func (b *Bridge) processAssembled(ctx context.Context, it store.Item) {
 // for it and marks the inbound item done, in one store call.
 func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord, missing []int) {
 	first := recs[0]
-	s := b.smscs[first.SMSC]
+	t := b.t()
+	s := t.smscs[first.SMSC]
 	if s == nil {
 		b.complete(ctx, it, store.Completion{DeadReason: "unknown smsc " + first.SMSC})
 		return
@@ -174,7 +175,7 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 	mo := MO{ID: it.ID, SMSC: s.ID, From: NormalizeInbound(first.Src, s.Country),
 		To: NormalizeInbound(first.Dst, s.Country), Text: text.String(), Received: it.FirstSeen,
 		Parts: len(recs) + len(missing), Incomplete: len(missing) > 0}
-	cs := b.routeMO(s, mo.To)
+	cs := t.routeMO(s, mo.To)
 	if cs == nil {
 		b.observe(Event{Kind: "dead", SMSC: s.ID, ID: it.ID, Text: "MO to " + mo.To + " has no channel: dead letter no_route"})
 		b.complete(ctx, it, store.Completion{DeadReason: "no_route"})
@@ -194,14 +195,14 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 
 // routeMO picks the channel that owns number among those listing the SMSC,
 // else the SMSC's default channel.
-func (b *Bridge) routeMO(s *smscState, number string) *channelState {
-	for _, cs := range b.channels {
+func (t *table) routeMO(s *smscState, number string) *channelState {
+	for _, cs := range t.channels {
 		if cs.numbers[number] && slices.Contains(cs.SMSC, s.ID) {
 			return cs
 		}
 	}
 	if s.DefaultChannel != "" {
-		return b.channels[s.DefaultChannel]
+		return t.channels[s.DefaultChannel]
 	}
 	return nil
 }
@@ -215,7 +216,8 @@ type receiptData struct {
 }
 
 func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecord) {
-	s := b.smscs[rec.SMSC]
+	t := b.t()
+	s := t.smscs[rec.SMSC]
 	if s == nil {
 		b.complete(ctx, it, store.Completion{DeadReason: "unknown smsc " + rec.SMSC})
 		return
@@ -246,7 +248,7 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 	}
 	var d receiptData
 	_ = json.Unmarshal(m.Data, &d)
-	cs := b.channels[m.Channel]
+	cs := t.channels[m.Channel]
 	if cs == nil {
 		b.complete(ctx, it, store.Completion{DeadReason: "receipt for unknown channel " + m.Channel})
 		return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/smscbridge/smscbridge/smsc"
 	"github.com/smscbridge/smscbridge/smsc/coding"
+	"github.com/smscbridge/smscbridge/smsc/dlr"
 	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/store"
 )
@@ -37,7 +38,8 @@ type mtRecord struct {
 // Accept validates an MT, picks its SMSC and commits it. It returns the
 // bridge id once the MT is on disk (see Accepter).
 func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
-	cs := b.channels[mt.Channel]
+	t := b.t()
+	cs := t.channels[mt.Channel]
 	if cs == nil {
 		return "", invalidf("", "unknown channel %q", mt.Channel)
 	}
@@ -48,11 +50,11 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	if strings.TrimSpace(mt.Text) == "" {
 		return "", invalidf("text", "empty")
 	}
-	list := b.smscFor(cs, to)
+	list := t.smscFor(cs, to)
 	if len(list) == 0 {
 		return "", fmt.Errorf("%w: %s", ErrNoRoute, to)
 	}
-	s := b.pickSMSC(list)
+	s := t.pickSMSC(list)
 	c := s.Alphabet.Pick(mt.Text, s.Coding)
 	if n := coding.Parts(mt.Text, c, udhLen(s.Long)); n > s.MaxParts {
 		return "", invalidf("text", "needs %d SMS parts; smsc %q allows at most %d (max_parts)", n, s.ID, s.MaxParts)
@@ -96,10 +98,10 @@ func udhLen(l smsc.LongMode) int {
 
 // smscFor returns the SMSCs an MT to number goes through: the longest
 // matching [[route]] prefix, else the channel's list.
-func (b *Bridge) smscFor(cs *channelState, number string) []string {
+func (t *table) smscFor(cs *channelState, number string) []string {
 	best := -1
 	var list []string
-	for _, r := range b.routes {
+	for _, r := range t.routes {
 		if strings.HasPrefix(number, r.Prefix) && len(r.Prefix) > best {
 			best, list = len(r.Prefix), r.SMSC
 		}
@@ -112,13 +114,13 @@ func (b *Bridge) smscFor(cs *channelState, number string) []string {
 
 // pickSMSC returns the first SMSC of list with a live bind, else the first:
 // its MT lane holds the message until the bind comes back.
-func (b *Bridge) pickSMSC(list []string) *smscState {
+func (t *table) pickSMSC(list []string) *smscState {
 	for _, id := range list {
-		if s := b.smscs[id]; s.sub != nil && s.sub.Bound() {
+		if s := t.smscs[id]; s.sub != nil && s.sub.Bound() {
 			return s
 		}
 	}
-	return b.smscs[list[0]]
+	return t.smscs[list[0]]
 }
 
 // mtJob is one leased MT being worked on by the lane of SMSC s.
@@ -139,13 +141,14 @@ type mtJob struct {
 // reported to its platform: a retry that runs out of attempts or age queues
 // "failed" in the call that dead-letters it.
 func (b *Bridge) processMT(ctx context.Context, it store.Item) {
-	s := b.smscs[strings.TrimPrefix(it.Lane, "mt:")]
+	t := b.t()
+	s := t.smscs[strings.TrimPrefix(it.Lane, "mt:")]
 	var rec mtRecord
 	if err := json.Unmarshal(it.Payload, &rec); err != nil || s == nil {
 		b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("undecodable MT record: %v", err)})
 		return
 	}
-	cs := b.channels[rec.Channel]
+	cs := t.channels[rec.Channel]
 	if cs == nil {
 		b.complete(ctx, it, store.Completion{DeadReason: "unknown channel " + rec.Channel})
 		return
@@ -270,7 +273,7 @@ func (b *Bridge) waitForBind(ctx context.Context, j *mtJob) {
 	s := j.s
 	down := s.downFor(b.o.Now())
 	if down >= s.FailoverAfter {
-		if next := b.nextSMSC(j.rec.SMSC, s.ID); next != nil {
+		if next := b.t().nextSMSC(j.rec.SMSC, s.ID); next != nil {
 			r := j.rec
 			r.ID, r.On, r.Ref, r.Parts, r.Sent = j.mtid, "", 0, 0, nil
 			data, _ := json.Marshal(r)
@@ -291,10 +294,10 @@ const bindWaitMax = 5 * time.Second
 
 // nextSMSC returns the first SMSC after cur in list (wrapping around; from
 // the start when cur is not in it) that has a live bind, or nil.
-func (b *Bridge) nextSMSC(list []string, cur string) *smscState {
+func (t *table) nextSMSC(list []string, cur string) *smscState {
 	at := slices.Index(list, cur) // -1: start at list[0]
 	for k := 1; k <= len(list); k++ {
-		s := b.smscs[list[(at+k)%len(list)]]
+		s := t.smscs[list[(at+k)%len(list)]]
 		if s != nil && s.ID != cur && s.sub != nil && s.sub.Bound() {
 			return s
 		}
@@ -339,12 +342,15 @@ func (b *Bridge) failMT(ctx context.Context, j *mtJob, rcpts []store.Receipt, fr
 // receipts are the receipt mappings of parts from+1.. of an MT (ids holds
 // the message ids of all accepted parts, in order).
 func (b *Bridge) receipts(smscID, channel, mtid string, rec mtRecord, ids []string, from int) []store.Receipt {
-	s := b.smscs[smscID]
+	var idType dlr.IDType // an SMSC removed by a reload meanwhile: the default
+	if s := b.t().smscs[smscID]; s != nil {
+		idType = s.IDType
+	}
 	parts := max(rec.Parts, len(ids))
 	data, _ := json.Marshal(receiptData{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To, Dedup: rec.Dedup})
 	out := make([]store.Receipt, 0, len(ids)-from)
 	for i := from; i < len(ids); i++ {
-		out = append(out, store.Receipt{SMSC: smscID, MsgID: s.IDType.SubmitKey(ids[i]), ItemID: mtid, Channel: channel,
+		out = append(out, store.Receipt{SMSC: smscID, MsgID: idType.SubmitKey(ids[i]), ItemID: mtid, Channel: channel,
 			Part: i + 1, Parts: parts, Data: data})
 	}
 	return out

@@ -89,7 +89,7 @@ func TestNextSMSC(t *testing.T) {
 		{[]string{"a", "b"}, "b", ""},  // "a" has no bind either
 	} {
 		got := ""
-		if s := b.nextSMSC(c.list, c.cur); s != nil {
+		if s := b.t().nextSMSC(c.list, c.cur); s != nil {
 			got = s.ID
 		}
 		if got != c.want {
