@@ -145,6 +145,7 @@ type Bridge struct {
 	mu     sync.Mutex // guards submitters and adapters before Run
 	late   lateSubmits
 	run    running
+	beats  sync.Map // lane name → *atomic.Int64: Unix ns since when all its slots are busy, 0 while one is free
 }
 
 type smscState struct {
@@ -360,9 +361,15 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 		free <- struct{}{}
 	}
 	pause := 100 * time.Millisecond
+	full := b.laneBeat(l.name)
+	defer b.beats.Delete(l.name)
 	for {
+		if len(free) == 0 {
+			full.CompareAndSwap(0, b.o.Now().UnixNano())
+		}
 		select { // wait for a free slot
 		case <-free:
+			full.Store(0)
 		case <-ctx.Done():
 			return
 		}

@@ -218,7 +218,7 @@ func (b *Bridge) Reload(cfg Config, subs map[string]Submitter, adapters map[stri
 			b.startChannel(c)
 		}
 	}
-	b.log.Info("configuration reloaded", "smscs", len(nt.smscs), "channels", len(nt.channels), "routes", len(nt.routes),
+	b.log.Debug("bridge reconfigured", "smscs", len(nt.smscs), "channels", len(nt.channels), "routes", len(nt.routes),
 		"smscs_started", slices.Sorted(maps.Keys(subs)))
 	return nil
 }

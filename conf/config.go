@@ -244,3 +244,8 @@ func (c *Config) ChannelByID(id string) *Channel {
 	}
 	return nil
 }
+
+// Line returns the line of a key path ("http.listen", "smsc.0.port") in the
+// file the configuration was loaded from, or of its nearest table; 0 when
+// unknown (a Config built in code).
+func (c *Config) Line(path string) int { return c.lines.line(path) }

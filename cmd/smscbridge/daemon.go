@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smscbridge/smscbridge/bridge"
@@ -27,16 +30,31 @@ import (
 
 // daemon is the whole bridge built from one configuration: the store, one
 // SMPP client per [[smsc]], the bridge core with one adapter per channel,
-// and the platform and admin listeners.
+// and the platform and admin listeners. Reload applies a changed
+// configuration file while it runs.
 type daemon struct {
-	cfg     *conf.Config
+	cfg     atomic.Pointer[conf.Config] // the configuration in force
+	loaded  atomic.Int64                // when it was loaded (Unix ns)
 	log     *slog.Logger
 	store   *store.Store
 	bridge  *bridge.Bridge
-	clients map[string]*smsc.Client
+	cert    atomic.Pointer[tls.Certificate] // the platform listener's, when it serves TLS
 	httpLn  net.Listener
 	adminLn net.Listener
 	started time.Time
+
+	mu       sync.Mutex // guards clients, runs and smscCtx
+	clients  map[string]*smsc.Client
+	runs     map[string]*clientRun // the running clients
+	smscCtx  context.Context       // the clients' parent context, set by Run
+	reloadMu sync.Mutex            // one reload at a time; held by Run's shutdown
+	closing  bool                  // Run is shutting down: no more reloads (guarded by reloadMu)
+}
+
+// clientRun is one running SMPP client.
+type clientRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // daemonOptions are the parts of a daemon that are not in the config.
@@ -54,12 +72,21 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &daemon{cfg: cfg, log: log, clients: map[string]*smsc.Client{}, started: time.Now()}
+	d := &daemon{log: log, clients: map[string]*smsc.Client{}, runs: map[string]*clientRun{}, started: time.Now()}
+	d.cfg.Store(cfg)
+	d.loaded.Store(time.Now().UnixNano())
 	defer func() {
 		if err != nil {
 			d.close()
 		}
 	}()
+	if cfg.HTTP.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("http tls: %w", err)
+		}
+		d.cert.Store(&cert)
+	}
 	d.store, err = store.Open(store.Options{
 		Path: cfg.Store.Path,
 		Retry: store.RetryPolicy{MaxAttempts: cfg.Retry.MaxAttempts, InitialBackoff: cfg.Retry.InitialBackoff.Duration,
@@ -72,55 +99,32 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 	}
-	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), MaxBackoff: cfg.Retry.MaxBackoff.Duration,
-		Logger: log.With("component", "bridge"), Observe: o.Observe, ReceiptGrace: o.ReceiptGrace}
-	for _, s := range cfg.SMSC {
-		bs, err := bridgeSMSC(s)
-		if err != nil {
-			return nil, err
-		}
-		bo.SMSCs = append(bo.SMSCs, bs)
+	bc, err := bridgeConfig(cfg, log)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range cfg.Route {
-		bo.Routes = append(bo.Routes, bridge.Route{Prefix: r.Prefix, SMSC: r.SMSC})
-	}
-	for _, c := range cfg.Channel {
-		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom {
-			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
-			continue
-		}
-		n := cmp.Or(c.Concurrency, conf.DefaultChannelConcurrency)
-		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, Concurrency: n,
-			HTTP: bridge.NewHTTPClient(30*time.Second, n, log.With("component", "http", "channel", c.ID))}
-		if c.Kind == conf.KindCustom {
-			ch.RateLimit = 20 // respond.io: 20 requests per second per custom channel (platforms.md A.1)
-		}
-		bo.Channels = append(bo.Channels, ch)
-	}
-	if d.bridge, err = bridge.New(bo); err != nil {
+	d.bridge, err = bridge.New(bridge.Options{Queue: d.store, SMSCs: bc.SMSCs, Channels: bc.Channels, Routes: bc.Routes,
+		MaxBody: bc.MaxBody, MaxBackoff: cfg.Retry.MaxBackoff.Duration, Logger: log.With("component", "bridge"),
+		Observe: o.Observe, ReceiptGrace: o.ReceiptGrace})
+	if err != nil {
 		return nil, err
 	}
 	for _, s := range cfg.SMSC {
-		o, err := smscOptions(s, d.bridge.Handler(s.ID), log)
+		c, err := d.newClient(s)
 		if err != nil {
-			return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
-		}
-		o.LateResponse = d.bridge.LateResponse(s.ID)
-		c, err := smsc.New(o)
-		if err != nil {
-			return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
+			return nil, err
 		}
 		d.clients[s.ID] = c
 		if err := d.bridge.AttachSMSC(s.ID, c); err != nil {
 			return nil, err
 		}
 	}
-	for _, c := range bo.Channels {
-		a, err := newAdapter(*cfg.ChannelByID(c.ID), d.bridge, log)
-		if err != nil {
-			return nil, fmt.Errorf("channel %q: %w", c.ID, err)
-		}
-		if err := d.bridge.Mount(c.ID, a); err != nil {
+	adapters, err := d.adapters(cfg, bc)
+	if err != nil {
+		return nil, err
+	}
+	for id, a := range adapters {
+		if err := d.bridge.Mount(id, a); err != nil {
 			return nil, err
 		}
 	}
@@ -133,6 +137,102 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		}
 	}
 	return d, nil
+}
+
+// bridgeConfig maps the SMSCs, channels and routes of cfg onto the
+// bridge's; channels of a kind this build does not serve are skipped with a
+// warning.
+func bridgeConfig(cfg *conf.Config, log *slog.Logger) (bridge.Config, error) {
+	bc := bridge.Config{MaxBody: int64(cfg.HTTP.MaxBody)}
+	for _, s := range cfg.SMSC {
+		bs, err := bridgeSMSC(s)
+		if err != nil {
+			return bc, err
+		}
+		bc.SMSCs = append(bc.SMSCs, bs)
+	}
+	for _, r := range cfg.Route {
+		bc.Routes = append(bc.Routes, bridge.Route{Prefix: r.Prefix, SMSC: r.SMSC})
+	}
+	for _, c := range cfg.Channel {
+		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom {
+			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
+			continue
+		}
+		n := cmp.Or(c.Concurrency, conf.DefaultChannelConcurrency)
+		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, Concurrency: n,
+			HTTP: bridge.NewHTTPClient(30*time.Second, n, log.With("component", "http", "channel", c.ID))}
+		if c.Kind == conf.KindCustom {
+			ch.RateLimit = 20 // respond.io: 20 requests per second per custom channel (platforms.md A.1)
+		}
+		bc.Channels = append(bc.Channels, ch)
+	}
+	return bc, nil
+}
+
+// newClient builds the SMPP client of one [[smsc]] (it does not dial).
+func (d *daemon) newClient(s conf.SMSC) (*smsc.Client, error) {
+	o, err := smscOptions(s, d.bridge.Handler(s.ID), d.log)
+	if err != nil {
+		return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
+	}
+	o.LateResponse = d.bridge.LateResponse(s.ID)
+	c, err := smsc.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
+	}
+	return c, nil
+}
+
+// adapters builds the platform adapter of every channel of bc.
+func (d *daemon) adapters(cfg *conf.Config, bc bridge.Config) (map[string]bridge.Adapter, error) {
+	out := map[string]bridge.Adapter{}
+	for _, c := range bc.Channels {
+		a, err := newAdapter(*cfg.ChannelByID(c.ID), d.bridge, d.log)
+		if err != nil {
+			return nil, fmt.Errorf("channel %q: %w", c.ID, err)
+		}
+		out[c.ID] = a
+	}
+	return out, nil
+}
+
+// client is the SMPP client of SMSC id, or nil.
+func (d *daemon) client(id string) *smsc.Client {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.clients[id]
+}
+
+// startClient runs c (the client of SMSC id) until stopClient or the
+// end of Run. d.mu must be held.
+func (d *daemon) startClient(id string, c *smsc.Client) {
+	ctx, cancel := context.WithCancel(d.smscCtx)
+	r := &clientRun{cancel: cancel, done: make(chan struct{})}
+	d.clients[id], d.runs[id] = c, r
+	go func() {
+		defer close(r.done)
+		_ = c.Run(ctx)
+	}()
+}
+
+// stopClients unbinds the clients of ids and waits for them (each bounded
+// by its unbind timeout). d.mu must not be held.
+func (d *daemon) stopClients(ids []string) {
+	d.mu.Lock()
+	var runs []*clientRun
+	for _, id := range ids {
+		if r := d.runs[id]; r != nil {
+			runs = append(runs, r)
+			r.cancel()
+			delete(d.runs, id)
+			delete(d.clients, id)
+		}
+	}
+	d.mu.Unlock()
+	for _, r := range runs {
+		<-r.done
+	}
 }
 
 func partialPolicy(s string) store.PartialPolicy {
@@ -229,11 +329,14 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	defer d.close()
 	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
 	smscCtx, stopSMSC := context.WithCancel(context.WithoutCancel(ctx))
-	var bg, smscs sync.WaitGroup
+	var bg sync.WaitGroup
 	bg.Go(func() { _ = d.store.Run(storeCtx) })
-	for _, c := range d.clients {
-		smscs.Go(func() { _ = c.Run(smscCtx) })
+	d.mu.Lock()
+	d.smscCtx = smscCtx
+	for id, c := range d.clients {
+		d.startClient(id, c)
 	}
+	d.mu.Unlock()
 	var bridgeWG sync.WaitGroup
 	bridgeErr := make(chan error, 1)
 	bridgeCtx, stopBridge := context.WithCancel(ctx) // ends with ctx, or when Run stops for an error
@@ -242,6 +345,12 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 
 	srv := &http.Server{Handler: d.bridge, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	if d.cert.Load() != nil {
+		// The certificate is looked up per handshake, so a reload swaps it
+		// without closing the listener.
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12,
+			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return d.cert.Load(), nil }}
+	}
 	var admin *http.Server
 	serveErr := make(chan error, 2)
 	bg.Go(func() { serveErr <- d.serve(srv, d.httpLn) })
@@ -249,11 +358,8 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 		admin = &http.Server{Handler: d.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
 		bg.Go(func() { serveErr <- admin.Serve(d.adminLn) })
 	}
-	for lane, st := range d.orphanedLanes() {
-		d.log.Warn("queued work for an SMSC or channel that is no longer configured: nothing works this lane; restore it in the config, or requeue/drop its items offline",
-			"lane", lane, "queued", st.Queued+st.Leased, "dead", st.Dead)
-	}
-	d.log.Info("smscbridge running", "http", d.httpLn.Addr().String(), "smscs", len(d.clients), "version", version)
+	d.warnOrphans()
+	d.log.Info("smscbridge running", "http", d.httpLn.Addr().String(), "smscs", len(d.cfg.Load().SMSC), "version", version)
 	if ready != nil {
 		ready()
 	}
@@ -271,6 +377,9 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 		err = fmt.Errorf("store failed, stopping so that a restart reopens it: %w", d.store.FatalErr())
 	}
 	d.log.Info("shutting down")
+	d.reloadMu.Lock() // a reload under way finishes first; none starts after
+	d.closing = true
+	d.reloadMu.Unlock()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutCtx)
@@ -279,18 +388,30 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	}
 	stopBridge()
 	bridgeWG.Wait() // in-flight MT finish (bounded by the bridge's drain timeout)
+	d.mu.Lock()
+	ids := slices.Collect(maps.Keys(d.runs))
+	d.mu.Unlock()
+	d.stopClients(ids) // unbind, bounded by each client's unbind timeout
 	stopSMSC()
-	smscs.Wait() // unbind, bounded by each client's unbind timeout
 	stopStore()
 	bg.Wait()
 	return err
 }
 
 func (d *daemon) serve(srv *http.Server, ln net.Listener) error {
-	if d.cfg.HTTP.TLSCert != "" {
-		return srv.ServeTLS(ln, d.cfg.HTTP.TLSCert, d.cfg.HTTP.TLSKey)
+	if srv.TLSConfig != nil {
+		return srv.ServeTLS(ln, "", "") // certificate from TLSConfig.GetCertificate
 	}
 	return srv.Serve(ln)
+}
+
+// warnOrphans logs the lanes with queued work of an SMSC or channel that
+// is no longer configured.
+func (d *daemon) warnOrphans() {
+	for lane, st := range d.orphanedLanes() {
+		d.log.Warn("queued work for an SMSC or channel that is no longer configured: nothing works this lane; restore it in the config, or requeue/drop its items offline",
+			"lane", lane, "queued", st.Queued+st.Leased, "dead", st.Dead)
+	}
 }
 
 func (d *daemon) close() {
@@ -316,9 +437,11 @@ func (d *daemon) adminHandler() http.Handler {
 		st := map[string]any{"version": version, "uptime": time.Since(d.started).Round(time.Second).String(),
 			"queues": d.store.Stats()}
 		var binds []smsc.Stats
+		d.mu.Lock()
 		for _, c := range d.clients {
 			binds = append(binds, c.Stats())
 		}
+		d.mu.Unlock()
 		st["smsc"] = binds
 		st["orphaned_lanes"] = d.orphanedLanes()
 		respondJSON(w, http.StatusOK, st)
@@ -362,10 +485,11 @@ func (d *daemon) orphanedLanes() map[string]store.LaneStats {
 
 // admin wraps an admin action with the Bearer token check.
 func (d *daemon) admin(h http.HandlerFunc) http.HandlerFunc {
-	want := sha256.Sum256([]byte("Bearer " + d.cfg.Admin.Token))
 	return func(w http.ResponseWriter, r *http.Request) {
+		token := d.cfg.Load().Admin.Token // a reload may change it
+		want := sha256.Sum256([]byte("Bearer " + token))
 		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
-		if d.cfg.Admin.Token == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		if token == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 			respondJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized"})
 			return
 		}

@@ -258,7 +258,7 @@ func (h *harness) waitBound() {
 	if err := h.smsc.WaitBound(ctx, 1); err != nil {
 		h.t.Fatalf("bridge never bound: %v", err)
 	}
-	for !h.d.clients["agg-a"].Bound() {
+	for !h.d.client("agg-a").Bound() {
 		select {
 		case <-ctx.Done():
 			h.t.Fatalf("client never bound")
@@ -528,7 +528,7 @@ func TestSMSCDownHoldsMT(t *testing.T) {
 	h.smsc.RefuseBinds(pdu.StatusBindFail)
 	h.smsc.DropConnections()
 	deadline := time.Now().Add(5 * time.Second)
-	for h.d.clients["agg-a"].Bound() && time.Now().Before(deadline) {
+	for h.d.client("agg-a").Bound() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	code, resp := h.post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "",

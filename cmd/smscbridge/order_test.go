@@ -57,7 +57,7 @@ func holdSMSC(t *testing.T, h *harness) (release func()) {
 	h.smsc.RefuseBinds(pdu.StatusBindFail)
 	h.smsc.DropConnections()
 	deadline := time.Now().Add(5 * time.Second)
-	for h.d.clients["agg-a"].Bound() {
+	for h.d.client("agg-a").Bound() {
 		if time.Now().After(deadline) {
 			t.Fatal("client still bound 5 s after the SMSC dropped it")
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,14 +10,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
-
-	sd "github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/smscbridge/smscbridge/conf"
 )
 
-// runCmd is `smscbridge run -config FILE`: the daemon.
+// runCmd is `smscbridge run -config FILE`: the daemon. SIGINT and SIGTERM
+// stop it; SIGHUP reloads the configuration file.
 func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -24,21 +25,51 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := conf.Load(*path)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return runDaemon(ctx, *path, hup, stderr)
+}
+
+// runDaemon loads the configuration at path and runs the daemon until ctx
+// ends, reloading the file at each value from hup. It speaks systemd's
+// notify protocol (a no-op without NOTIFY_SOCKET): READY=1 once the
+// listeners serve, RELOADING=1 then READY=1 around each reload, WATCHDOG=1
+// from the health check loop when the unit has WatchdogSec=, STOPPING=1 as
+// it shuts down.
+func runDaemon(ctx context.Context, path string, hup <-chan os.Signal, stderr io.Writer) int {
+	cfg, err := conf.Load(path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	log := newLogger(cfg.Log, stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	d, err := newDaemon(cfg, daemonOptions{Logger: log})
 	if err != nil {
 		log.Error("start failed", "err", err)
 		return 1
 	}
-	err = d.Run(ctx, func() { _, _ = sd.SdNotify(false, sd.SdNotifyReady) })
-	_, _ = sd.SdNotify(false, sd.SdNotifyStopping)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var loops sync.WaitGroup
+	err = d.Run(runCtx, func() {
+		notify(log, stateReady)
+		loops.Go(func() { d.watchdog(runCtx, watchdogInterval(), notify) })
+		loops.Go(func() {
+			reloadOnSignal(runCtx, hup, func() {
+				notify(log, reloadingState())
+				if err := d.Reload(path); err != nil && !errors.Is(err, errReloadRefused) {
+					log.Error("reload", "err", err)
+				}
+				notify(log, stateReady)
+			})
+		})
+	})
+	notify(log, stateStopping)
+	cancel()
+	loops.Wait()
 	if err != nil {
 		log.Error("stopped with error", "err", err)
 		return 1
@@ -47,17 +78,29 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// reloadOnSignal calls reload for each value from sig until ctx ends.
+func reloadOnSignal(ctx context.Context, sig <-chan os.Signal, reload func()) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			reload()
+		}
+	}
+}
+
 // newLogger builds the daemon's one logger from [log]; it writes to w
 // (stderr, which journald collects).
 func newLogger(c conf.Log, w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(strings.ToUpper(c.Level)))
 	ho := &slog.HandlerOptions{Level: lvl}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, ho))
-	}
 	if w == nil {
 		w = os.Stderr
+	}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, ho))
 	}
 	return slog.New(slog.NewTextHandler(w, ho))
 }

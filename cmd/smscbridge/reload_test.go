@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smscbridge/smscbridge/conf"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
+)
+
+// writeCert writes a self-signed certificate for 127.0.0.1 named cn and
+// its key to dir, and returns their paths.
+func writeCert(t *testing.T, dir, cn string) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath = filepath.Join(dir, cn+".crt"), filepath.Join(dir, cn+".key")
+	mustWrite(t, certPath, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	mustWrite(t, keyPath, string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})))
+	return certPath, keyPath
+}
+
+// reloadSetup is the file a reload test edits.
+type reloadSetup struct {
+	dir, db, platURL string
+	admin            string // admin listen address
+	cert, key        string
+	smscs            map[string]string // id → "host:port"
+}
+
+// smscTOML is one [[smsc]] of a simulator at addr, with extra lines.
+func smscTOML(id, addr, extra string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	return fmt.Sprintf(`
+[[smsc]]
+id = %q
+host = %q
+port = %s
+system_id = "bridge"
+password = "secret"
+reconnect_delay = "20ms"
+reconnect_max = "200ms"
+response_timeout = "2s"
+%s`, id, host, port, extra)
+}
+
+// file is the configuration: the common sections, then body.
+func (r *reloadSetup) file(body string) string {
+	tlsLines := ""
+	if r.cert != "" {
+		tlsLines = fmt.Sprintf("tls_cert = %q\ntls_key = %q\n", r.cert, r.key)
+	}
+	return fmt.Sprintf(`[http]
+listen = "127.0.0.1:0"
+%s
+[admin]
+listen = %q
+token = "admin-secret"
+
+[store]
+path = %q
+
+[retry]
+initial_backoff = "20ms"
+max_backoff = "200ms"
+%s`, tlsLines, r.admin, r.db, body)
+}
+
+// rpChannel is a [[channel]] of kind rapidpro.
+func rpChannel(id, number, smscs, platURL, extra string) string {
+	return fmt.Sprintf(`
+[[channel]]
+id = %q
+kind = "rapidpro"
+numbers = [%q]
+smsc = [%s]
+receive_url = "%s/c/ex/%s/receive"
+%s`, id, number, smscs, platURL, rpUUID, extra)
+}
+
+// servedCert is the CommonName of the certificate the listener at addr
+// presents.
+func servedCert(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("tls dial %s: %v", addr, err)
+	}
+	defer c.Close()
+	return c.ConnectionState().PeerCertificates[0].Subject.CommonName
+}
+
+// tlsPost posts an MT form to a RapidPro send URL over TLS and returns the
+// status code.
+func tlsPost(t *testing.T, addr, channel, form, auth string) int {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	defer client.CloseIdleConnections()
+	req, _ := http.NewRequest(http.MethodPost, "https://"+addr+"/rapidpro/"+channel+"/send", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", channel, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// eventually polls cond for up to 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReloadAppliesTheDifference edits the configuration file of a running
+// daemon and reloads it (as SIGHUP does): the unchanged SMSC keeps its one
+// bind, the changed one re-binds, the removed one unbinds, the added one
+// binds; routes, channels and channel settings change; the TLS certificate
+// is swapped; a file with an error, or with a setting that needs a
+// restart, changes nothing and says why, with its line (issue 15 item 1).
+func TestReloadAppliesTheDifference(t *testing.T) {
+	sims := map[string]*smsctest.Server{}
+	for _, id := range []string{"a", "b", "c", "d"} {
+		sims[id] = smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+		t.Cleanup(sims[id].Close)
+	}
+	plat := newPlatform(t)
+	dir := t.TempDir()
+	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}
+	cert1, key1 := writeCert(t, dir, "cert-one")
+	cert2, key2 := writeCert(t, dir, "cert-two")
+	r.cert, r.key = cert1, key1
+	path := filepath.Join(dir, "smscbridge.toml")
+	v1 := r.file(smscTOML("a", sims["a"].Addr(), "") + smscTOML("b", sims["b"].Addr(), "window = 10") +
+		smscTOML("d", sims["d"].Addr(), "") +
+		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "") + rpChannel("rp-old", "+15550001", `"d"`, plat.srv.URL, ""))
+	mustWrite(t, path, v1)
+	cfg, err := conf.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuf{}
+	d, err := newDaemon(cfg, daemonOptions{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done, ready := make(chan error, 1), make(chan struct{})
+	go func() { done <- d.Run(ctx, func() { close(ready) }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	<-ready
+	addr := d.HTTPAddr()
+	for _, id := range []string{"a", "b", "d"} {
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := sims[id].WaitBound(wctx, 1); err != nil {
+			t.Fatalf("smsc %s never bound: %v", id, err)
+		}
+		wcancel()
+	}
+	if got := servedCert(t, addr); got != "cert-one" {
+		t.Fatalf("served certificate %q, want cert-one", got)
+	}
+	if code := tlsPost(t, addr, "rp-main", "id=1&text=before&to=%2B250788123123", ""); code != 200 {
+		t.Fatalf("send before reload = %d", code)
+	}
+	eventually(t, "submit at a", func() bool { return sims["a"].Stats().Submits == 1 })
+
+	// A new file: a unchanged, b changed, d removed, c added; rp-old
+	// removed, rp-new added, rp-main wants an Authorization header now;
+	// +250 routed through c; the second certificate.
+	r.cert, r.key = cert2, key2
+	v2 := r.file(smscTOML("a", sims["a"].Addr(), "") + smscTOML("b", sims["b"].Addr(), "window = 20") +
+		smscTOML("c", sims["c"].Addr(), "") +
+		"\n[[route]]\nprefix = \"+250\"\nsmsc = [\"c\"]\n" +
+		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, `send_authorization = "Bearer reloaded"`) +
+		rpChannel("rp-new", "+15550002", `"c"`, plat.srv.URL, ""))
+	mustWrite(t, path, v2)
+	if err := d.Reload(path); err != nil {
+		t.Fatalf("Reload: %v\nlogs:\n%s", err, logs)
+	}
+	eventually(t, "c bound", func() bool { return sims["c"].Stats().Binds == 1 })
+	eventually(t, "b bound again", func() bool { return sims["b"].Stats().Binds == 2 })
+	eventually(t, "d unbound", func() bool { return sims["d"].Stats().Unbinds == 1 })
+	if st := sims["a"].Stats(); st.Binds != 1 || st.Unbinds != 0 {
+		t.Errorf("unchanged smsc a: %d binds, %d unbinds; want 1 and 0 (untouched)", st.Binds, st.Unbinds)
+	}
+	if st := sims["b"].Stats(); st.Unbinds != 1 {
+		t.Errorf("changed smsc b: %d unbinds, want 1 (restarted)", st.Unbinds)
+	}
+	if got := servedCert(t, addr); got != "cert-two" {
+		t.Errorf("served certificate after reload %q, want cert-two", got)
+	}
+	if code := tlsPost(t, addr, "rp-main", "id=2&text=after&to=%2B250788123123", ""); code != 401 {
+		t.Errorf("rp-main without its new send_authorization = %d, want 401", code)
+	}
+	if code := tlsPost(t, addr, "rp-main", "id=2&text=after&to=%2B250788123123", "Bearer reloaded"); code != 200 {
+		t.Fatalf("rp-main send after reload = %d", code)
+	}
+	eventually(t, "submit at c (the new route)", func() bool { return sims["c"].Stats().Submits == 1 })
+	if code := tlsPost(t, addr, "rp-old", "id=3&text=x&to=%2B15550009", ""); code != 404 {
+		t.Errorf("removed channel rp-old = %d, want 404", code)
+	}
+	if code := tlsPost(t, addr, "rp-new", "id=4&text=x&to=%2B15550009", ""); code != 200 {
+		t.Errorf("added channel rp-new = %d, want 200", code)
+	}
+	if n := sims["a"].Stats().Submits; n != 1 {
+		t.Errorf("smsc a got %d submits, want 1 (the +250 MT goes through c now)", n)
+	}
+
+	// A file with a mistake changes nothing and names the line.
+	bad := strings.Replace(v2, "window = 20", "window = 0", 1)
+	mustWrite(t, path, bad)
+	line := 1 + strings.Count(bad[:strings.Index(bad, "window = 0")], "\n")
+	if err := d.Reload(path); !errors.Is(err, errReloadRefused) {
+		t.Fatalf("Reload of a bad file = %v, want refused", err)
+	}
+	if want := fmt.Sprintf("%s:%d: ", path, line); !strings.Contains(logs.String(), want) {
+		t.Errorf("logs lack the problem at %q:\n%s", want, logs)
+	}
+	// A setting that needs a restart changes nothing either.
+	mustWrite(t, path, strings.Replace(v2, "listen = \"127.0.0.1:0\"\ntoken", "listen = \"127.0.0.1:1\"\ntoken", 1))
+	if err := d.Reload(path); !errors.Is(err, errReloadRefused) {
+		t.Fatalf("Reload changing admin.listen = %v, want refused", err)
+	}
+	if !strings.Contains(logs.String(), "admin.listen") || !strings.Contains(logs.String(), "cannot change without a restart") {
+		t.Errorf("logs do not say admin.listen needs a restart:\n%s", logs)
+	}
+	if code := tlsPost(t, addr, "rp-new", "id=5&text=x&to=%2B15550009", ""); code != 200 {
+		t.Errorf("rp-new after refused reloads = %d, want 200 (the previous configuration)", code)
+	}
+	time.Sleep(100 * time.Millisecond) // nothing re-binds behind our back
+	if st := sims["a"].Stats(); st.Binds != 1 || st.Unbinds != 0 {
+		t.Errorf("smsc a after refused reloads: %d binds, %d unbinds; want 1 and 0", st.Binds, st.Unbinds)
+	}
+	if st := sims["c"].Stats(); st.Binds != 1 {
+		t.Errorf("smsc c after refused reloads: %d binds, want 1", st.Binds)
+	}
+
+}
