@@ -89,15 +89,15 @@ func (d *daemon) Reload(path string) error {
 		log.Error("reload", "err", err)
 		return fmt.Errorf("%w: %w", errReloadRefused, err)
 	}
-	if cert != nil {
-		d.cert.Store(cert)
-	}
 	// The bridge stops the lanes of removed and changed SMSCs (their
 	// in-flight submits are answered on the old binds), then swaps in the
 	// new SMSCs, channels and routes at once.
 	if err := d.bridge.Reload(bc, subs, adapters); err != nil {
 		log.Error("reload", "err", err)
 		return fmt.Errorf("%w: %w", errReloadRefused, err)
+	}
+	if cert != nil {
+		d.cert.Store(cert)
 	}
 	d.cfg.Store(cfg)
 	d.loaded.Store(time.Now().UnixNano())
