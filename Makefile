@@ -7,7 +7,15 @@ BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 BIN       := bin
 
-.PHONY: build test demo interop bench fuzz fmt vet check-config clean
+# make install: DESTDIR-aware (packagers stage into DESTDIR; nothing outside it is touched then).
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DOCDIR      ?= $(PREFIX)/share/doc/smscbridge
+CONFDIR     ?= /etc/smscbridge
+UNITDIR     ?= /etc/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+
+.PHONY: build test demo interop bench fuzz fmt vet check-config clean install verify-unit install-check
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
@@ -48,3 +56,52 @@ check-config:
 
 clean:
 	rm -rf $(BIN)
+
+# install puts the binary, the systemd unit (its paths follow BINDIR), the
+# sysusers.d entry of the smscbridge user, the README and a sample config
+# (smscbridge.toml.sample; copied to smscbridge.toml only if that does not
+# exist). Installing for real (no DESTDIR, as root) also creates the user,
+# gives the config to group smscbridge and reloads systemd.
+install: build
+	install -D -m 0755 $(BIN)/smscbridge $(DESTDIR)$(BINDIR)/smscbridge
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR)
+	sed -e 's#/usr/local/bin/smscbridge#$(BINDIR)/smscbridge#g' -e 's#/usr/local/share/doc/smscbridge#$(DOCDIR)#g' \
+		systemd/smscbridge.service > $(DESTDIR)$(UNITDIR)/smscbridge.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/smscbridge.service
+	install -m 0644 systemd/smscbridge.sysusers $(DESTDIR)$(SYSUSERSDIR)/smscbridge.conf
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0640 testdata/smscbridge.toml $(DESTDIR)$(CONFDIR)/smscbridge.toml.sample
+	@if [ ! -e $(DESTDIR)$(CONFDIR)/smscbridge.toml ]; then \
+		install -m 0640 testdata/smscbridge.toml $(DESTDIR)$(CONFDIR)/smscbridge.toml; \
+		echo "installed a sample $(DESTDIR)$(CONFDIR)/smscbridge.toml: edit it before starting the service"; \
+	else echo "kept the existing $(DESTDIR)$(CONFDIR)/smscbridge.toml"; fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/smscbridge.conf && \
+		chgrp smscbridge $(CONFDIR)/smscbridge.toml $(CONFDIR)/smscbridge.toml.sample && \
+		chmod 0750 $(CONFDIR) && chgrp smscbridge $(CONFDIR) && \
+		{ systemctl daemon-reload 2>/dev/null || echo "systemctl daemon-reload failed (no systemd running?)"; }; \
+	fi
+
+# install-check stages an install into a temporary DESTDIR and checks what
+# it put there (CI).
+install-check:
+	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	$(MAKE) --no-print-directory install DESTDIR=$$d >/dev/null; \
+	for f in usr/local/bin/smscbridge etc/systemd/system/smscbridge.service usr/lib/sysusers.d/smscbridge.conf \
+		etc/smscbridge/smscbridge.toml etc/smscbridge/smscbridge.toml.sample usr/local/share/doc/smscbridge/README.md; do \
+		test -e "$$d/$$f" || { echo "install-check: $$f missing"; exit 1; }; done; \
+	test -x "$$d/usr/local/bin/smscbridge"; \
+	"$$d/usr/local/bin/smscbridge" check-config "$$d/etc/smscbridge/smscbridge.toml" >/dev/null; \
+	echo "install-check: OK (binary, unit, sysusers.d entry, config, README under DESTDIR)"
+
+# verify-unit runs systemd-analyze verify on the unit (with ExecStart
+# pointing at the built binary) and fails if its sandboxing exposure score
+# rises above 2.0 (threshold 20 in systemd-analyze's tenths); skipped, saying so, where systemd-analyze is missing.
+verify-unit: build
+	@if ! command -v systemd-analyze >/dev/null; then \
+		echo "verify-unit: SKIPPED: systemd-analyze not installed (apt-get install systemd)"; exit 0; fi; \
+	set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	sed 's#/usr/local/bin/smscbridge#$(CURDIR)/$(BIN)/smscbridge#g' systemd/smscbridge.service > $$d/smscbridge.service; \
+	systemd-analyze verify $$d/smscbridge.service; \
+	out=$$(systemd-analyze security --offline=yes --threshold=20 --no-pager $$d/smscbridge.service 2>&1) || { echo "$$out"; exit 1; }; \
+	echo "verify-unit: OK: $$(echo "$$out" | tail -1)"
