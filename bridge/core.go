@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,6 +90,11 @@ type Channel struct {
 	// Concurrency is how many callbacks of this channel are in flight at
 	// once (at most one per contact); default 16.
 	Concurrency int
+	// MaxRequests caps the platform's calls to this channel's endpoint on
+	// the platform listener, per second (0 = none); over it the call gets
+	// 503 with Retry-After (never 429: older courier fails the message on
+	// a 429, platforms.md B.1.5).
+	MaxRequests float64
 	// HTTP sends this channel's callbacks; nil means Options.HTTP. Give it
 	// a keep-alive pool of at least Concurrency connections per host
 	// (NewHTTPClient does).
@@ -217,7 +224,8 @@ type channelState struct {
 	Channel
 	adapter Adapter
 	numbers map[string]bool
-	limiter *rate.Limiter // nil: no limit
+	limiter *rate.Limiter // callbacks to the platform; nil: no limit
+	inbound *rate.Limiter // the platform's calls to us; nil: no limit
 }
 
 // New checks the options and builds a Bridge; it does no I/O. Attach a
@@ -434,6 +442,23 @@ func (b *Bridge) observe(e Event) {
 	}
 }
 
+// allow takes a token of the channel's inbound rate limit. Without one it
+// sets Retry-After (whole seconds until a token is due, at least 1) and
+// returns false: the caller answers 503.
+func (cs *channelState) allow(w http.ResponseWriter) bool {
+	if cs.inbound == nil {
+		return true
+	}
+	r := cs.inbound.Reserve()
+	d := r.Delay()
+	if d == 0 {
+		return true
+	}
+	r.Cancel()
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
+	return false
+}
+
 // ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send and
 // POST /custom/{channel}/message (also .../{channel}//message, as platforms
 // send it when their base URL ends in a slash). Every error, the core's and
@@ -465,6 +490,10 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if kind == KindCustom && r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		WriteError(w, kind, http.StatusMethodNotAllowed, "method", "must be POST")
+		return
+	}
+	if !cs.allow(w) {
+		WriteError(w, kind, http.StatusServiceUnavailable, "", fmt.Sprintf("too many requests: channel %q takes at most %g per second; retry later", chID, cs.MaxRequests))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, t.maxBody)

@@ -132,6 +132,9 @@ func (b *Bridge) build(cfg Config, old *table, keep func(id string) bool) (*tabl
 		if c.RateLimit > 0 {
 			cs.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(1, int(c.RateLimit)))
 		}
+		if c.MaxRequests > 0 {
+			cs.inbound = rate.NewLimiter(rate.Limit(c.MaxRequests), max(1, int(c.MaxRequests)))
+		}
 		for _, n := range c.Numbers {
 			cs.numbers[n] = true
 		}

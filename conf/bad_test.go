@@ -43,6 +43,9 @@ func TestLoadBadConfigs(t *testing.T) {
 			`:7: channel "cc": api_token: required: the platform's API Token (or api_token_file)`,
 			`:7: channel "cc": webhook_url: required: the Webhook URL the platform shows`,
 		}},
+		{"max-requests-negative", []string{
+			`:15: channel "cc": max_requests_per_second -1: must be 0 (no limit) or a positive number of requests per second`,
+		}},
 		{"dedup-negative", []string{
 			`:14: channel "cc": dedup_window "-5s": must be "0s" (off) or a positive duration like "10s"`,
 		}},

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/smscbridge/smscbridge/bridge/custom"
@@ -25,6 +26,9 @@ func (v validator) channels() {
 		}
 		v.smscRefs(w, ch.SMSC, true)
 		v.concurrency(w, ch.Concurrency)
+		if r := ch.MaxRequestsPerSecond; r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+			v.at(w, "max_requests_per_second", r, "must be 0 (no limit) or a positive number of requests per second")
+		}
 		v.receives(w, ch)
 		switch ch.Kind {
 		case KindRapidPro:

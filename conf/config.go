@@ -118,6 +118,10 @@ type Channel struct {
 	// Concurrency is how many platform requests (callbacks) of this
 	// channel are in flight at once, one per contact at most; default 16.
 	Concurrency int `toml:"concurrency"`
+	// MaxRequestsPerSecond caps the platform's calls to this channel's
+	// endpoints on the platform listener (0 = no limit); over it the
+	// bridge answers 503 with Retry-After, never 429 (platforms.md B.1.5).
+	MaxRequestsPerSecond float64 `toml:"max_requests_per_second"`
 
 	// rapidpro: RapidPro External (EX) channel.
 	ReceiveURL            string `toml:"receive_url"`

@@ -250,7 +250,7 @@ func (d *decoder) entryDone(m map[string]any, e reflect.Value, w where) {
 	}
 }
 
-var commonChannelKeys = map[string]bool{"id": true, "kind": true, "smsc": true, "concurrency": true}
+var commonChannelKeys = map[string]bool{"id": true, "kind": true, "smsc": true, "concurrency": true, "max_requests_per_second": true}
 
 // kindKeys lists the channel keys each kind uses besides id, kind and smsc.
 var kindKeys = map[string][]string{

@@ -141,6 +141,13 @@
 //	         1..1000, default 16: platform requests (MO, status callbacks)
 //	         of this channel in flight at once, one per contact at most; also
 //	         the size of the channel's keep-alive connection pool
+//	max_requests_per_second
+//	         0 (default: no limit) or a positive number: calls the platform
+//	         may make to this channel's endpoints on the platform listener
+//	         per second (bursts up to that many); beyond it the bridge
+//	         answers 503 with a Retry-After header, never 429 (older
+//	         courier fails a message on 429, platforms.md B.1.5). Takes
+//	         effect on reload.
 //
 // A key of another kind is an error (webhook_url on a rapidpro channel).
 //

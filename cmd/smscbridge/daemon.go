@@ -33,15 +33,16 @@ import (
 // and the platform and admin listeners. Reload applies a changed
 // configuration file while it runs.
 type daemon struct {
-	cfg     atomic.Pointer[conf.Config] // the configuration in force
-	loaded  atomic.Int64                // when it was loaded (Unix ns)
-	log     *slog.Logger
-	store   *store.Store
-	bridge  *bridge.Bridge
-	cert    atomic.Pointer[tls.Certificate] // the platform listener's, when it serves TLS
-	httpLn  net.Listener
-	adminLn net.Listener
-	started time.Time
+	cfg      atomic.Pointer[conf.Config] // the configuration in force
+	loaded   atomic.Int64                // when it was loaded (Unix ns)
+	log      *slog.Logger
+	store    *store.Store
+	bridge   *bridge.Bridge
+	cert     atomic.Pointer[tls.Certificate] // the platform listener's, when it serves TLS
+	httpLn   net.Listener
+	adminLn  net.Listener
+	started  time.Time
+	timeouts listenerTimeouts
 
 	mu       sync.Mutex // guards clients, runs and smscCtx
 	clients  map[string]*smsc.Client
@@ -63,6 +64,31 @@ type daemonOptions struct {
 	Observe func(bridge.Event)
 	// ReceiptGrace overrides the bridge default (tests shorten it).
 	ReceiptGrace time.Duration
+	// Timeouts override defaultTimeouts (tests shorten them).
+	Timeouts listenerTimeouts
+}
+
+// listenerTimeouts bound how long a client may take over each step of a
+// request on the platform and admin listeners, so slow or stalled clients
+// (slow-loris) cannot hold connections: the headers must arrive within
+// ReadHeader, the whole request within Read, the answer be taken within
+// Write, and an idle keep-alive connection is closed after Idle.
+type listenerTimeouts struct {
+	ReadHeader, Read, Write, Idle time.Duration
+}
+
+var defaultTimeouts = listenerTimeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second,
+	Write: 30 * time.Second, Idle: 2 * time.Minute}
+
+// maxHeaderBytes caps request headers on both listeners (platforms send
+// a few hundred bytes).
+const maxHeaderBytes = 64 << 10
+
+// server is an http.Server for one listener with the timeouts set.
+func (d *daemon) server(h http.Handler) *http.Server {
+	t := d.timeouts
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write,
+		IdleTimeout: t.Idle, MaxHeaderBytes: maxHeaderBytes, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
 }
 
 // newDaemon opens the store and the listeners and builds every component.
@@ -72,7 +98,11 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &daemon{log: log, clients: map[string]*smsc.Client{}, runs: map[string]*clientRun{}, started: time.Now()}
+	d := &daemon{log: log, clients: map[string]*smsc.Client{}, runs: map[string]*clientRun{}, started: time.Now(),
+		timeouts: o.Timeouts}
+	if d.timeouts == (listenerTimeouts{}) {
+		d.timeouts = defaultTimeouts
+	}
 	d.cfg.Store(cfg)
 	d.loaded.Store(time.Now().UnixNano())
 	defer func() {
@@ -160,7 +190,7 @@ func bridgeConfig(cfg *conf.Config, log *slog.Logger) (bridge.Config, error) {
 			continue
 		}
 		n := cmp.Or(c.Concurrency, conf.DefaultChannelConcurrency)
-		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, Concurrency: n,
+		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, Concurrency: n, MaxRequests: c.MaxRequestsPerSecond,
 			HTTP: bridge.NewHTTPClient(30*time.Second, n, log.With("component", "http", "channel", c.ID))}
 		if c.Kind == conf.KindCustom {
 			ch.RateLimit = 20 // respond.io: 20 requests per second per custom channel (platforms.md A.1)
@@ -343,8 +373,7 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	defer stopBridge()
 	bridgeWG.Go(func() { bridgeErr <- d.bridge.Run(bridgeCtx) })
 
-	srv := &http.Server{Handler: d.bridge, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	srv := d.server(d.bridge)
 	if d.cert.Load() != nil {
 		// The certificate is looked up per handshake, so a reload swaps it
 		// without closing the listener.
@@ -355,7 +384,7 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	serveErr := make(chan error, 2)
 	bg.Go(func() { serveErr <- d.serve(srv, d.httpLn) })
 	if d.adminLn != nil {
-		admin = &http.Server{Handler: d.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		admin = d.server(d.adminHandler())
 		bg.Go(func() { serveErr <- admin.Serve(d.adminLn) })
 	}
 	d.warnOrphans()

@@ -177,7 +177,8 @@ type harness struct {
 	stop    context.CancelFunc
 	done    chan error
 	baseURL string
-	logger  *slog.Logger // nil: testLogger
+	logger   *slog.Logger     // nil: testLogger
+	timeouts listenerTimeouts // zero: the defaults
 }
 
 func testConfig(t testing.TB, smscAddr, platURL, dbPath string) *conf.Config {
@@ -221,7 +222,7 @@ func (h *harness) start() {
 	if log == nil {
 		log = testLogger(t)
 	}
-	d, err := newDaemon(h.cfg, daemonOptions{Logger: log, ReceiptGrace: 3 * time.Second})
+	d, err := newDaemon(h.cfg, daemonOptions{Logger: log, ReceiptGrace: 3 * time.Second, Timeouts: h.timeouts})
 	if err != nil {
 		t.Fatalf("newDaemon: %v", err)
 	}
