@@ -169,14 +169,14 @@ func withPath(reqs []platformReq, suffix string) []platformReq {
 
 // harness runs the whole daemon against smsctest and a stand-in platform.
 type harness struct {
-	t       testing.TB
-	smsc    *smsctest.Server
-	plat    *platform
-	cfg     *conf.Config
-	d       *daemon
-	stop    context.CancelFunc
-	done    chan error
-	baseURL string
+	t        testing.TB
+	smsc     *smsctest.Server
+	plat     *platform
+	cfg      *conf.Config
+	d        *daemon
+	stop     context.CancelFunc
+	done     chan error
+	baseURL  string
 	logger   *slog.Logger     // nil: testLogger
 	timeouts listenerTimeouts // zero: the defaults
 }
