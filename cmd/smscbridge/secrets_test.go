@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smscbridge/smscbridge/conf"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
+)
+
+// Distinctive values for every secret the configuration can hold.
+const (
+	secretSMSCPassword = "pw7Qx3z"
+	secretAdminToken   = "adm-tok-5f8e2a71c9"
+	secretRPAuth       = "Bearer rpauth-3c9d1e7b"
+	secretCustomToken  = "custtok-8a2f6c4e1b"
+	secretKannelPass   = "kanpw-2b7e9d4c"
+	secretNotifyKey    = "notkey-6d1a8f3e"
+	secretBadPassword  = "pw7Qx3z-in-a-bad-file" // a reload that fails on it
+)
+
+// TestNoSecretInAnyOutput runs traffic through every configured channel
+// with every secret set — MO, MT, receipts, a platform outage and its
+// retries, wrong credentials, admin calls, a reload that fails on a
+// secret's value — with the log at DEBUG, and then looks for each secret
+// in everything the daemon wrote or served: log lines, /status, /healthz,
+// /readyz and the error bodies of the listeners (issue 15 item 9).
+func TestNoSecretInAnyOutput(t *testing.T) {
+	h, logs := newHarnessLogged(t, func(h *harness) {
+		h.cfg.Log.Level = "debug"
+		h.cfg.Admin.Token = secretAdminToken
+		h.cfg.SMSC[0].Password = secretSMSCPassword
+		h.cfg.Channel[0].SendAuthorization = secretRPAuth
+		h.cfg.Channel[1].APIToken = secretCustomToken
+		h.cfg.Channel = append(h.cfg.Channel,
+			conf.Channel{ID: "kn", Kind: conf.KindKannel, Numbers: []string{"12345"}, SMSC: []string{"agg-a"},
+				Username: "rapidpro", Password: secretKannelPass, MOURL: h.plat.srv.URL + "/kannel?from=%p&text=%a", MOMethod: "GET"},
+			conf.Channel{ID: "events", Kind: conf.KindNotify, SMSC: []string{"agg-a"}, WebsiteID: "64652663e65219005dc61bd6",
+				APIKey: secretNotifyKey, From: "MyBrand",
+				Template: []conf.Template{{ID: "7", Type: "text", Text: "Hola {{name}}"}}})
+		h.cfg.Complete()
+		if err := h.cfg.Validate(); err != nil {
+			t.Fatalf("config: %v", err)
+		}
+	}, smsctest.WithAccount("bridge", secretSMSCPassword), smsctest.WithReceipts(10*time.Millisecond, func(smsctest.Submit) smsctest.Receipt {
+		return smsctest.Receipt{}
+	}))
+	h.waitBound()
+	var served strings.Builder // everything the listeners answered
+	do := func(method, url, auth, ctype, body string) int {
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		served.WriteString(resp.Status + "\n")
+		for k, v := range resp.Header {
+			served.WriteString(k + ": " + strings.Join(v, ",") + "\n")
+		}
+		served.Write(b)
+		served.WriteString("\n")
+		return resp.StatusCode
+	}
+	form := "application/x-www-form-urlencoded"
+	// A platform outage first: callbacks fail and are retried.
+	h.plat.setFail(503)
+	h.deliverMO("+2349067554729", rpNumber, "hello rapidpro")
+	h.deliverMO("+60123456789", customNumber, "hello custom")
+	h.plat.wait(t, "failed attempts", func(r []platformReq) bool { return len(r) >= 4 })
+	h.plat.setFail(0)
+	do("POST", h.baseURL+"/rapidpro/rp-main/send", secretRPAuth, form, "id=1&text=hi&to=%2B250788123123")
+	do("POST", h.baseURL+"/rapidpro/rp-main/send", "Bearer wrong", form, "id=2&text=hi&to=%2B250788123123")
+	do("POST", h.baseURL+"/rapidpro/rp-main/send", secretRPAuth+"x", form, "id=3&text=hi&to=%2B250788123123")
+	do("POST", h.baseURL+"/custom/telenet/message", "Bearer "+secretCustomToken, "application/json",
+		`{"channelId":"`+customChanID+`","contactId":"+60123456789","message":{"type":"text","text":"hi"}}`)
+	do("POST", h.baseURL+"/custom/telenet/message", "Bearer "+secretCustomToken+"x", "application/json", `{}`)
+	do("GET", h.baseURL+"/cgi-bin/sendsms?username=rapidpro&password="+secretKannelPass+"&to=%2B250788123123&text=hi", "", "", "")
+	do("POST", h.baseURL+"/website/64652663e65219005dc61bd6/hsm/notifications", "", "application/json", `{"apikey":"`+secretNotifyKey+`"}`)
+	h.plat.wait(t, "callbacks after the outage", func(r []platformReq) bool {
+		return len(withPath(r, "/receive")) >= 2 && len(withPath(r, "/custom/webhook")) >= 2
+	})
+	admin := "http://" + h.d.AdminAddr()
+	for _, p := range []string{"/status", "/healthz", "/readyz"} {
+		do("GET", admin+p, "", "", "")
+	}
+	do("GET", admin+"/queue/dead", "Bearer "+secretAdminToken, "", "")
+	do("GET", admin+"/queue/dead", "Bearer "+secretAdminToken+"x", "", "")
+	do("DELETE", admin+"/queue/dead/nonexistent", "Bearer "+secretAdminToken, "", "")
+	// A reload of a file whose mistake is a secret's value.
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	mustWrite(t, bad, `[admin]
+token = "`+secretAdminToken+`"
+[[smsc]]
+id = "agg-a"
+host = "127.0.0.1"
+system_id = "bridge"
+password = "`+secretBadPassword+`"
+[[channel]]
+id = "cc"
+kind = "custom"
+numbers = ["+60177872890"]
+smsc = ["agg-a"]
+channel_id = "x"
+api_token = "`+secretCustomToken+`"
+webhook_url = "https://app.example/hook"
+`)
+	if err := h.d.Reload(bad); err == nil {
+		t.Fatal("reload of a bad file succeeded")
+	}
+	h.shutdown()
+
+	out := map[string]string{"log": logs.String(), "served": served.String()}
+	if !strings.Contains(out["log"], "password") || !strings.Contains(out["served"], "smsc") {
+		t.Fatalf("too little output to check:\n%s\n%s", out["log"], out["served"])
+	}
+	secrets := []string{secretSMSCPassword, secretAdminToken, secretRPAuth, strings.TrimPrefix(secretRPAuth, "Bearer "),
+		secretCustomToken, secretKannelPass, secretNotifyKey, secretBadPassword}
+	for name, text := range out {
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("%s output contains the secret %q:\n%s", name, s, excerptAround(text, s))
+			}
+			if b := base64.StdEncoding.EncodeToString([]byte(s)); strings.Contains(text, b) {
+				t.Errorf("%s output contains the secret %q in base64", name, s)
+			}
+		}
+	}
+}
+
+// excerptAround shows the text around the first occurrence of s.
+func excerptAround(text, s string) string {
+	i := strings.Index(text, s)
+	lo, hi := max(0, i-300), min(len(text), i+len(s)+100)
+	return text[lo:hi]
+}
