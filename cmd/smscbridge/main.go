@@ -12,7 +12,7 @@ var version = "dev"
 const usage = `usage: smscbridge <command> [flags]
 
 commands:
-  run -config FILE         run the daemon (systemd runs this)
+  run -config FILE         run the daemon (systemd runs this; SIGHUP reloads FILE)
   check-config FILE        validate a configuration file; exit 1 on errors
   demo                     simulator, bridge and stand-in platforms in one process on loopback
   queue ls|show|requeue|drop|compact [flags]   inspect and repair the durable queue
