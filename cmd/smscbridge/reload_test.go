@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/smscbridge/smscbridge/conf"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/smsc/smsctest"
 )
 
@@ -282,4 +283,98 @@ func TestReloadAppliesTheDifference(t *testing.T) {
 		t.Errorf("smsc c after refused reloads: %d binds, want 1", st.Binds)
 	}
 
+}
+
+// TestReloadDrainsARemovedSMSC: an SMSC removed by a reload first gets the
+// response of the submit_sm it has in flight — the MT completes and its
+// platform hears "sent" — and only then is unbound; the reload returns
+// once that is done (issue 15 item 1).
+func TestReloadDrainsARemovedSMSC(t *testing.T) {
+	a := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(a.Close)
+	d := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(d.Close)
+	held, release := make(chan struct{}, 1), make(chan struct{})
+	d.SetHandler(smsctest.HandlerFunc(func(s *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+		resp := d.Default(s, p)
+		if p.ID != pdu.SubmitSM || resp == nil {
+			return resp
+		}
+		held <- struct{}{}
+		go func() {
+			<-release
+			s.Write(resp)
+		}()
+		return nil
+	}))
+	plat := newPlatform(t)
+	dir := t.TempDir()
+	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}
+	path := filepath.Join(dir, "smscbridge.toml")
+	mustWrite(t, path, r.file(smscTOML("a", a.Addr(), "")+smscTOML("d", d.Addr(), "")+
+		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")+rpChannel("rp-old", "+15550001", `"d"`, plat.srv.URL, "")))
+	cfg, err := conf.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := newDaemon(cfg, daemonOptions{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done, ready := make(chan error, 1), make(chan struct{})
+	go func() { done <- dm.Run(ctx, func() { close(ready) }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	<-ready
+	for _, s := range []*smsctest.Server{a, d} {
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := s.WaitBound(wctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		wcancel()
+	}
+	resp, err := http.Post("http://"+dm.HTTPAddr()+"/rapidpro/rp-old/send", "application/x-www-form-urlencoded",
+		strings.NewReader("id=55&text=in+flight&to=%2B250788123123"))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("send = %v %v", resp, err)
+	}
+	resp.Body.Close()
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("submit_sm never reached smsc d")
+	}
+	mustWrite(t, path, r.file(smscTOML("a", a.Addr(), "")+
+		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")+rpChannel("rp-old", "+15550001", `"a"`, plat.srv.URL, "")))
+	reloaded := make(chan error, 1)
+	go func() { reloaded <- dm.Reload(path) }()
+	time.Sleep(200 * time.Millisecond) // the reload waits for the response it cannot get yet
+	select {
+	case err := <-reloaded:
+		t.Fatalf("reload returned (%v) while smsc d still had a submit_sm in flight", err)
+	default:
+	}
+	if n := d.Stats().Unbinds; n != 0 {
+		t.Fatalf("smsc d unbound (%d) with a submit_sm in flight", n)
+	}
+	close(release)
+	if err := <-reloaded; err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	eventually(t, "smsc d unbound", func() bool { return d.Stats().Unbinds == 1 })
+	reqs := plat.wait(t, "sent callback", func(r []platformReq) bool { return len(withPath(r, "/sent")) == 1 })
+	if f := withPath(reqs, "/sent")[0].form(t); f.Get("id") != "55" {
+		t.Errorf("sent callback = %v, want id=55", f)
+	}
+	if dead, _ := dm.store.ListDead(context.Background(), "", 10); len(dead) != 0 {
+		t.Errorf("dead letters = %+v, want none", dead)
+	}
+	if st := a.Stats(); st.Binds != 1 || st.Unbinds != 0 {
+		t.Errorf("smsc a: %d binds, %d unbinds; want 1 and 0", st.Binds, st.Unbinds)
+	}
 }
