@@ -116,14 +116,68 @@ func TestNotifyProtocol(t *testing.T) {
 	}
 }
 
+// TestSIGHUPReloadsTheRealDaemon runs `smscbridge run` as a child process
+// the way systemd does (NOTIFY_SOCKET) and sends it real signals: SIGHUP
+// makes it say RELOADING=1 then READY=1 and bind the SMSC added to its
+// file without re-binding the other; SIGTERM makes it say STOPPING=1 and
+// exit 0 (issue 15 items 1 and 5).
+func TestSIGHUPReloadsTheRealDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	sock := newNotifySocket(t)
+	a := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(a.Close)
+	b := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(b.Close)
+	plat := newPlatform(t)
+	dir := t.TempDir()
+	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}
+	path := filepath.Join(dir, "smscbridge.toml")
+	mustWrite(t, path, r.file(smscTOML("a", a.Addr(), "")+rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")))
+	child := startDaemonProcess(t, path)
+	if m := sock.next(t, true); m != "READY=1" {
+		t.Fatalf("first datagram %q, want READY=1", m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.WaitBound(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, path, r.file(smscTOML("a", a.Addr(), "")+smscTOML("b", b.Addr(), "")+
+		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")))
+	if err := child.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if m := sock.next(t, true); !strings.HasPrefix(m, "RELOADING=1\nMONOTONIC_USEC=") {
+		t.Fatalf("on SIGHUP: %q, want RELOADING=1", m)
+	}
+	if m := sock.next(t, true); m != "READY=1" {
+		t.Fatalf("after the reload: %q, want READY=1", m)
+	}
+	if err := b.WaitBound(ctx, 1); err != nil {
+		t.Fatalf("the added smsc never bound: %v", err)
+	}
+	if st := a.Stats(); st.Binds != 1 || st.Unbinds != 0 {
+		t.Errorf("unchanged smsc a: %d binds, %d unbinds; want 1 and 0", st.Binds, st.Unbinds)
+	}
+	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if m := sock.next(t, true); m != "STOPPING=1" {
+		t.Fatalf("on SIGTERM: %q, want STOPPING=1", m)
+	}
+	if err := child.Wait(); err != nil {
+		t.Errorf("daemon exit: %v", err)
+	}
+}
+
 // TestWatchdogChecksTheStore: the watchdog sends WATCHDOG=1 only while
 // its check passes; once the store stops taking commits it sends nothing
 // (so systemd restarts the daemon) and logs why (issue 15 item 5).
 func TestWatchdogChecksTheStore(t *testing.T) {
-	h := newHarness(t)
+	h, logs := newHarnessLogged(t, nil)
 	h.waitBound()
-	logs := &logBuf{}
-	h.d.log = slog.New(slog.NewTextHandler(logs, nil))
 	sent := make(chan string, 100)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
