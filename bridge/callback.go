@@ -126,10 +126,11 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 		delay := min(retryAfter(resp.Header.Get("Retry-After"), b.o.Now()), b.o.MaxBackoff)
 		b.retry(ctx, it, fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body)), delay)
 	default:
+		reason := fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body))
 		if code == 401 || code == 403 {
-			b.log.Error("platform refused our credentials", "channel", channel, "status", code)
+			reason = fmt.Sprintf("http %d: the platform refused our credentials: %s", code, bytes.TrimSpace(body))
 		}
-		b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body))})
+		b.complete(ctx, it, store.Completion{DeadReason: reason}) // one ERROR line: "dead letter"
 	}
 }
 

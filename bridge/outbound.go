@@ -199,7 +199,7 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 			// so it is not resent silently; an operator decides, unless the
 			// response turns up late (LateResponse). The dead letter keeps
 			// the progress, so a requeue resends from this part on.
-			b.log.Warn("submit outcome unknown", "smsc_id", s.ID, "msg_id", j.mtid, "err", err)
+			// One ERROR line (complete's "dead letter") says it.
 			stored := b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("unknown_outcome: part %d/%d got no submit_sm_resp", i+1, len(sms)),
 				Payload: j.payload(), Receipts: rcpts})
 			var uo *smsc.UnknownOutcomeError

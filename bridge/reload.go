@@ -211,6 +211,11 @@ func (b *Bridge) Reload(cfg Config, subs map[string]Submitter, adapters map[stri
 	}
 	b.stopRunners(stop)
 	b.tab.Store(nt)
+	for id, c := range old.channels {
+		if n := nt.channels[id]; c.HTTP != b.client && (n == nil || n.HTTP != c.HTTP) {
+			c.HTTP.CloseIdleConnections() // the replaced client's pool; requests in flight finish
+		}
+	}
 	for id, s := range nt.smscs {
 		if b.run.runners["smsc:"+id] == nil {
 			b.startSMSC(s)
