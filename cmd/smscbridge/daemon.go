@@ -43,6 +43,7 @@ type daemon struct {
 	adminLn  net.Listener
 	started  time.Time
 	timeouts listenerTimeouts
+	level    *slog.LevelVar // the logger's level, or nil (see daemonOptions.Level)
 
 	mu       sync.Mutex // guards clients, runs and smscCtx
 	clients  map[string]*smsc.Client
@@ -66,6 +67,9 @@ type daemonOptions struct {
 	ReceiptGrace time.Duration
 	// Timeouts override defaultTimeouts (tests shorten them).
 	Timeouts listenerTimeouts
+	// Level, when set, is the level of Logger: a reload sets it from
+	// [log] level. Without it a change of level needs a restart.
+	Level *slog.LevelVar
 }
 
 // listenerTimeouts bound how long a client may take over each step of a
@@ -99,7 +103,7 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &daemon{log: log, clients: map[string]*smsc.Client{}, runs: map[string]*clientRun{}, started: time.Now(),
-		timeouts: o.Timeouts}
+		timeouts: o.Timeouts, level: o.Level}
 	if d.timeouts == (listenerTimeouts{}) {
 		d.timeouts = defaultTimeouts
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,7 +77,7 @@ func TestNotifyProtocol(t *testing.T) {
 	t.Cleanup(sim.Close)
 	plat := newPlatform(t)
 	dir := t.TempDir()
-	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}
+	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0", listen: freePort(t)}
 	path := filepath.Join(dir, "smscbridge.toml")
 	mustWrite(t, path, r.file(smscTOML("a", sim.Addr(), "")+rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -94,8 +95,20 @@ func TestNotifyProtocol(t *testing.T) {
 			t.Fatalf("datagram %d after READY = %q, want WATCHDOG=1", i, m)
 		}
 	}
+	send := func(id string, submits int) {
+		t.Helper()
+		resp, err := http.Post("http://"+r.listen+"/rapidpro/rp-main/send", "application/x-www-form-urlencoded",
+			strings.NewReader("id="+id+"&text=hi&to=%2B250788123123"))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("send: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		eventually(t, "submit "+id, func() bool { return len(sim.Submits()) == submits })
+	}
+	send("1", 1)
+	// The new file adds an SMSC and turns on DEBUG logging.
 	mustWrite(t, path, r.file(smscTOML("a", sim.Addr(), "")+smscTOML("b", sim.Addr(), "")+
-		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")))
+		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")+"\n[log]\nlevel = \"debug\"\n"))
 	hup <- syscall.SIGHUP
 	m := sock.next(t, true)
 	if !strings.HasPrefix(m, "RELOADING=1\nMONOTONIC_USEC=") {
@@ -107,6 +120,11 @@ func TestNotifyProtocol(t *testing.T) {
 	if !strings.Contains(logs.String(), "configuration reloaded") {
 		t.Errorf("no reload logged:\n%s", logs)
 	}
+	if strings.Contains(logs.String(), "level=DEBUG") {
+		t.Errorf("DEBUG lines before the reload turned them on:\n%s", logs)
+	}
+	send("2", 2) // a second submit: an "MT submitted" DEBUG line
+	eventually(t, "a DEBUG line", func() bool { return strings.Contains(logs.String(), "level=DEBUG msg=\"MT submitted\"") })
 	cancel()
 	if m := sock.next(t, true); m != "STOPPING=1" {
 		t.Fatalf("on shutdown: %q, want STOPPING=1", m)

@@ -21,13 +21,14 @@ var errReloadRefused = errors.New("reload refused; still running on the previous
 // Reload re-reads the configuration file and applies what changed, as on
 // SIGHUP. The new file is validated first; on any problem (each logged
 // with its line) nothing changes. Settings that need a restart (listen
-// addresses, TLS on or off, [store], [retry], [log]) refuse the reload. On
+// addresses, TLS on or off, [store], [retry], [log] format) refuse the
+// reload. On
 // success: new SMSCs bind, removed ones stop once their in-flight submits
 // are answered and unbind (their queued MT stay queued, reported as
 // orphaned lanes), changed ones are restarted that way, and unchanged ones
 // are not touched (no re-bind). Channels, routes, templates, max_body, the
 // admin token and the platform listener's TLS certificate are swapped in
-// at once.
+// at once, and the log level is set from [log] level.
 func (d *daemon) Reload(path string) error {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
@@ -44,7 +45,7 @@ func (d *daemon) Reload(path string) error {
 		return fmt.Errorf("%w: %w", errReloadRefused, err)
 	}
 	old := d.cfg.Load()
-	if probs := restartOnly(old, cfg); len(probs) > 0 {
+	if probs := restartOnly(old, cfg, d.level != nil); len(probs) > 0 {
 		for _, p := range probs {
 			log.Error("reload: setting needs a restart", "err", p)
 		}
@@ -101,6 +102,9 @@ func (d *daemon) Reload(path string) error {
 	}
 	d.cfg.Store(cfg)
 	d.loaded.Store(time.Now().UnixNano())
+	if d.level != nil {
+		setLevel(d.level, cfg.Log.Level)
+	}
 	d.stopClients(stopped) // unbind
 	d.mu.Lock()
 	for _, id := range slices.Sorted(maps.Keys(started)) {
@@ -129,8 +133,9 @@ func (d *daemon) Reload(path string) error {
 
 // restartOnly lists the settings that differ between the running
 // configuration and the new one but can only change with a restart, each
-// as a conf.Error at its line in the new file.
-func restartOnly(old, cfg *conf.Config) []error {
+// as a conf.Error at its line in the new file. levelVar says whether the
+// log level can change without one.
+func restartOnly(old, cfg *conf.Config, levelVar bool) []error {
 	type setting struct {
 		path      string
 		was, want string
@@ -148,8 +153,10 @@ func restartOnly(old, cfg *conf.Config) []error {
 		{"retry.initial_backoff", old.Retry.InitialBackoff.String(), cfg.Retry.InitialBackoff.String()},
 		{"retry.max_backoff", old.Retry.MaxBackoff.String(), cfg.Retry.MaxBackoff.String()},
 		{"retry.max_age", old.Retry.MaxAge.String(), cfg.Retry.MaxAge.String()},
-		{"log.level", old.Log.Level, cfg.Log.Level},
 		{"log.format", old.Log.Format, cfg.Log.Format},
+	}
+	if !levelVar {
+		list = append(list, setting{"log.level", old.Log.Level, cfg.Log.Level})
 	}
 	var out []error
 	for _, s := range list {

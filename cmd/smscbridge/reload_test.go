@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -56,6 +57,7 @@ func writeCert(t *testing.T, dir, cn string) (certPath, keyPath string) {
 type reloadSetup struct {
 	dir, db, platURL string
 	admin            string // admin listen address
+	listen           string // platform listen address; "" = 127.0.0.1:0
 	cert, key        string
 	smscs            map[string]string // id → "host:port"
 }
@@ -82,8 +84,9 @@ func (r *reloadSetup) file(body string) string {
 	if r.cert != "" {
 		tlsLines = fmt.Sprintf("tls_cert = %q\ntls_key = %q\n", r.cert, r.key)
 	}
+	listen := cmp.Or(r.listen, "127.0.0.1:0")
 	return fmt.Sprintf(`[http]
-listen = "127.0.0.1:0"
+listen = %q
 %s
 [admin]
 listen = %q
@@ -95,7 +98,7 @@ path = %q
 [retry]
 initial_backoff = "20ms"
 max_backoff = "200ms"
-%s`, tlsLines, r.admin, r.db, body)
+%s`, listen, tlsLines, r.admin, r.db, body)
 }
 
 // rpChannel is a [[channel]] of kind rapidpro.

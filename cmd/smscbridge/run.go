@@ -45,8 +45,9 @@ func runDaemon(ctx context.Context, path string, hup <-chan os.Signal, stderr io
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	log := newLogger(cfg.Log, stderr)
-	d, err := newDaemon(cfg, daemonOptions{Logger: log})
+	level := new(slog.LevelVar)
+	log := newLogger(cfg.Log, stderr, level)
+	d, err := newDaemon(cfg, daemonOptions{Logger: log, Level: level})
 	if err != nil {
 		log.Error("start failed", "err", err)
 		return 1
@@ -91,11 +92,11 @@ func reloadOnSignal(ctx context.Context, sig <-chan os.Signal, reload func()) {
 }
 
 // newLogger builds the daemon's one logger from [log]; it writes to w
-// (stderr, which journald collects).
-func newLogger(c conf.Log, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(strings.ToUpper(c.Level)))
-	ho := &slog.HandlerOptions{Level: lvl}
+// (stderr, which journald collects) at level, set here from c.Level (a
+// reload may change it).
+func newLogger(c conf.Log, w io.Writer, level *slog.LevelVar) *slog.Logger {
+	setLevel(level, c.Level)
+	ho := &slog.HandlerOptions{Level: level}
 	if w == nil {
 		w = os.Stderr
 	}
@@ -103,4 +104,11 @@ func newLogger(c conf.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, ho))
 	}
 	return slog.New(slog.NewTextHandler(w, ho))
+}
+
+// setLevel sets v from a [log] level ("debug" … "error"; "" is info).
+func setLevel(v *slog.LevelVar, s string) {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(strings.ToUpper(s)))
+	v.Set(lvl)
 }
