@@ -83,6 +83,9 @@ type Channel struct {
 	Kind    string   // rapidpro | custom | ...
 	Numbers []string // normalised numbers this channel owns
 	SMSC    []string // SMSCs for MT, in failover order
+	// WebsiteID routes POST /website/{websiteId}/hsm/notifications to this
+	// channel (kind "notify" only).
+	WebsiteID string
 	// RateLimit caps requests per second to the platform (0 = none); e.g.
 	// respond.io documents 20 per second per custom channel.
 	RateLimit float64
@@ -143,6 +146,7 @@ type Bridge struct {
 	q        Queue
 	smscs    map[string]*smscState
 	channels map[string]*channelState
+	websites map[string]*channelState // notify channels by WebsiteID
 	routes   []Route
 	client   *http.Client
 	mu       sync.Mutex // guards submitters and adapters before Run
@@ -247,7 +251,7 @@ func New(o Options) (*Bridge, error) {
 	}
 	b := &Bridge{o: o, log: o.Logger, q: o.Queue, routes: o.Routes,
 		smscs: map[string]*smscState{}, channels: map[string]*channelState{},
-		client: o.HTTP}
+		websites: map[string]*channelState{}, client: o.HTTP}
 	if b.client == nil {
 		b.client = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -286,6 +290,12 @@ func New(o Options) (*Bridge, error) {
 			}
 		}
 		b.channels[c.ID] = cs
+		if c.Kind == KindNotify {
+			if b.websites[c.WebsiteID] != nil {
+				return nil, fmt.Errorf("bridge: channels %q and %q have the same website id", b.websites[c.WebsiteID].ID, c.ID)
+			}
+			b.websites[c.WebsiteID] = cs
+		}
 	}
 	for _, r := range o.Routes {
 		for _, id := range r.SMSC {
@@ -466,15 +476,20 @@ func (b *Bridge) observe(e Event) {
 	}
 }
 
-// ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send and
+// ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send,
 // POST /custom/{channel}/message (also .../{channel}//message, as platforms
-// send it when their base URL ends in a slash). Every error, the core's and
+// send it when their base URL ends in a slash) and POST
+// /website/{websiteId}/hsm/notifications (serveNotify). Every error, the core's and
 // the adapter's, has the shape of the platform the path names (WriteError).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.FieldsFunc(r.URL.Path, func(c rune) bool { return c == '/' })
 	kind := ""
 	if len(parts) > 0 {
 		kind = parts[0]
+	}
+	if kind == "website" {
+		b.serveNotify(w, r, parts)
+		return
 	}
 	if len(parts) != 3 {
 		WriteError(w, kind, http.StatusNotFound, "", "not found: "+r.URL.Path)
@@ -496,6 +511,24 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if kind == KindCustom && r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		WriteError(w, kind, http.StatusMethodNotAllowed, "method", "must be POST")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, b.o.MaxBody)
+	cs.adapter.ServeHTTP(w, r)
+}
+
+// serveNotify routes POST /website/{websiteId}/hsm/notifications to the
+// notify channel with that website id. Every answer has the shape of
+// platforms.md D.3 (WriteNotify); an unknown website id is UNAUTHORIZED,
+// as no apikey can be valid for it.
+func (b *Bridge) serveNotify(w http.ResponseWriter, r *http.Request, parts []string) {
+	if len(parts) != 4 || parts[2] != "hsm" || parts[3] != "notifications" {
+		WriteNotify(w, http.StatusNotFound, "NOT_FOUND", "Not found: "+r.URL.Path, nil)
+		return
+	}
+	cs := b.websites[parts[1]]
+	if cs == nil {
+		WriteNotify(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid ApiKey", map[string]string{"websiteId": parts[1]})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, b.o.MaxBody)
