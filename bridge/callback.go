@@ -191,15 +191,38 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// LoggedStatus is the last status of an MT of a StatusLogger's channel
+// (a template notification), kept in the store under LoggedStatusKey for
+// as long as receipt mappings (receipt_ttl) so operators can look it up
+// (smscbridge queue show ID).
+type LoggedStatus struct {
+	Channel   string    `json:"channel"`
+	Status    string    `json:"status"` // sent | delivered | failed
+	At        time.Time `json:"at"`
+	To        string    `json:"to,omitempty"`
+	SMSC      string    `json:"smsc,omitempty"`
+	SMSCMsgID string    `json:"smsc_msg_id,omitempty"`
+	ErrorCode string    `json:"err_code,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// LoggedStatusKey is the store mark key of an MT's LoggedStatus.
+func LoggedStatusKey(mtID string) string { return "logged-status\x00" + mtID }
+
 // logStatus reports a StatusLogger channel's status change in the log (at
 // INFO; failed at WARN would read as a bridge problem) and records it in
-// the message's status mark, as a sent callback would be.
+// the message's status mark, as a sent callback would be, and as its
+// LoggedStatus, in the same commit.
 func (b *Bridge) logStatus(ctx context.Context, it store.Item, cb *callback, merge *statusMerge) {
 	channel := strings.TrimPrefix(it.Lane, "http:")
-	if !b.complete(ctx, it, merge.completion(true, b.o.Now())) {
+	n := cb.Log
+	c := merge.completion(true, b.o.Now())
+	rec, _ := json.Marshal(LoggedStatus{Channel: channel, Status: cb.State.String(), At: b.o.Now().UTC(), To: n.To,
+		SMSC: n.SMSC, SMSCMsgID: n.SMSCMsgID, ErrorCode: n.ErrorCode, Reason: n.Description})
+	c.Marks = append(c.Marks, store.Mark{Key: LoggedStatusKey(cb.MTID), Value: rec})
+	if !b.complete(ctx, it, c) {
 		return
 	}
-	n := cb.Log
 	attrs := []any{"channel", channel, "msg_id", cb.MTID, "status", cb.State.String(), "to", n.To}
 	if n.SMSC != "" {
 		attrs = append(attrs, "smsc", n.SMSC)
