@@ -383,8 +383,8 @@ func offlineBridge(cfg *conf.Config, s *store.Store) (*bridge.Bridge, error) {
 		bo.SMSCs = append(bo.SMSCs, bridge.SMSC{ID: sc.ID})
 	}
 	for _, c := range cfg.Channel {
-		if c.Kind == conf.KindRapidPro || c.Kind == conf.KindCustom {
-			bo.Channels = append(bo.Channels, bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC})
+		if c.Kind == conf.KindRapidPro || c.Kind == conf.KindCustom || c.Kind == conf.KindNotify {
+			bo.Channels = append(bo.Channels, bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, WebsiteID: c.WebsiteID})
 		}
 	}
 	b, err := bridge.New(bo)
