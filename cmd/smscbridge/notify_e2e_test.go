@@ -282,3 +282,36 @@ func TestNotificationRouting(t *testing.T) {
 		t.Errorf("%d submit_sm for refused requests", n)
 	}
 }
+
+// TestNotificationRefusedBySMSC: a notification the SMSC refuses with a
+// permanent error is logged failed with the SMPP status, is a dead letter,
+// and "queue show" has both.
+func TestNotificationRefusedBySMSC(t *testing.T) {
+	sim := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(sim.Close)
+	sim.SetStatus(pdu.StatusInvDstAdr, false) // permanent
+	logs := &logBuffer{}
+	base, db, stop := startNotifyDaemon(t, sim, logs)
+	resp, body := postNotify(t, base+"/website/"+notifyWebsite+"/hsm/notifications", notifyKey,
+		`{"templateId":"7","destination":"542994843975","params":{"name":"Julieta","order":"A-12"}}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	id := resp.Header.Get(notify.IDHeader)
+	deadline := time.Now().Add(10 * time.Second)
+	var lines []map[string]any
+	for time.Now().Before(deadline) {
+		if lines = statusLines(logs.String(), id); len(lines) >= 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(lines) != 1 || lines[0]["status"] != "failed" || lines[0]["err_code"] != "0x0B" {
+		t.Errorf("status lines %v, want one failed with err_code 0x0B", lines)
+	}
+	stop()
+	code, out, errs := runQueue(t, "show", "-db", db, id)
+	if code != 0 || !strings.Contains(out, "dead at:") || !strings.Contains(out, "notification status: failed") {
+		t.Errorf("queue show %s = %d\n%s%s", id, code, out, errs)
+	}
+}
