@@ -562,3 +562,26 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Error("secret in error")
 	}
 }
+
+func TestBodyTooLargeAndMethod(t *testing.T) {
+	acc := &fakeAccepter{}
+	a := newAdapter(t, testConfig(), acc)
+	req := httptest.NewRequest(http.MethodPost, "/website/"+testWebsite+"/hsm/notifications",
+		strings.NewReader(`{"templateId":"1","destination":"542994843975","params":{"name":"`+strings.Repeat("a", 100)+`"}}`))
+	req.Header.Set("apikey", testKey)
+	w := httptest.NewRecorder()
+	req.Body = http.MaxBytesReader(w, req.Body, 64) // as the core limits it (max_body)
+	a.ServeHTTP(w, req)
+	if w.Code != 413 || w.Body.String() != `{"code":"PAYLOAD_TOO_LARGE","statusCode":413,"description":"Request body too large","result":{"maxBody":64}}` {
+		t.Errorf("over max_body: %d %s", w.Code, w.Body)
+	}
+	req = httptest.NewRequest(http.MethodGet, "/website/"+testWebsite+"/hsm/notifications", nil)
+	w = httptest.NewRecorder()
+	a.ServeHTTP(w, req)
+	if w.Code != 405 || w.Header().Get("Allow") != "POST" || !strings.Contains(w.Body.String(), `"code":"METHOD_NOT_ALLOWED"`) {
+		t.Errorf("GET: %d %s", w.Code, w.Body)
+	}
+	if len(acc.accepted()) != 0 {
+		t.Error("queued")
+	}
+}
