@@ -156,6 +156,18 @@ func Invalid(err error) (field, msg string) {
 	return "", msg
 }
 
+// StatusLogger is an optional interface of an Adapter whose platform takes
+// no status callbacks (template notifications, platforms.md D.4 and E).
+// When its Status builds no request, the callback lane still takes the
+// status through the same rules as a callback (a message's parts merged,
+// never backwards, recorded in the store's status mark) and, instead of
+// sending anything, logs each change of the merged status at INFO
+// ("notification status" with msg_id and status).
+type StatusLogger interface {
+	Adapter
+	LogsStatus()
+}
+
 // Retryer is an optional interface of an Adapter whose platform does not
 // follow the common rule for failed callbacks (platforms.md §0.1: 408, 429,
 // 5xx and network errors are retried, other 4xx are final). Retryable says

@@ -22,7 +22,34 @@ import (
 type callback struct {
 	Request Request `json:"req"`
 	statusOf
+	// Log, instead of a request, is a status of a StatusLogger's channel:
+	// the lane logs it rather than sending anything.
+	Log *statusNote `json:"log,omitempty"`
 }
+
+// statusNote is what the log line of a StatusLogger's status says besides
+// the message id and state.
+type statusNote struct {
+	To          string `json:"to,omitempty"`
+	SMSC        string `json:"smsc,omitempty"`
+	SMSCMsgID   string `json:"smsc_msg_id,omitempty"`
+	ErrorCode   string `json:"err_code,omitempty"`
+	Description string `json:"reason,omitempty"`
+}
+
+// logOnly returns reqs, or for a StatusLogger's status with no request a
+// single request with no URL that stands for "log it" (callbackItems turns
+// it into a callback with Log set).
+func (cs *channelState) logOnly(st Status, reqs []Request) []Request {
+	if _, ok := cs.adapter.(StatusLogger); !ok || len(reqs) > 0 {
+		return reqs
+	}
+	note, _ := json.Marshal(statusNote{To: st.To, SMSC: st.SMSC, SMSCMsgID: st.SMSCMsgID, ErrorCode: st.ErrorCode, Description: st.Description})
+	return []Request{{Method: logMethod, Body: note}}
+}
+
+// logMethod marks a request that is only logged (logOnly).
+const logMethod = "LOG"
 
 // callbackItems queues reqs in the channel's HTTP lane under the ordering
 // key of the contact they are about (contactKey(channel, contact)), so
@@ -31,7 +58,12 @@ type callback struct {
 func callbackItems(channel, contact string, of statusOf, reqs []Request) []store.NewItem {
 	out := make([]store.NewItem, 0, len(reqs))
 	for _, r := range reqs {
-		data, _ := json.Marshal(callback{Request: r, statusOf: of})
+		cb := callback{Request: r, statusOf: of}
+		if r.Method == logMethod && r.URL == "" {
+			cb.Request, cb.Log = Request{}, &statusNote{}
+			_ = json.Unmarshal(r.Body, cb.Log)
+		}
+		data, _ := json.Marshal(cb)
 		out = append(out, store.NewItem{Lane: laneHTTP(channel), Key: contactKey(channel, contact), Payload: data})
 	}
 	return out
@@ -86,6 +118,10 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 			b.complete(ctx, it, merge.completion(false, b.o.Now()))
 			return
 		}
+	}
+	if cb.Log != nil {
+		b.logStatus(ctx, it, &cb, merge)
+		return
 	}
 	cs := b.t().channels[strings.TrimPrefix(it.Lane, "http:")]
 	client := b.client
@@ -158,4 +194,53 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// LoggedStatus is the last status of an MT of a StatusLogger's channel
+// (a template notification), kept in the store under LoggedStatusKey for
+// as long as receipt mappings (receipt_ttl) so operators can look it up
+// (smscbridge queue show ID).
+type LoggedStatus struct {
+	Channel   string    `json:"channel"`
+	Status    string    `json:"status"` // sent | delivered | failed
+	At        time.Time `json:"at"`
+	To        string    `json:"to,omitempty"`
+	SMSC      string    `json:"smsc,omitempty"`
+	SMSCMsgID string    `json:"smsc_msg_id,omitempty"`
+	ErrorCode string    `json:"err_code,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// LoggedStatusKey is the store mark key of an MT's LoggedStatus.
+func LoggedStatusKey(mtID string) string { return "logged-status\x00" + mtID }
+
+// logStatus reports a StatusLogger channel's status change in the log (at
+// INFO; failed at WARN would read as a bridge problem) and records it in
+// the message's status mark, as a sent callback would be, and as its
+// LoggedStatus, in the same commit.
+func (b *Bridge) logStatus(ctx context.Context, it store.Item, cb *callback, merge *statusMerge) {
+	channel := strings.TrimPrefix(it.Lane, "http:")
+	n := cb.Log
+	c := merge.completion(true, b.o.Now())
+	rec, _ := json.Marshal(LoggedStatus{Channel: channel, Status: cb.State.String(), At: b.o.Now().UTC(), To: n.To,
+		SMSC: n.SMSC, SMSCMsgID: n.SMSCMsgID, ErrorCode: n.ErrorCode, Reason: n.Description})
+	c.Marks = append(c.Marks, store.Mark{Key: LoggedStatusKey(cb.MTID), Value: rec})
+	if !b.complete(ctx, it, c) {
+		return
+	}
+	attrs := []any{"channel", channel, "msg_id", cb.MTID, "status", cb.State.String(), "to", n.To}
+	if n.SMSC != "" {
+		attrs = append(attrs, "smsc", n.SMSC)
+	}
+	if n.SMSCMsgID != "" {
+		attrs = append(attrs, "smsc_msg_id", n.SMSCMsgID)
+	}
+	if n.ErrorCode != "" {
+		attrs = append(attrs, "err_code", n.ErrorCode)
+	}
+	if n.Description != "" {
+		attrs = append(attrs, "reason", n.Description)
+	}
+	b.log.Info("notification status", attrs...)
+	b.observe(Event{Kind: "status", Channel: channel, ID: cb.MTID, Text: fmt.Sprintf("notification %s to %s: %s (logged; the API has no callback)", cb.MTID, n.To, cb.State)})
 }

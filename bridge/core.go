@@ -84,6 +84,9 @@ type Channel struct {
 	Kind    string   // rapidpro | custom | ...
 	Numbers []string // normalised numbers this channel owns
 	SMSC    []string // SMSCs for MT, in failover order
+	// WebsiteID routes POST /website/{websiteId}/hsm/notifications to this
+	// channel (kind "notify" only).
+	WebsiteID string
 	// RateLimit caps requests per second to the platform (0 = none); e.g.
 	// respond.io documents 20 per second per custom channel.
 	RateLimit float64
@@ -459,15 +462,20 @@ func (cs *channelState) allow(w http.ResponseWriter) bool {
 	return false
 }
 
-// ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send and
+// ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send,
 // POST /custom/{channel}/message (also .../{channel}//message, as platforms
-// send it when their base URL ends in a slash). Every error, the core's and
+// send it when their base URL ends in a slash) and POST
+// /website/{websiteId}/hsm/notifications (serveNotify). Every error, the core's and
 // the adapter's, has the shape of the platform the path names (WriteError).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.FieldsFunc(r.URL.Path, func(c rune) bool { return c == '/' })
 	kind := ""
 	if len(parts) > 0 {
 		kind = parts[0]
+	}
+	if kind == "website" {
+		b.serveNotify(w, r, parts)
+		return
 	}
 	if len(parts) != 3 {
 		WriteError(w, kind, http.StatusNotFound, "", "not found: "+r.URL.Path)
@@ -494,6 +502,30 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !cs.allow(w) {
 		WriteError(w, kind, http.StatusServiceUnavailable, "", fmt.Sprintf("too many requests: channel %q takes at most %g per second; retry later", chID, cs.MaxRequests))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, t.maxBody)
+	cs.adapter.ServeHTTP(w, r)
+}
+
+// serveNotify routes POST /website/{websiteId}/hsm/notifications to the
+// notify channel with that website id. Every answer has the shape of
+// platforms.md D.3 (WriteNotify); an unknown website id is UNAUTHORIZED,
+// as no apikey can be valid for it.
+func (b *Bridge) serveNotify(w http.ResponseWriter, r *http.Request, parts []string) {
+	if len(parts) != 4 || parts[2] != "hsm" || parts[3] != "notifications" {
+		WriteNotify(w, http.StatusNotFound, "NOT_FOUND", "Not found: "+r.URL.Path, nil)
+		return
+	}
+	t := b.t()
+	cs := t.websites[parts[1]]
+	if cs == nil {
+		WriteNotify(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid ApiKey", map[string]string{"websiteId": parts[1]})
+		return
+	}
+	if !cs.allow(w) {
+		WriteNotify(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE",
+			fmt.Sprintf("Too many requests: at most %g per second; retry later", cs.MaxRequests), nil)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, t.maxBody)

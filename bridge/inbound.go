@@ -264,7 +264,7 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		return
 	}
 	of := statusOf{MTID: d.MTID, State: st, Group: groupKey(cs.ID, status), Parts: m.Parts, Part: m.Part, Dedup: d.Dedup}
-	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.To, of, reqs)}) {
+	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.To, of, cs.logOnly(status, reqs))}) {
 		b.observe(Event{Kind: "receipt", SMSC: s.ID, Channel: cs.ID, ID: d.MTID,
 			Text: fmt.Sprintf("receipt %s (stat %s) matched MT %s: %s callback queued", r.ID, r.Stat, d.MTID, st)})
 	}

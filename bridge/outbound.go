@@ -328,7 +328,7 @@ func (b *Bridge) statusItems(cs *channelState, st Status, of statusOf) []store.N
 		b.log.Error("build status callback", "channel", cs.ID, "status", st.State.String(), "err", err)
 	}
 	of.MTID, of.State, of.Group = st.MTID, st.State, groupKey(cs.ID, st)
-	return callbackItems(cs.ID, st.To, of, reqs)
+	return callbackItems(cs.ID, st.To, of, cs.logOnly(st, reqs))
 }
 
 // failMT dead-letters an MT that failed for good and queues its "failed"

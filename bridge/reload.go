@@ -29,6 +29,7 @@ type Config struct {
 type table struct {
 	smscs    map[string]*smscState
 	channels map[string]*channelState
+	websites map[string]*channelState // notify channels by WebsiteID
 	routes   []Route
 	maxBody  int64
 }
@@ -98,7 +99,8 @@ func (b *Bridge) startChannel(c *channelState) {
 // others start afresh, without a submitter. Channels start without an
 // adapter.
 func (b *Bridge) build(cfg Config, old *table, keep func(id string) bool) (*table, error) {
-	t := &table{smscs: map[string]*smscState{}, channels: map[string]*channelState{}, routes: cfg.Routes, maxBody: cfg.MaxBody}
+	t := &table{smscs: map[string]*smscState{}, channels: map[string]*channelState{}, websites: map[string]*channelState{},
+		routes: cfg.Routes, maxBody: cfg.MaxBody}
 	if t.maxBody <= 0 {
 		t.maxBody = 1 << 20
 	}
@@ -144,6 +146,12 @@ func (b *Bridge) build(cfg Config, old *table, keep func(id string) bool) (*tabl
 			}
 		}
 		t.channels[c.ID] = cs
+		if c.Kind == KindNotify {
+			if t.websites[c.WebsiteID] != nil {
+				return nil, fmt.Errorf("bridge: channels %q and %q have the same website id", t.websites[c.WebsiteID].ID, c.ID)
+			}
+			t.websites[c.WebsiteID] = cs
+		}
 	}
 	for _, r := range cfg.Routes {
 		for _, id := range r.SMSC {

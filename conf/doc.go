@@ -181,7 +181,8 @@
 //	website_id           required, unique among notify channels
 //	apikey               required (or apikey_file)
 //	from                 required sender: E.164, short code or alphanumeric
-//	allow_private_media  default false
+//	allow_private_media  default false: media links must lead to public addresses (checked
+//	                     after DNS, on every redirect); true also allows private/loopback ones
 //	dedup_window         >= 0, default "10s"; "0s" = off
 //	[[channel.template]] at least one:
 //	  id    required, unique in the channel

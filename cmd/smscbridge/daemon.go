@@ -20,6 +20,7 @@ import (
 
 	"github.com/smscbridge/smscbridge/bridge"
 	"github.com/smscbridge/smscbridge/bridge/custom"
+	"github.com/smscbridge/smscbridge/bridge/notify"
 	"github.com/smscbridge/smscbridge/bridge/rapidpro"
 	"github.com/smscbridge/smscbridge/conf"
 	"github.com/smscbridge/smscbridge/smsc"
@@ -189,13 +190,16 @@ func bridgeConfig(cfg *conf.Config, log *slog.Logger) (bridge.Config, error) {
 		bc.Routes = append(bc.Routes, bridge.Route{Prefix: r.Prefix, SMSC: r.SMSC})
 	}
 	for _, c := range cfg.Channel {
-		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom {
+		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom && c.Kind != conf.KindNotify {
 			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
 			continue
 		}
 		n := cmp.Or(c.Concurrency, conf.DefaultChannelConcurrency)
 		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, Concurrency: n, MaxRequests: c.MaxRequestsPerSecond,
 			HTTP: bridge.NewHTTPClient(30*time.Second, n, log.With("component", "http", "channel", c.ID))}
+		if c.Kind == conf.KindNotify {
+			ch.WebsiteID = c.WebsiteID
+		}
 		if c.Kind == conf.KindCustom {
 			ch.RateLimit = 20 // respond.io: 20 requests per second per custom channel (platforms.md A.1)
 		}
@@ -285,6 +289,9 @@ func newAdapter(c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.A
 	case conf.KindCustom:
 		return custom.New(custom.Config{Channel: c.ID, ChannelID: c.ChannelID, APIToken: c.APIToken,
 			WebhookURL: c.WebhookURL, IDType: c.IDType, DedupWindow: c.DedupWindow.Duration}, acc, l)
+	case conf.KindNotify:
+		return notify.New(notify.Config{Channel: c.ID, WebsiteID: c.WebsiteID, APIKey: c.APIKey, From: c.From,
+			AllowPrivateMedia: c.AllowPrivateMedia, Templates: c.Template, DedupWindow: c.DedupWindow.Duration}, acc, l)
 	}
 	return nil, fmt.Errorf("kind %q not supported", c.Kind)
 }

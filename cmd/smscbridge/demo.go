@@ -28,7 +28,8 @@ import (
 )
 
 // demoCmd is `smscbridge demo`: an SMSC simulator, the bridge and stand-in
-// platforms (RapidPro and a custom channel) in one process on loopback. It
+// platforms (RapidPro and a custom channel) and a template-notifications
+// client in one process on loopback. It
 // sends a few MO and MT both ways and prints each message's path.
 func demoCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -98,11 +99,18 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	if verbose {
 		logger = slog.New(slog.NewTextHandler(p, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	var answered atomic.Int64 // platform requests the bridge saw a 2xx for
+	var answered atomic.Int64        // platform requests the bridge saw a 2xx for
+	notified := make(chan string, 8) // notification statuses the bridge logged
 	d, err := newDaemon(cfg, daemonOptions{Logger: logger, Observe: func(e bridge.Event) {
 		p.say("bridge", "%s", e.Text)
 		if e.Kind == "http" && strings.Contains(e.Text, "→ 2") {
 			answered.Add(1)
+		}
+		if e.Kind == "status" && e.Channel == "events" && strings.Contains(e.Text, ": delivered") {
+			select {
+			case notified <- "notify-delivered":
+			default:
+			}
 		}
 	}})
 	if err != nil {
@@ -128,6 +136,10 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 		for {
 			select {
 			case e := <-events:
+				if e == want {
+					return nil
+				}
+			case e := <-notified:
 				if e == want {
 					return nil
 				}
@@ -158,6 +170,10 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 			return demoPost(p, httpc, "custom", base+"/custom/telenet/message", "Bearer demo-token",
 				`{"channelId":"demo-channel","contactId":"+60123456789","message":{"type":"quick_reply","title":"Which language? 🌐","replies":["Malay","English"]}}`)
 		}, "custom-delivered"},
+		{"Notification: an app fires template 7 (Cliengo-style API); the rendered text goes out as SMS, its status is logged", func() error {
+			return demoNotify(p, httpc, base+"/website/"+demoWebsite+"/hsm/notifications",
+				`{"templateId":"7","destination":"542994843975","params":{"name":"Julieta","order":"A-12"}}`)
+		}, "notify-delivered"},
 	}
 	for i, st := range steps {
 		p.printf("\n── %d. %s\n", i+1, st.title)
@@ -205,6 +221,7 @@ func demoMO(ctx context.Context, p *printer, sim *smsctest.Server, from, to, tex
 const (
 	demoRPNumber     = "+5582999489287"
 	demoCustomNumber = "+60177872890"
+	demoWebsite      = "64652663e65219005dc61bd6"
 )
 
 func demoConfig(smscAddr, platURL, db string) *conf.Config {
@@ -221,8 +238,30 @@ func demoConfig(smscAddr, platURL, db string) *conf.Config {
 			ReceiveURL: platURL + "/c/ex/8eb23e93-5ecb-45ba-b726-3b064e0c56ab/receive"},
 		{ID: "telenet", Kind: conf.KindCustom, Numbers: []string{demoCustomNumber}, SMSC: []string{"demo-smsc"},
 			ChannelID: "demo-channel", APIToken: "demo-token", WebhookURL: platURL + "/custom/webhook", IDType: "phone"},
+		{ID: "events", Kind: conf.KindNotify, SMSC: []string{"demo-smsc"}, WebsiteID: demoWebsite, APIKey: "demo-apikey",
+			From: "MyBrand", Template: []conf.Template{{ID: "7", Type: "text", Text: "Hola {{name}}, tu pedido {{order}} está listo."}}},
 	}
 	return &cfg
+}
+
+// demoNotify fires a template notification as an external application
+// would (apikey header) and fails unless it is answered SUCCESS.
+func demoNotify(p *printer, c *http.Client, u, body string) error {
+	p.say("app", "POST %s %s", u[strings.Index(u[7:], "/")+7:], body)
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("apikey", "demo-apikey")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	p.say("app", "← %d %s (X-Smscbridge-Id %s)", resp.StatusCode, strings.TrimSpace(string(b)), resp.Header.Get("X-Smscbridge-Id"))
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("notification refused: %d %s", resp.StatusCode, b)
+	}
+	return nil
 }
 
 func demoPost(p *printer, c *http.Client, who, u, auth, body string) error {

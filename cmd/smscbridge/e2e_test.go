@@ -639,7 +639,9 @@ func TestDemoCompletes(t *testing.T) {
 	if err := runDemo(ctx, &out, false); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`, "done:"} {
+	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`,
+		"HSM notification sent to 542994843975.", `to 542994843975 data_coding 0x08: "Hola Julieta, tu pedido A-12 está listo."`,
+		"to +542994843975: delivered", "done:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smscbridge/smscbridge/conf"
 )
 
 // TestSlowClientsAreCutOff: a client trickling its headers one line at a
@@ -89,6 +91,10 @@ func isTimeout(err error) bool {
 func TestChannelRateLimit(t *testing.T) {
 	h, _ := newHarnessLogged(t, func(h *harness) {
 		h.cfg.Channel[0].MaxRequestsPerSecond = 0.01 // one now, the next in 100 s
+		h.cfg.Channel = append(h.cfg.Channel, conf.Channel{ID: "events", Kind: conf.KindNotify, SMSC: []string{"agg-a"},
+			WebsiteID: "64652663e65219005dc61bd6", APIKey: "k", From: "MyBrand", MaxRequestsPerSecond: 0.01,
+			Template: []conf.Template{{ID: "7", Type: "text", Text: "Hola {{name}}"}}})
+		h.cfg.Complete()
 	})
 	h.waitBound()
 	send := func(id string) (*http.Response, string) {
@@ -113,6 +119,24 @@ func TestChannelRateLimit(t *testing.T) {
 	}
 	if m := decodeJSON(t, []byte(body)); m["status"] != "error" || !strings.Contains(m["error"].(string), "too many requests") {
 		t.Errorf("503 body = %s, want RapidPro's error shape", body)
+	}
+	for i, want := range []int{200, http.StatusServiceUnavailable} {
+		req, _ := http.NewRequest("POST", h.baseURL+"/website/64652663e65219005dc61bd6/hsm/notifications",
+			strings.NewReader(`{"templateId":"7","destination":"542994843975","params":{"name":"Julieta"}}`))
+		req.Header.Set("apikey", "k")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("notification %d = %d %s, want %d", i, resp.StatusCode, b, want)
+		}
+		if want == 503 && (resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), `"code":"SERVICE_UNAVAILABLE"`)) {
+			t.Errorf("notification over the limit: Retry-After %q, body %s", resp.Header.Get("Retry-After"), b)
+		}
 	}
 	code, b := h.post("/custom/telenet/message", "application/json", "Bearer "+customToken,
 		`{"channelId":"`+customChanID+`","contactId":"+60123456789","message":{"type":"text","text":"hi"}}`)

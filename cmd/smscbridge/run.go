@@ -56,19 +56,19 @@ func runDaemon(ctx context.Context, path string, hup <-chan os.Signal, stderr io
 	defer cancel()
 	var loops sync.WaitGroup
 	err = d.Run(runCtx, func() {
-		notify(log, stateReady)
-		loops.Go(func() { d.watchdog(runCtx, watchdogInterval(), notify) })
+		sdNotify(log, stateReady)
+		loops.Go(func() { d.watchdog(runCtx, watchdogInterval(), sdNotify) })
 		loops.Go(func() {
 			reloadOnSignal(runCtx, hup, func() {
-				notify(log, reloadingState())
+				sdNotify(log, reloadingState())
 				if err := d.Reload(path); err != nil && !errors.Is(err, errReloadRefused) {
 					log.Error("reload", "err", err)
 				}
-				notify(log, stateReady)
+				sdNotify(log, stateReady)
 			})
 		})
 	})
-	notify(log, stateStopping)
+	sdNotify(log, stateStopping)
 	cancel()
 	loops.Wait()
 	if err != nil {

@@ -27,9 +27,9 @@ func reloadingState() string {
 	return sd.SdNotifyReloading + "\nMONOTONIC_USEC=" + strconv.FormatInt(ts.Nano()/1000, 10)
 }
 
-// notify sends state to the service manager (nothing without
+// sdNotify sends state to the service manager (nothing without
 // NOTIFY_SOCKET); a failure to send is logged at DEBUG, the daemon goes on.
-func notify(log *slog.Logger, state string) {
+func sdNotify(log *slog.Logger, state string) {
 	if _, err := sd.SdNotify(false, state); err != nil {
 		log.Debug("sd_notify", "state", strings.ReplaceAll(state, "\n", " "), "err", err)
 	}

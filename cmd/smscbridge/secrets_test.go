@@ -54,7 +54,9 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	var served strings.Builder // everything the listeners answered
 	do := func(method, url, auth, ctype, body string) int {
 		req, _ := http.NewRequest(method, url, strings.NewReader(body))
-		if auth != "" {
+		if k, ok := strings.CutPrefix(auth, "apikey "); ok {
+			req.Header.Set("apikey", k)
+		} else if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
 		if ctype != "" {
@@ -88,7 +90,13 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		`{"channelId":"`+customChanID+`","contactId":"+60123456789","message":{"type":"text","text":"hi"}}`)
 	do("POST", h.baseURL+"/custom/telenet/message", "Bearer "+secretCustomToken+"x", "application/json", `{}`)
 	do("GET", h.baseURL+"/cgi-bin/sendsms?username=rapidpro&password="+secretKannelPass+"&to=%2B250788123123&text=hi", "", "", "")
-	do("POST", h.baseURL+"/website/64652663e65219005dc61bd6/hsm/notifications", "", "application/json", `{"apikey":"`+secretNotifyKey+`"}`)
+	notifyURL := h.baseURL + "/website/64652663e65219005dc61bd6/hsm/notifications"
+	notification := `{"templateId":"7","destination":"542994843975","params":{"name":"Julieta"}}`
+	if code := do("POST", notifyURL, "apikey "+secretNotifyKey, "application/json", notification); code != 200 {
+		t.Errorf("notification = %d", code)
+	}
+	do("POST", notifyURL, "apikey "+secretNotifyKey+"x", "application/json", notification)
+	do("POST", notifyURL, "apikey "+secretNotifyKey, "application/json", `{"apikey":"`+secretNotifyKey+`"}`)
 	h.plat.wait(t, "callbacks after the outage", func(r []platformReq) bool {
 		return len(withPath(r, "/receive")) >= 2 && len(withPath(r, "/custom/webhook")) >= 2
 	})
