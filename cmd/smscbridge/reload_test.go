@@ -113,6 +113,24 @@ receive_url = "%s/c/ex/%s/receive"
 %s`, id, number, smscs, platURL, rpUUID, extra)
 }
 
+// notifyTOML is a [[channel]] of kind notify with template "7" of text.
+func notifyTOML(smscs, text string) string {
+	return fmt.Sprintf(`
+[[channel]]
+id = "events"
+kind = "notify"
+website_id = "64652663e65219005dc61bd6"
+apikey = "notify-key"
+smsc = [%s]
+from = "MyBrand"
+
+[[channel.template]]
+id = "7"
+type = "text"
+text = %q
+`, smscs, text)
+}
+
 // servedCert is the CommonName of the certificate the listener at addr
 // presents.
 func servedCert(t *testing.T, addr string) string {
@@ -178,7 +196,8 @@ func TestReloadAppliesTheDifference(t *testing.T) {
 	path := filepath.Join(dir, "smscbridge.toml")
 	v1 := r.file(smscTOML("a", sims["a"].Addr(), "") + smscTOML("b", sims["b"].Addr(), "window = 10") +
 		smscTOML("d", sims["d"].Addr(), "") +
-		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "") + rpChannel("rp-old", "+15550001", `"d"`, plat.srv.URL, ""))
+		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "") + rpChannel("rp-old", "+15550001", `"d"`, plat.srv.URL, "") +
+		notifyTOML(`"a"`, "Hola {{name}}"))
 	mustWrite(t, path, v1)
 	cfg, err := conf.Load(path)
 	if err != nil {
@@ -223,7 +242,7 @@ func TestReloadAppliesTheDifference(t *testing.T) {
 		smscTOML("c", sims["c"].Addr(), "") +
 		"\n[[route]]\nprefix = \"+250\"\nsmsc = [\"c\"]\n" +
 		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, `send_authorization = "Bearer reloaded"`) +
-		rpChannel("rp-new", "+15550002", `"c"`, plat.srv.URL, ""))
+		rpChannel("rp-new", "+15550002", `"c"`, plat.srv.URL, "") + notifyTOML(`"a"`, "Adios {{name}}"))
 	mustWrite(t, path, v2)
 	if err := d.Reload(path); err != nil {
 		t.Fatalf("Reload: %v\nlogs:\n%s", err, logs)
@@ -255,6 +274,26 @@ func TestReloadAppliesTheDifference(t *testing.T) {
 	}
 	if n := sims["a"].Stats().Submits; n != 1 {
 		t.Errorf("smsc a got %d submits, want 1 (the +250 MT goes through c now)", n)
+	}
+	// The notify channel's template changed with the reload.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	req, _ := http.NewRequest(http.MethodPost, "https://"+addr+"/website/64652663e65219005dc61bd6/hsm/notifications",
+		strings.NewReader(`{"templateId":"7","destination":"542994843975","params":{"name":"Julieta"}}`))
+	req.Header.Set("apikey", "notify-key")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	client.CloseIdleConnections()
+	if resp.StatusCode != 200 {
+		t.Fatalf("notification after reload = %d", resp.StatusCode)
+	}
+	eventually(t, "the notification at a", func() bool { return sims["a"].Stats().Submits == 2 })
+	if sub := sims["a"].Submits()[1]; string(sub.SM.Message) != "Adios Julieta" {
+		t.Errorf("notification text %q, want the reloaded template's %q", sub.SM.Message, "Adios Julieta")
 	}
 
 	// A file with a mistake changes nothing and names the line.
