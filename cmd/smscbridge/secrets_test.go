@@ -28,8 +28,9 @@ const (
 // with every secret set — MO, MT, receipts, a platform outage and its
 // retries, wrong credentials, admin calls, a reload that fails on a
 // secret's value — with the log at DEBUG, and then looks for each secret
-// in everything the daemon wrote or served: log lines, /status, /healthz,
-// /readyz and the error bodies of the listeners (issue 15 item 9).
+// in everything the daemon wrote or served: log lines, /status (HTML and
+// JSON), /metrics, /healthz, /readyz and the error bodies of the listeners
+// (issue 15 item 9).
 func TestNoSecretInAnyOutput(t *testing.T) {
 	h, logs := newHarnessLogged(t, func(h *harness) {
 		h.cfg.Log.Level = "debug"
@@ -101,8 +102,17 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		return len(withPath(r, "/receive")) >= 2 && len(withPath(r, "/custom/webhook")) >= 2
 	})
 	admin := "http://" + h.d.AdminAddr()
-	for _, p := range []string{"/status", "/healthz", "/readyz"} {
+	// Every open page, /metrics and the status page's JSON included (404
+	// where a build does not serve one: then there is nothing to leak).
+	for _, p := range []string{"/status", "/status?format=json", "/metrics", "/healthz", "/readyz"} {
 		do("GET", admin+p, "", "", "")
+	}
+	reqJSON, _ := http.NewRequest("GET", admin+"/status", nil)
+	reqJSON.Header.Set("Accept", "application/json")
+	if resp, err := http.DefaultClient.Do(reqJSON); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		served.Write(b)
 	}
 	do("GET", admin+"/queue/dead", "Bearer "+secretAdminToken, "", "")
 	do("GET", admin+"/queue/dead", "Bearer "+secretAdminToken+"x", "", "")
