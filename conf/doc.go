@@ -33,6 +33,16 @@
 // error. Secrets: admin.token, smsc password, channel password, api_token,
 // apikey and send_authorization.
 //
+// # Reloading
+//
+// The daemon re-reads the file on SIGHUP (systemctl reload) and checks it
+// as Load does; a file with a problem changes nothing. Every key can change
+// on a reload except these, which refuse the reload (use a restart):
+// [http] listen, [admin] listen, turning TLS on or off (tls_cert/tls_key
+// set or not; new certificate files are read on each reload), every key of
+// [store] and [retry], and [log] format. Config.Line gives the line of a
+// key path for such messages.
+//
 // # Key reference
 //
 // [http], the platform-facing listener:
