@@ -359,7 +359,8 @@ func TestReloadDrainsARemovedSMSC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dm, err := newDaemon(cfg, daemonOptions{Logger: testLogger(t)})
+	logs := &logBuf{}
+	dm, err := newDaemon(cfg, daemonOptions{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,6 +392,14 @@ func TestReloadDrainsARemovedSMSC(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("submit_sm never reached smsc d")
 	}
+	// A second MT to the same recipient waits behind the first (one at a
+	// time per contact): queued, not in flight, when d is removed.
+	resp, err = http.Post("http://"+dm.HTTPAddr()+"/rapidpro/rp-old/send", "application/x-www-form-urlencoded",
+		strings.NewReader("id=56&text=queued&to=%2B250788123123"))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("send = %v %v", resp, err)
+	}
+	resp.Body.Close()
 	mustWrite(t, path, r.file(smscTOML("a", a.Addr(), "")+
 		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")+rpChannel("rp-old", "+15550001", `"a"`, plat.srv.URL, "")))
 	reloaded := make(chan error, 1)
@@ -415,6 +424,16 @@ func TestReloadDrainsARemovedSMSC(t *testing.T) {
 	}
 	if dead, _ := dm.store.ListDead(context.Background(), "", 10); len(dead) != 0 {
 		t.Errorf("dead letters = %+v, want none", dead)
+	}
+	// The queued one stays queued in d's lane, reported as orphaned.
+	if st := dm.orphanedLanes()["mt:d"]; st.Queued+st.Leased != 1 {
+		t.Errorf("orphaned lanes = %+v, want mt:d with the queued MT", dm.orphanedLanes())
+	}
+	if !strings.Contains(logs.String(), "no longer configured") || !strings.Contains(logs.String(), "lane=mt:d") {
+		t.Errorf("the orphaned lane is not logged:\n%s", logs)
+	}
+	if n := d.Stats().Submits; n != 1 {
+		t.Errorf("smsc d got %d submits, want 1 (the queued MT was not sent while it drained)", n)
 	}
 	if st := a.Stats(); st.Binds != 1 || st.Unbinds != 0 {
 		t.Errorf("smsc a: %d binds, %d unbinds; want 1 and 0", st.Binds, st.Unbinds)
