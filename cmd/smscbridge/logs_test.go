@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/smsc/smsctest"
 )
 
@@ -90,7 +92,8 @@ func deadAddr(t *testing.T) string {
 // WARN line per failed attempt that will be retried (attempt, when it is
 // due next, the cause), one ERROR line when it becomes a dead letter, and
 // nothing else at ERROR (retryablehttp's own per-request lines are off);
-// a submitted MT is a DEBUG line (issue 15 item 8).
+// a submit_sm answered with a temporary error is one WARN line the same
+// way, and the MT then submitted a DEBUG line (issue 15 item 8).
 func TestRetryLogLines(t *testing.T) {
 	h, logs := newHarnessLogged(t, func(h *harness) {
 		h.cfg.Retry.MaxAttempts = 3
@@ -105,6 +108,13 @@ func TestRetryLogLines(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	var refused atomic.Bool // the first submit_sm gets a temporary error
+	h.smsc.SetHandler(smsctest.HandlerFunc(func(s *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+		if p.ID == pdu.SubmitSM && refused.CompareAndSwap(false, true) {
+			return pdu.NewResponse(p, pdu.StatusSysErr, nil)
+		}
+		return h.smsc.Default(s, p)
+	}))
 	h.sendRapidPro("77", "hello")
 	for !strings.Contains(logs.String(), "MT submitted") {
 		if time.Now().After(deadline) {
@@ -112,10 +122,11 @@ func TestRetryLogLines(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	var warns []map[string]any
-	var errs []map[string]any
+	var warns, errs, submitRetries []map[string]any
 	for _, l := range logs.lines(t) {
 		switch {
+		case l["level"] == "WARN" && l["msg"] == "will retry" && l["lane"] == "mt:agg-a":
+			submitRetries = append(submitRetries, l)
 		case l["level"] == "WARN" && l["msg"] == "will retry" && strings.HasPrefix(l["lane"].(string), "http:rp-main"):
 			warns = append(warns, l)
 		case l["level"] == "ERROR":
@@ -140,6 +151,10 @@ func TestRetryLogLines(t *testing.T) {
 		if _, err := time.Parse(time.RFC3339, w["next"].(string)); err != nil {
 			t.Errorf("next = %v: %v", w["next"], err)
 		}
+	}
+	if len(submitRetries) != 1 || submitRetries[0]["attempt"] != float64(1) || submitRetries[0]["next"] == nil ||
+		!strings.Contains(submitRetries[0]["err"].(string), "ESME_RSYSERR") {
+		t.Errorf("submit retry lines = %v, want one WARN with attempt 1, next due time and ESME_RSYSERR", submitRetries)
 	}
 	if len(errs) != 1 || errs[0]["msg"] != "dead letter after retries" || errs[0]["attempt"] != float64(3) {
 		t.Errorf("ERROR lines = %v, want only the dead letter after attempt 3", errs)
