@@ -47,4 +47,12 @@
 // at a time, in order, and contacts proceed in parallel (design.md
 // invariant 6). The package does no
 // configuration parsing; cmd/smscbridge maps conf.Config onto Options.
+//
+// The configured SMSCs, channels and routes form one immutable table
+// behind an atomic pointer; every request and queue item is handled under
+// the table it loaded first. Reload (SIGHUP in the daemon) builds a new
+// table, stops the lanes of removed and changed SMSCs and channels once
+// their in-flight items are done, swaps the table in and starts the new
+// lanes; unchanged SMSCs keep their state, lanes and Submitter. Stalled
+// lists lanes that stopped moving, for the service watchdog.
 package bridge
