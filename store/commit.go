@@ -28,6 +28,7 @@ type wtx struct {
 	now    int64 // the transaction's clock, unix nanoseconds
 	deltas map[string]*LaneStats
 	wake   map[string]bool
+	traced int // trace events written (negative: deleted)
 }
 
 func (w *wtx) delta(lane string) *LaneStats {
@@ -139,6 +140,7 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 	}
 	w := &wtx{s: s, now: s.opt.Now().UnixNano(), deltas: map[string]*LaneStats{}, wake: map[string]bool{}}
 	committing := false // every call ran: an error now is the commit's
+	trace := s.takeTrace()
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		w.tx = tx
 		for i, o := range batch {
@@ -152,6 +154,9 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 				return err
 			}
 		}
+		if err := w.writeTrace(trace); err != nil {
+			return err
+		}
 		if err := w.saveCounters(); err != nil {
 			return err
 		}
@@ -161,6 +166,9 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 		}
 		return nil
 	})
+	if err != nil {
+		s.returnTrace(trace)
+	}
 	switch {
 	case err == nil:
 		s.applied(w)
@@ -212,6 +220,9 @@ func (w *wtx) saveCounters() error {
 func (s *Store) applied(w *wtx) {
 	s.ctrSaved = s.ctr // the writer goroutine owns both
 	s.commits.Add(1)
+	s.trace.mu.Lock()
+	s.trace.count += w.traced
+	s.trace.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for lane, d := range w.deltas {

@@ -84,7 +84,10 @@ func (s *Store) Sweep(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	if err := s.sweepTrace(ctx); err != nil {
+		return err
+	}
+	return s.flushTrace(ctx)
 }
 
 // skipped is what an expire function returns for an entry it cannot read:
