@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -139,6 +140,7 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 		return failed, results, err
 	}
 	w := &wtx{s: s, now: s.opt.Now().UnixNano(), deltas: map[string]*LaneStats{}, wake: map[string]bool{}}
+	start := time.Now()
 	committing := false // every call ran: an error now is the commit's
 	trace := s.takeTrace()
 	err = s.db.Update(func(tx *bolt.Tx) error {
@@ -172,6 +174,9 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 	switch {
 	case err == nil:
 		s.applied(w)
+		if s.opt.OnCommit != nil {
+			s.opt.OnCommit(time.Since(start), len(batch))
+		}
 	case committing:
 		return failed, results, s.commitFailed(err)
 	}

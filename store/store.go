@@ -84,6 +84,10 @@ type Options struct {
 	// TraceMax caps how many trace events are kept; the oldest go first.
 	// Default 500,000 (a few hundred bytes each on disk).
 	TraceMax int
+	// OnCommit, if set, is called after each committed write transaction
+	// with how long it took (fsync included) and how many calls it
+	// carried (metrics). It runs on the writer goroutine: it must be cheap.
+	OnCommit func(d time.Duration, calls int)
 	// MaxBatch caps how many calls share one transaction and one fsync.
 	// Calls arriving while a commit is in flight wait for the next one, so
 	// batches grow with load and a lone call pays only its own commit.

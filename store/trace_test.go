@@ -104,3 +104,26 @@ func TestTraceRecordBounded(t *testing.T) {
 		t.Errorf("TraceDropped = %d, want 10", got)
 	}
 }
+
+// OldestQueued reports each lane's oldest queued item; OnCommit sees
+// every commit with its batch size.
+func TestOldestQueuedAndOnCommit(t *testing.T) {
+	var calls []int
+	s := MustOpen(t, Options{OnCommit: func(d time.Duration, n int) { calls = append(calls, n) }})
+	a := MustEnqueue(t, s, "mt:a", "1")
+	time.Sleep(2 * time.Millisecond) // ids carry milliseconds
+	MustEnqueue(t, s, "mt:a", "2")
+	b := MustEnqueue(t, s, "http:c", "3")
+	got, err := s.OldestQueued()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta, _ := IDTime(a)
+	tb, _ := IDTime(b)
+	if !got["mt:a"].Equal(ta) || !got["http:c"].Equal(tb) || len(got) != 2 {
+		t.Errorf("OldestQueued = %v, want mt:a %v, http:c %v", got, ta, tb)
+	}
+	if len(calls) != 3 || calls[0] != 1 {
+		t.Errorf("OnCommit batch sizes = %v, want [1 1 1]", calls)
+	}
+}
