@@ -182,6 +182,7 @@ type smscState struct {
 	sub       Submitter
 	ref       atomic.Uint32
 	downSince atomic.Int64 // Unix ns since when it has had no bind; 0 while bound
+	suspended atomic.Bool  // MT suspended by an operator (SuspendMT)
 }
 
 // downFor is how long the SMSC has had no bind (0 while it has one).
@@ -216,6 +217,7 @@ const bindPoll = 50 * time.Millisecond
 // once, so that the backlog moves over quickly.
 func (b *Bridge) bindGate(s *smscState) func(context.Context) error {
 	return func(ctx context.Context) error {
+		s.waitResumed(ctx)
 		if !s.sub.Bound() && s.downFor(b.o.Now()) >= s.FailoverAfter && b.otherBound(s.ID) {
 			return ctx.Err()
 		}
@@ -235,7 +237,7 @@ func (s *smscState) bindWait() time.Duration {
 // otherBound reports whether an SMSC other than id has a bind.
 func (b *Bridge) otherBound(id string) bool {
 	for _, o := range b.smscs {
-		if o.ID != id && o.sub != nil && o.sub.Bound() {
+		if o.ID != id && o.usable() {
 			return true
 		}
 	}

@@ -118,7 +118,7 @@ func (b *Bridge) smscFor(cs *channelState, number string) []string {
 // its MT lane holds the message until the bind comes back.
 func (b *Bridge) pickSMSC(list []string) *smscState {
 	for _, id := range list {
-		if s := b.smscs[id]; s.sub != nil && s.sub.Bound() {
+		if s := b.smscs[id]; s.usable() {
 			return s
 		}
 	}
@@ -155,6 +155,10 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 		return
 	}
 	j := &mtJob{it: it, s: s, cs: cs, mtid: cmp.Or(rec.ID, it.ID), rec: rec}
+	if s.suspended.Load() { // suspended after it was leased: back to the queue, no attempt spent
+		b.retryMT(ctx, j, nil, store.RetrySpec{Cause: "smsc " + s.ID + ": MT suspended", Delay: suspendPoll, Wait: true})
+		return
+	}
 	if !s.sub.Bound() {
 		b.waitForBind(ctx, j)
 		return
@@ -316,7 +320,7 @@ func (b *Bridge) nextSMSC(list []string, cur string) *smscState {
 	at := slices.Index(list, cur) // -1: start at list[0]
 	for k := 1; k <= len(list); k++ {
 		s := b.smscs[list[(at+k)%len(list)]]
-		if s != nil && s.ID != cur && s.sub != nil && s.sub.Bound() {
+		if s != nil && s.ID != cur && s.usable() {
 			return s
 		}
 	}
