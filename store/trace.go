@@ -72,6 +72,9 @@ type traceBuf struct {
 // disk; beyond traceBuffer pending events, ev is dropped (counted in
 // TraceDropped).
 func (s *Store) Record(ev TraceEvent) {
+	if s.opt.TraceTTL < 0 {
+		return
+	}
 	if ev.At.IsZero() {
 		ev.At = s.opt.Now()
 	}
