@@ -281,3 +281,33 @@ func TestTraceMT(t *testing.T) {
 		t.Errorf("status page trace search = %d, lacks the submit_sm", code)
 	}
 }
+
+// TestTraceCmd: `smscbridge trace` asks the running daemon's admin
+// listener, and reads the store file once the daemon is stopped.
+func TestTraceCmd(t *testing.T) {
+	h := newHarness(t, smsctest.WithReceipts(10*time.Millisecond, nil))
+	id := h.sendRP("4501", "trace cmd", "+250788123123")
+	h.plat.wait(t, "delivered", hasStatus(t, "4501", "delivered"))
+	var out, errs strings.Builder
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		out.Reset()
+		errs.Reset()
+		if code := mainCmd([]string{"trace", "-admin", h.d.AdminAddr(), "4501"}, &out, &errs); code == 0 && strings.Contains(out.String(), "delivered POST") {
+			break
+		}
+	}
+	for _, want := range []string{"trace of 4501: 5 event(s), 1 message(s)", id, "http_in", "submit_sm_resp OK message_id", "receipt for message_id", "sent POST", "delivered POST"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("trace via admin lacks %q:\n%s%s", want, out.String(), errs.String())
+		}
+	}
+	h.shutdown()
+	out.Reset()
+	if code := mainCmd([]string{"trace", "-db", h.cfg.Store.Path, "+250788123123"}, &out, &errs); code != 0 || !strings.Contains(out.String(), "delivered POST") {
+		t.Errorf("trace from the file = %d:\n%s%s", code, out.String(), errs.String())
+	}
+	out.Reset()
+	if code := mainCmd([]string{"trace", "-db", h.cfg.Store.Path, "nothing-like-it"}, &out, &errs); code != 1 || !strings.Contains(out.String(), "no trace of nothing-like-it") {
+		t.Errorf("trace of an unknown id = %d %q", code, out.String())
+	}
+}
