@@ -147,11 +147,18 @@ func (w *wtx) writeTrace(evs []TraceEvent) error {
 	return nil
 }
 
-// traceIndexKeys are the index keys of ev.
+// traceIndexKeys are the index keys of ev: its message id, and, for the
+// events that start a message (entryHops) or have no id, its platform id
+// and number. Trace finds the other events of a message through its id,
+// so the later hops need no index entries of their own for those (fewer
+// writes per message).
 func traceIndexKeys(ev TraceEvent) []string {
-	var out []string
+	out := make([]string, 0, 3)
 	if ev.ID != "" {
 		out = append(out, "i:"+ev.ID)
+	}
+	if ev.ID != "" && !entryHops[ev.Hop] {
+		return out
 	}
 	if ev.Ref != "" && ev.Ref != ev.ID {
 		out = append(out, "r:"+ev.Ref)
@@ -161,6 +168,10 @@ func traceIndexKeys(ev TraceEvent) []string {
 	}
 	return out
 }
+
+// entryHops are the hops that start a message's trace: an MT accepted
+// (http_in), an MO received (deliver_sm).
+var entryHops = map[string]bool{"http_in": true, "deliver_sm": true}
 
 // digits keeps the digits of a phone number ("+250 788" → "250788"); ""
 // when s has letters (an alphanumeric sender is not a number to search).
