@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/smsc/smsctest"
 	"github.com/smscbridge/smscbridge/store"
 )
@@ -310,4 +311,34 @@ func TestTraceCmd(t *testing.T) {
 	if code := mainCmd([]string{"trace", "-db", h.cfg.Store.Path, "nothing-like-it"}, &out, &errs); code != 1 || !strings.Contains(out.String(), "no trace of nothing-like-it") {
 		t.Errorf("trace of an unknown id = %d %q", code, out.String())
 	}
+}
+
+// TestTraceMO: an MO's trace, found by the sender's number, shows the
+// deliver_sm commit, the routing to its channel and the callback.
+func TestTraceMO(t *testing.T) {
+	h := newHarness(t)
+	h.waitBound()
+	sm := &pdu.ShortMessage{SourceTON: 1, SourceNPI: 1, SourceAddr: "2349067554729", DestTON: 1, DestNPI: 1,
+		DestAddr: rpNumber[1:], Message: []byte("where is my MO")}
+	if st, err := h.smsc.Deliver(context.Background(), sm); err != nil || st != pdu.StatusOK {
+		t.Fatalf("deliver_sm: %v %v", st, err)
+	}
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		evs, err := h.d.store.Trace(context.Background(), "+2349067554729", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hops []string
+		for _, e := range evs {
+			hops = append(hops, fmt.Sprintf("%s#%d", e.Hop, e.Attempt))
+		}
+		if got = strings.Join(hops, " "); got == "deliver_sm#0 routed#0 callback#1" {
+			if evs[0].ID == "" || evs[1].ID != evs[0].ID || evs[2].ID != evs[0].ID || !strings.Contains(evs[2].Detail, "MO POST") {
+				t.Errorf("events = %+v", evs)
+			}
+			return
+		}
+	}
+	t.Fatalf("MO trace hops = %q, want deliver_sm#0 routed#0 callback#1", got)
 }
