@@ -142,7 +142,6 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 	w := &wtx{s: s, now: s.opt.Now().UnixNano(), deltas: map[string]*LaneStats{}, wake: map[string]bool{}}
 	start := time.Now()
 	committing := false // every call ran: an error now is the commit's
-	trace := s.takeTrace()
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		w.tx = tx
 		for i, o := range batch {
@@ -156,9 +155,6 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 				return err
 			}
 		}
-		if err := w.writeTrace(trace); err != nil {
-			return err
-		}
 		if err := w.saveCounters(); err != nil {
 			return err
 		}
@@ -168,9 +164,6 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 		}
 		return nil
 	})
-	if err != nil {
-		s.returnTrace(trace)
-	}
 	switch {
 	case err == nil:
 		s.applied(w)

@@ -25,6 +25,10 @@ const maxSweepWait = time.Minute
 // ctx ends, ErrClosed if the store is closed first and FatalErr once the
 // store is fatal (see Fatal). Lease wake-ups do not need Run.
 func (s *Store) Run(ctx context.Context) error {
+	tctx, stopTrace := context.WithCancel(ctx)
+	traced := make(chan struct{})
+	go func() { defer close(traced); s.traceLoop(tctx) }()
+	defer func() { stopTrace(); <-traced }()
 	wait := s.opt.SweepInterval
 	t := time.NewTimer(0)
 	defer t.Stop()

@@ -14,15 +14,16 @@ import (
 )
 
 // The trace log: a bounded, durable per-message event log that answers
-// "where is my message?" (smscbridge trace). Events are kept in memory
-// until the next write transaction, which writes them along with its own
-// calls, so tracing costs no commit of its own while the store is busy;
-// Run writes what is left once per SweepInterval when it is idle. Events
-// older than TraceTTL, and the oldest beyond TraceMax, are deleted by Run.
+// "where is my message?" (smscbridge trace). Events are kept in memory and
+// written in batches, one transaction every traceFlush (Run), so tracing
+// adds no commit per message, and the commits messages make stay as small
+// as without it (writing the events with each of them was measured slower:
+// every small commit then wrote the trace's pages too). Events older than
+// TraceTTL, and the oldest beyond TraceMax, are deleted by Run.
 //
-// Tracing is best effort: events recorded in the last SweepInterval before
-// a crash, or beyond traceBuffer while the disk is too slow to keep up,
-// are lost; the queue itself is never held up by the trace.
+// Tracing is best effort: events recorded in the last traceFlush before a
+// crash, or beyond traceBuffer while the disk is too slow to keep up, are
+// lost; the queue itself is never held up by the trace.
 //
 // Layout (buckets created on first use, so older files need no migration):
 //
@@ -35,8 +36,11 @@ var (
 	bktTraceX = []byte("tracex")
 )
 
-// traceBuffer bounds the events held in memory between commits.
+// traceBuffer bounds the events held in memory between flushes.
 const traceBuffer = 20000
+
+// traceFlush is how often Run writes the recorded events.
+const traceFlush = 250 * time.Millisecond
 
 // TraceEvent is one hop of one message.
 type TraceEvent struct {
@@ -189,16 +193,34 @@ func digits(s string) string {
 	return b.String()
 }
 
-// flushTrace writes pending events in a transaction of their own (Run
-// calls it when no other write came along).
+// flushTrace writes the pending events in one transaction.
 func (s *Store) flushTrace(ctx context.Context) error {
-	s.trace.mu.Lock()
-	n := len(s.trace.pending)
-	s.trace.mu.Unlock()
-	if n == 0 {
+	evs := s.takeTrace()
+	if len(evs) == 0 {
 		return nil
 	}
-	return s.update(ctx, func(w *wtx) error { return nil })
+	err := s.update(ctx, func(w *wtx) error { return w.writeTrace(evs) })
+	if err != nil {
+		s.returnTrace(evs)
+	}
+	return err
+}
+
+// traceLoop flushes the trace every traceFlush until ctx ends or the
+// store closes.
+func (s *Store) traceLoop(ctx context.Context) {
+	t := time.NewTicker(traceFlush)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.quit:
+			return
+		case <-t.C:
+			_ = s.flushTrace(ctx) // kept for the next round; Run reports store failures
+		}
+	}
 }
 
 // traceSweepMax bounds the deletions of one sweep round.

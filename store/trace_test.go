@@ -16,9 +16,10 @@ func hops(evs []TraceEvent) []string {
 	return out
 }
 
-// Trace events ride on the next commit (here an Enqueue), survive a
-// reopen, and are found by message id, platform id and number (by its
-// digits), with the events of the message ids the number leads to.
+// Recording trace events costs no commit; they are written in one batch
+// (here by Close), survive a reopen, and are found by message id, platform
+// id and number (by its digits), with the events of the message ids the
+// number leads to.
 func TestTraceRecordAndFind(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
@@ -32,7 +33,7 @@ func TestTraceRecordAndFind(t *testing.T) {
 	commits := s.commits.Load()
 	MustEnqueue(t, s, "mt:a", "x")
 	if got := s.commits.Load() - commits; got != 1 {
-		t.Fatalf("commits for an enqueue with trace events pending = %d, want 1 (events ride along)", got)
+		t.Fatalf("commits for an enqueue with trace events pending = %d, want 1", got)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -126,4 +127,27 @@ func TestOldestQueuedAndOnCommit(t *testing.T) {
 	if len(calls) != 3 || calls[0] != 1 {
 		t.Errorf("OnCommit batch sizes = %v, want [1 1 1]", calls)
 	}
+}
+
+// Run writes recorded events within traceFlush, in one commit for many
+// events, and stops when the store closes.
+func TestTraceRunFlushes(t *testing.T) {
+	s := MustOpen(t, Options{SweepInterval: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	commits := s.commits.Load()
+	for i := range 100 {
+		s.Record(TraceEvent{ID: fmt.Sprint("b", i), Hop: "http_in"})
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if evs, _ := s.Trace(ctx, "b99", 0); len(evs) == 1 {
+			if n := s.commits.Load() - commits; n > 2 {
+				t.Errorf("commits for 100 events = %d, want 1 (a batch)", n)
+			}
+			return
+		}
+	}
+	t.Fatal("Run never wrote the recorded events")
 }

@@ -71,8 +71,16 @@ func BenchmarkMTEndToEnd(b *testing.B) { benchMT(b, benchContacts) }
 // recipient.
 func BenchmarkMTEndToEndOneContact(b *testing.B) { benchMT(b, 1) }
 
-func benchMT(b *testing.B, contacts int) {
-	h := newHarness(b)
+// BenchmarkMTEndToEndNoTrace is BenchmarkMTEndToEnd with the message
+// trace off ([store] trace_ttl = "0s").
+func BenchmarkMTEndToEndNoTrace(b *testing.B) {
+	benchMTWith(b, benchContacts, func(h *harness) { h.cfg.Store.TraceTTL.Duration = 0 })
+}
+
+func benchMT(b *testing.B, contacts int) { benchMTWith(b, contacts, nil) }
+
+func benchMTWith(b *testing.B, contacts int, mod func(*harness)) {
+	h := newHarnessWith(b, mod)
 	h.waitBound()
 	work := make(chan int, b.N)
 	for i := range b.N {

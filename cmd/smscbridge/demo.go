@@ -188,8 +188,8 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 const demoRPUUID = "0191e180-7d60-7000-aded-7d8b151cbd5b"
 
 // demoTrace prints the trace of the message q names, as `smscbridge trace`
-// does, once its delivered callback is in it (trace events reach the
-// store with the next commit, or within a second).
+// does, once its delivered callback is in it (the store writes trace
+// events in batches, every 250 ms).
 func demoTrace(ctx context.Context, p *printer, d *daemon, q string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
