@@ -15,13 +15,21 @@ CONFDIR     ?= /etc/smscbridge
 UNITDIR     ?= /etc/systemd/system
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 
-.PHONY: build test demo interop bench fuzz fmt vet check-config clean install verify-unit install-check
+.PHONY: build test test-browser demo interop bench fuzz fmt vet check-config clean install verify-unit install-check
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 test:
 	$(GO) test $(RACE) -count=1 ./...
+
+# The status page rendered in headless Chromium (Debian's package, installed
+# here when missing); the screenshot goes to $(ARTIFACTS).
+ARTIFACTS ?= $(CURDIR)/test-artifacts
+test-browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installable: the browser test will skip"
+	mkdir -p $(ARTIFACTS)
+	$(GO) test -tags browser -count=1 -run TestStatusPageInChromium -v -artifacts -outputdir $(ARTIFACTS) ./cmd/smscbridge
 
 demo:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/smscbridge demo
@@ -50,6 +58,7 @@ fmt:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags interop ./test/interop/
+	$(GO) vet -tags browser ./cmd/smscbridge/
 
 check-config:
 	@for f in testdata/*.toml; do echo "check-config $$f"; $(GO) run ./cmd/smscbridge check-config $$f || exit 1; done

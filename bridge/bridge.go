@@ -112,6 +112,8 @@ var (
 	ErrUnavailable = errors.New("bridge: temporarily unavailable")
 	// ErrNoRoute means no SMSC can take messages to that number: answer 400.
 	ErrNoRoute = errors.New("bridge: no route to destination")
+	// ErrUnknownSMSC: the id names no configured SMSC (SuspendMT).
+	ErrUnknownSMSC = errors.New("bridge: unknown smsc")
 	// ErrInvalid wraps validation problems found by the core (e.g. a text
 	// longer than the channel allows): answer 400 with the message.
 	ErrInvalid = errors.New("bridge: invalid message")

@@ -57,6 +57,7 @@ const logMethod = "LOG"
 // (for status callbacks, of says what they report; zero for MO).
 func callbackItems(channel, contact string, of statusOf, reqs []Request) []store.NewItem {
 	out := make([]store.NewItem, 0, len(reqs))
+	of.Contact = contact
 	for _, r := range reqs {
 		cb := callback{Request: r, statusOf: of}
 		if r.Method == logMethod && r.URL == "" {
@@ -115,6 +116,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 			// changes nothing the platform sees (or would move it
 			// backwards): record the part's state only.
 			b.log.Debug("status callback not sent: merged status unchanged", "msg_id", cb.MTID, "status", cb.State)
+			b.traceCallback(it, &cb, fmt.Sprintf("%s not sent: the message's merged status is unchanged", cb.State))
 			b.complete(ctx, it, merge.completion(false, b.o.Now()))
 			return
 		}
@@ -142,8 +144,11 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	for k, v := range cb.Request.Header {
 		req.Header.Set(k, v)
 	}
+	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
+		b.meter().Callback(it.Lane[len("http:"):], 0, time.Since(start))
+		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %s, will retry", cb.Request.Method, redactURL(cb.Request.URL), redactErr(err)))
 		b.retry(ctx, it, "http: "+redactErr(err), 0)
 		return
 	}
@@ -151,14 +156,17 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	resp.Body.Close()
 	code := resp.StatusCode
 	channel := it.Lane[len("http:"):]
+	b.meter().Callback(channel, code, time.Since(start))
 	switch {
 	case code >= 200 && code < 300:
 		if b.complete(ctx, it, merge.completion(true, b.o.Now())) {
 			b.log.Debug("callback delivered", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "status", code)
+			b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code))
 			b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code)})
 		}
 	case b.retryable(channel, code, body):
 		b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, redactURL(cb.Request.URL), code)})
+		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, redactURL(cb.Request.URL), code))
 		delay := min(retryAfter(resp.Header.Get("Retry-After"), b.o.Now()), b.o.MaxBackoff)
 		b.retry(ctx, it, fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body)), delay)
 	default:
@@ -166,8 +174,26 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 		if code == 401 || code == 403 {
 			reason = fmt.Sprintf("http %d: the platform refused our credentials: %s", code, bytes.TrimSpace(body))
 		}
+		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d, not retried: dead letter", cb.Request.Method, redactURL(cb.Request.URL), code))
 		b.complete(ctx, it, store.Completion{DeadReason: reason}) // one ERROR line: "dead letter"
 	}
+}
+
+// traceCallback records an attempt of a callback in the trace of the
+// message it is about (the MT of a status, the MO it posts).
+func (b *Bridge) traceCallback(it store.Item, cb *callback, detail string) {
+	if b.o.Trace == nil {
+		return
+	}
+	id, what := cb.MO, "MO "
+	if cb.MTID != "" {
+		id, what = cb.MTID, cb.State.String()+" "
+	}
+	if id == "" {
+		return // queued by an older version: nothing to file it under
+	}
+	b.trace(store.TraceEvent{ID: id, Number: cb.Contact, Hop: "callback", Channel: it.Lane[len("http:"):],
+		Attempt: it.Attempts + 1, Detail: what + detail})
 }
 
 // retryable says whether a non-2xx answer from channel's platform is worth

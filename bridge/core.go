@@ -142,7 +142,35 @@ type Options struct {
 	DrainTimeout time.Duration
 	Logger       *slog.Logger
 	Observe      func(Event)
-	Now          func() time.Time
+	// Trace records every hop of every message (smscbridge trace); nil
+	// records nothing. *store.Store satisfies it.
+	Trace TraceRecorder
+	// Meter receives the bridge's measurements (Prometheus metrics); nil
+	// measures nothing.
+	Meter Meter
+	Now   func() time.Time
+}
+
+// TraceRecorder keeps the hops of messages for `smscbridge trace`
+// (store.Tracer is the whole contract). Record must not block.
+type TraceRecorder interface {
+	Record(ev store.TraceEvent)
+}
+
+// Meter receives the bridge's measurements. Its methods are called on the
+// hot path: they must be cheap and never block.
+type Meter interface {
+	// Message counts a message that entered the bridge: kind mo (an MO
+	// routed to channel), mt (accepted from channel's platform) or
+	// receipt (matched to an MT of channel).
+	Message(kind, channel string)
+	// Callback observes one platform request of channel: its HTTP status
+	// (0 when none came: a transport error) and how long it took.
+	Callback(channel string, code int, d time.Duration)
+	// Retry counts an item of lane scheduled for another attempt.
+	Retry(lane string)
+	// Dead counts an item of lane dead-lettered, by reason (DeadClass).
+	Dead(lane, reason string)
 }
 
 // Bridge moves messages between SMSCs, the durable queue and platforms.
@@ -163,6 +191,7 @@ type smscState struct {
 	sub       Submitter
 	ref       atomic.Uint32
 	downSince atomic.Int64 // Unix ns since when it has had no bind; 0 while bound
+	suspended atomic.Bool  // MT suspended by an operator (SuspendMT)
 }
 
 // downFor is how long the SMSC has had no bind (0 while it has one).
@@ -197,6 +226,7 @@ const bindPoll = 50 * time.Millisecond
 // once, so that the backlog moves over quickly.
 func (b *Bridge) bindGate(s *smscState) func(context.Context) error {
 	return func(ctx context.Context) error {
+		s.waitResumed(ctx)
 		if !s.sub.Bound() && s.downFor(b.o.Now()) >= s.FailoverAfter && b.otherBound(s.ID) {
 			return ctx.Err()
 		}
@@ -216,7 +246,7 @@ func (s *smscState) bindWait() time.Duration {
 // otherBound reports whether an SMSC other than id has a bind.
 func (b *Bridge) otherBound(id string) bool {
 	for _, o := range b.t().smscs {
-		if o.ID != id && o.sub != nil && o.sub.Bound() {
+		if o.ID != id && o.usable() {
 			return true
 		}
 	}
@@ -437,6 +467,44 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// trace records one hop of a message (Options.Trace).
+func (b *Bridge) trace(ev store.TraceEvent) {
+	if b.o.Trace != nil {
+		ev.At = b.o.Now()
+		b.o.Trace.Record(ev)
+	}
+}
+
+// meter returns the Meter, or one that measures nothing.
+func (b *Bridge) meter() Meter {
+	if b.o.Meter == nil {
+		return noMeter{}
+	}
+	return b.o.Meter
+}
+
+type noMeter struct{}
+
+func (noMeter) Message(string, string)              {}
+func (noMeter) Callback(string, int, time.Duration) {}
+func (noMeter) Retry(string)                        {}
+func (noMeter) Dead(string, string)                 {}
+
+// DeadClass is the class of a dead-letter reason, for a metric label and
+// the status page: the reason up to its first colon ("http 400",
+// "submit_sm", "unknown_outcome", "no_route"), at most 32 characters.
+func DeadClass(reason string) string {
+	c, _, _ := strings.Cut(reason, ":")
+	c = strings.TrimSpace(c)
+	if len(c) > 32 {
+		c = c[:32]
+	}
+	if c == "" {
+		return "other"
+	}
+	return c
 }
 
 func (b *Bridge) observe(e Event) {

@@ -196,6 +196,9 @@ func (b *Bridge) Reload(cfg Config, subs map[string]Submitter, adapters map[stri
 	for id, s := range nt.smscs {
 		if sub := subs[id]; sub != nil && s != old.smscs[id] {
 			s.sub = sub
+			if o := old.smscs[id]; o != nil {
+				s.suspended.Store(o.suspended.Load()) // an operator's suspend outlasts a restart of the SMSC
+			}
 		}
 		if s.sub == nil {
 			return fmt.Errorf("bridge: smsc %q has no submitter", id)

@@ -65,6 +65,10 @@
 //	                    (and how long the status last reported for it is remembered)
 //	reassembly_timeout  > 0, default "10m": how long MO parts wait for the rest
 //	partial_mo          "deliver" (default: what arrived, flagged) | "dead"
+//	trace_ttl           >= 0, default "72h": how long the hops of each message are kept
+//	                    for `smscbridge trace` and the status page's search; "0s" = no trace
+//	trace_max           >= 1000, default 500000: most trace events kept (a few hundred
+//	                    bytes each on disk); the oldest go first
 //
 // [retry], durable retries with exponential backoff and jitter:
 //

@@ -45,6 +45,8 @@ type daemon struct {
 	started  time.Time
 	timeouts listenerTimeouts
 	level    *slog.LevelVar // the logger's level, or nil (see daemonOptions.Level)
+	metrics  *metrics
+	rates    rates
 
 	mu       sync.Mutex // guards clients, runs and smscCtx
 	clients  map[string]*smsc.Client
@@ -110,6 +112,11 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 	}
 	d.cfg.Store(cfg)
 	d.loaded.Store(time.Now().UnixNano())
+	d.metrics = newMetrics(d)
+	traceTTL := cfg.Store.TraceTTL.Duration
+	if traceTTL == 0 {
+		traceTTL = -1 // "0s": no trace
+	}
 	defer func() {
 		if err != nil {
 			d.close()
@@ -130,6 +137,9 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		ReassemblyTimeout: cfg.Store.ReassemblyTimeout.Duration,
 		PartialMO:         partialPolicy(cfg.Store.PartialMO),
 		Report:            func(err error) { log.Error("store sweep", "err", err) },
+		TraceTTL:          traceTTL,
+		TraceMax:          cfg.Store.TraceMax,
+		OnCommit:          d.metrics.onCommit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
@@ -140,7 +150,7 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 	}
 	d.bridge, err = bridge.New(bridge.Options{Queue: d.store, SMSCs: bc.SMSCs, Channels: bc.Channels, Routes: bc.Routes,
 		MaxBody: bc.MaxBody, MaxBackoff: cfg.Retry.MaxBackoff.Duration, Logger: log.With("component", "bridge"),
-		Observe: o.Observe, ReceiptGrace: o.ReceiptGrace})
+		Observe: o.Observe, ReceiptGrace: o.ReceiptGrace, Trace: d.store, Meter: d.metrics})
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +225,7 @@ func (d *daemon) newClient(s conf.SMSC) (*smsc.Client, error) {
 		return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
 	}
 	o.LateResponse = d.bridge.LateResponse(s.ID)
+	o.Meter = d.metrics
 	c, err := smsc.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
@@ -240,6 +251,14 @@ func (d *daemon) client(id string) *smsc.Client {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.clients[id]
+}
+
+// clientSnapshot is a copy of the SMPP clients by SMSC id (a reload
+// changes the set).
+func (d *daemon) clientSnapshot() map[string]*smsc.Client {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps.Clone(d.clients)
 }
 
 // startClient runs c (the client of SMSC id) until stopClient or the
@@ -372,6 +391,7 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	smscCtx, stopSMSC := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	bg.Go(func() { _ = d.store.Run(storeCtx) })
+	bg.Go(func() { d.rates.run(storeCtx, d.counts) })
 	d.mu.Lock()
 	d.smscCtx = smscCtx
 	for id, c := range d.clients {
@@ -473,19 +493,10 @@ func (d *daemon) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ready") })
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		st := map[string]any{"version": version, "uptime": time.Since(d.started).Round(time.Second).String(),
-			"queues": d.store.Stats()}
-		var binds []smsc.Stats
-		d.mu.Lock()
-		for _, c := range d.clients {
-			binds = append(binds, c.Stats())
-		}
-		d.mu.Unlock()
-		st["smsc"] = binds
-		st["orphaned_lanes"] = d.orphanedLanes()
-		respondJSON(w, http.StatusOK, st)
-	})
+	mux.HandleFunc("GET /status", d.serveStatus)
+	mux.HandleFunc("GET /trace", d.serveTrace)
+	mux.Handle("GET /metrics", d.metrics.handler())
+	mux.HandleFunc("POST /smsc/{id}/{action}", d.admin(d.smscControl))
 	mux.HandleFunc("GET /queue/dead", d.admin(func(w http.ResponseWriter, r *http.Request) {
 		items, err := d.store.ListDead(r.Context(), r.URL.Query().Get("lane"), 1000)
 		if err != nil {

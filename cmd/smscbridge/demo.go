@@ -164,7 +164,7 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 		}, "rp-mo"},
 		{"MT: RapidPro sends a message (GSM-7 with extension characters); sent and delivered go back", func() error {
 			return demoPost(p, httpc, "rapidpro", base+"/rapidpro/rp-demo/send", "",
-				`{"uuid":"0191e180-7d60-7000-aded-7d8b151cbd5b","text":"Welcome! Your code is {1234} and costs 2€.","to":"+250788123123","from":"`+demoRPNumber+`"}`)
+				`{"uuid":"`+demoRPUUID+`","text":"Welcome! Your code is {1234} and costs 2€.","to":"+250788123123","from":"`+demoRPNumber+`"}`)
 		}, "rp-delivered"},
 		{"MT: the custom-channel platform sends a quick reply, rendered as SMS text (UCS-2)", func() error {
 			return demoPost(p, httpc, "custom", base+"/custom/telenet/message", "Bearer demo-token",
@@ -193,8 +193,42 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	}
 	stats := sim.Stats()
 	p.printf("\ndone: the SMSC sent %d deliver_sm (MO parts) and %d receipts and got %d submit_sm; every message reached its platform.\n", stats.MOSent, stats.ReceiptsSent, stats.Submits)
-	p.printf("Try it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
+	if err := demoTrace(ctx, p, d, demoRPUUID); err != nil {
+		return err
+	}
+	p.printf("\nTry it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
 	return nil
+}
+
+// demoRPUUID is the RapidPro id of the demo's MT, whose trace ends the demo.
+const demoRPUUID = "0191e180-7d60-7000-aded-7d8b151cbd5b"
+
+// demoTrace prints the trace of the message q names, as `smscbridge trace`
+// does, once its delivered callback is in it (the store writes trace
+// events in batches, every 250 ms).
+func demoTrace(ctx context.Context, p *printer, d *daemon, q string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		evs, err := d.store.Trace(ctx, q, 100)
+		if err != nil {
+			return fmt.Errorf("trace %s: %w", q, err)
+		}
+		for _, e := range evs {
+			if e.Hop == "callback" && strings.HasPrefix(e.Detail, "delivered") {
+				p.printf("\n── where is my message? `smscbridge trace %s` shows every hop:\n", q)
+				p.mu.Lock()
+				printTrace(p.w, q, evs)
+				p.mu.Unlock()
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the trace of %s never showed its delivered callback: %v", q, evs)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // demoMO has the simulator deliver text as MO, split as a phone would

@@ -641,7 +641,9 @@ func TestDemoCompletes(t *testing.T) {
 	}
 	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`,
 		"HSM notification sent to 542994843975.", `to 542994843975 data_coding 0x08: "Hola Julieta, tu pedido A-12 está listo."`,
-		"to +542994843975: delivered", "done:"} {
+		"to +542994843975: delivered", "done:",
+		// It ends with the trace of the RapidPro MT, every hop.
+		"smscbridge trace " + demoRPUUID, "http_in", "submit_sm  1", "→ submit_sm_resp OK message_id", "receipt for message_id", "delivered POST"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

@@ -77,6 +77,9 @@ func (d *daemon) Reload(path string) error {
 			log.Error("reload", "err", err)
 			return fmt.Errorf("%w: %w", errReloadRefused, err)
 		}
+		if oc := d.client(s.ID); oc != nil && oc.Stopped() {
+			c.Stop() // an operator's stop outlasts a restart of the SMSC
+		}
 		started[s.ID], subs[s.ID] = c, c
 	}
 	var stopped []string
