@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -550,5 +551,99 @@ func TestReloadUnderTraffic(t *testing.T) {
 	eventually(t, "smsc b bound after the last reload", func() bool { return len(b.BoundSessions()) == 1 })
 	if st := b.Stats(); st.Binds < 2 || st.Unbinds < 1 {
 		t.Errorf("smsc b: %d binds, %d unbinds; want restarts", st.Binds, st.Unbinds)
+	}
+}
+
+// TestReloadKeepsOperatorControl: an SMSC whose MT an operator suspended,
+// and one whose binds an operator stopped, stay so when a reload restarts
+// them for changed settings; the status page shows when the configuration
+// was loaded (issue 15 item 1).
+func TestReloadKeepsOperatorControl(t *testing.T) {
+	a := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(a.Close)
+	b := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(b.Close)
+	plat := newPlatform(t)
+	dir := t.TempDir()
+	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}
+	path := filepath.Join(dir, "smscbridge.toml")
+	version := func(window int) string {
+		w := fmt.Sprintf("window = %d", window)
+		return r.file(smscTOML("a", a.Addr(), w) + smscTOML("b", b.Addr(), w) + rpChannel("rp-main", rpNumber, `"a", "b"`, plat.srv.URL, ""))
+	}
+	mustWrite(t, path, version(10))
+	cfg, err := conf.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := newDaemon(cfg, daemonOptions{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done, ready := make(chan error, 1), make(chan struct{})
+	go func() { done <- dm.Run(ctx, func() { close(ready) }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	<-ready
+	for _, s := range []*smsctest.Server{a, b} {
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := s.WaitBound(wctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		wcancel()
+	}
+	admin := func(method, p string) (int, string) {
+		req, _ := http.NewRequest(method, "http://"+dm.AdminAddr()+p, nil)
+		req.Header.Set("Authorization", "Bearer admin-secret")
+		req.Header.Set("Accept", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	_, before := admin("GET", "/status")
+	for _, p := range []string{"/smsc/a/suspend", "/smsc/b/stop"} {
+		if code, body := admin("POST", p); code != 200 {
+			t.Fatalf("%s = %d %s", p, code, body)
+		}
+	}
+	eventually(t, "b unbound by the operator", func() bool { return b.Stats().Unbinds == 1 })
+	mustWrite(t, path, version(20)) // both SMSCs change: both are restarted
+	if err := dm.Reload(path); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	eventually(t, "a bound again after its restart", func() bool { return a.Stats().Binds == 2 })
+	if !dm.bridge.MTSuspended("a") {
+		t.Error("smsc a's MT are no longer suspended after the reload restarted it")
+	}
+	if c := dm.client("b"); c == nil || !c.Stopped() {
+		t.Error("smsc b's binds are no longer stopped after the reload restarted it")
+	}
+	time.Sleep(200 * time.Millisecond) // b must not bind behind the operator's back
+	if n := b.Stats().Binds; n != 1 {
+		t.Errorf("smsc b bound %d times, want 1 (stopped by the operator, across the reload)", n)
+	}
+	_, after := admin("GET", "/status")
+	loadedAt := func(doc string) string {
+		var st struct {
+			Config struct {
+				LoadedAt string `json:"loaded_at"`
+			} `json:"config"`
+		}
+		if err := json.Unmarshal([]byte(doc), &st); err != nil {
+			t.Fatalf("status JSON: %v: %s", err, doc)
+		}
+		return st.Config.LoadedAt
+	}
+	if l0, l1 := loadedAt(before), loadedAt(after); l0 == "" || l0 == l1 {
+		t.Errorf("status config.loaded_at %q → %q, want it to move with the reload", l0, l1)
 	}
 }
