@@ -70,6 +70,7 @@ type Status struct {
 	SMSCMsgID   string // message id from submit_sm_resp / the receipt
 	ErrorCode   string // SMPP command_status or receipt err: field, when failed
 	Description string // human readable reason, when failed
+	Report      string // the receipt's text as the SMSC sent it, for a status from a receipt
 	At          time.Time
 }
 

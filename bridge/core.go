@@ -466,11 +466,16 @@ func (b *Bridge) observe(e Event) {
 	}
 }
 
-// ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send and
-// POST /custom/{channel}/message (also .../{channel}//message, as platforms
+// ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send,
+// GET and POST /cgi-bin/sendsms (kannel channels, told apart by username)
+// and POST /custom/{channel}/message (also .../{channel}//message, as platforms
 // send it when their base URL ends in a slash). Every error, the core's and
 // the adapter's, has the shape of the platform the path names (WriteError).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == SendsmsPath {
+		b.serveSendsms(w, r) // Kannel's path: the username names the channel
+		return
+	}
 	parts := strings.FieldsFunc(r.URL.Path, func(c rune) bool { return c == '/' })
 	kind := ""
 	if len(parts) > 0 {

@@ -252,7 +252,7 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		return
 	}
 	status := Status{MTID: d.MTID, ExternalID: d.ExternalID, To: d.To, Channel: cs.ID, State: st, SMSC: s.ID,
-		SMSCMsgID: r.ID, At: b.o.Now()}
+		SMSCMsgID: r.ID, At: b.o.Now(), Report: receiptText(r)}
 	if st == StateFailed {
 		status.ErrorCode, status.Description = r.Err, r.Stat
 	}
@@ -309,4 +309,11 @@ func abbreviate(s string) string {
 		return string(r[:37]) + "..."
 	}
 	return s
+}
+
+// receiptText is a receipt in the text form of SMPP 3.4 Appendix B, as the
+// SMSC sends it (Kannel's %A of a delivery report).
+func receiptText(r *dlr.Receipt) string {
+	return fmt.Sprintf("id:%s sub:%s dlvrd:%s submit date:%s done date:%s stat:%s err:%s text:%s",
+		r.ID, r.Sub, r.Dlvrd, r.SubmitDate, r.DoneDate, r.Stat, r.Err, r.Text)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/smscbridge/smscbridge/bridge"
 	"github.com/smscbridge/smscbridge/bridge/custom"
+	"github.com/smscbridge/smscbridge/bridge/kannel"
 	"github.com/smscbridge/smscbridge/bridge/rapidpro"
 	"github.com/smscbridge/smscbridge/conf"
 	"github.com/smscbridge/smscbridge/smsc"
@@ -85,7 +86,7 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		bo.Routes = append(bo.Routes, bridge.Route{Prefix: r.Prefix, SMSC: r.SMSC})
 	}
 	for _, c := range cfg.Channel {
-		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom {
+		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom && c.Kind != conf.KindKannel {
 			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
 			continue
 		}
@@ -148,6 +149,9 @@ func newAdapter(c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.A
 	case conf.KindRapidPro:
 		return rapidpro.New(rapidpro.Config{Channel: c.ID, ReceiveURL: c.ReceiveURL, SentURL: c.SentURL,
 			DeliveredURL: c.DeliveredURL, FailedURL: c.FailedURL, SendAuthorization: c.SendAuthorization}, acc, l)
+	case conf.KindKannel:
+		return kannel.New(kannel.Config{Channel: c.ID, Username: c.Username, Password: c.Password,
+			MOURL: c.MOURL, MOMethod: c.MOMethod}, acc, l)
 	case conf.KindCustom:
 		return custom.New(custom.Config{Channel: c.ID, ChannelID: c.ChannelID, APIToken: c.APIToken,
 			WebhookURL: c.WebhookURL, IDType: c.IDType, DedupWindow: c.DedupWindow.Duration}, acc, l)

@@ -1,0 +1,140 @@
+package kannel
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// vars are the values of Kannel's escape codes (platforms.md C.4.2) for one
+// MO or one delivery report.
+type vars struct {
+	typ      int    // %d: DLR type (0 for MO)
+	reply    string // %A: SMSC reply text (DLR)
+	foreign  string // %F: SMSC message id
+	sender   string // %p
+	receiver string // %P
+	smsc     string // %i
+	id       string // %I
+	at       time.Time
+	body     string // %b, and the words of %a %k %s %S %r
+	coding   int    // %c
+	charset  string // %C
+	mclass   string // %m
+	mwi      string // %M
+	dcs      string // %O
+	udh      string // %u
+	billing  string // %B
+	account  string // %o
+	user     string // %n
+	dlrURL   string // %R
+	meta     string // %D
+	validity string // %v
+	deferred string // %V
+}
+
+// expand substitutes Kannel's escape codes in tmpl as Kannel's urltrans.c
+// does: values are URL-encoded except %S, %T, %t, %c, %I, %O, %v, %V (and %C,
+// a charset name); %% is a literal %; an unknown code is left as it is.
+func expand(tmpl string, v vars) string {
+	var b strings.Builder
+	words := strings.Fields(v.body)
+	next := 1 // the word %s / %S take next; %k is word 0
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if c != '%' || i+1 >= len(tmpl) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch tmpl[i] {
+		case '%':
+			b.WriteByte('%')
+		case 'd':
+			b.WriteString(strconv.Itoa(v.typ))
+		case 'A':
+			b.WriteString(url.QueryEscape(v.reply))
+		case 'F':
+			b.WriteString(url.QueryEscape(v.foreign))
+		case 'p':
+			b.WriteString(url.QueryEscape(v.sender))
+		case 'P':
+			b.WriteString(url.QueryEscape(v.receiver))
+		case 'q':
+			b.WriteString(url.QueryEscape(plus00(v.sender)))
+		case 'Q':
+			b.WriteString(url.QueryEscape(plus00(v.receiver)))
+		case 'i':
+			b.WriteString(url.QueryEscape(v.smsc))
+		case 'I':
+			b.WriteString(v.id)
+		case 'T':
+			b.WriteString(strconv.FormatInt(v.at.Unix(), 10))
+		case 't':
+			b.WriteString(v.at.UTC().Format("2006-01-02+15:04:05"))
+		case 'b':
+			b.WriteString(url.QueryEscape(v.body))
+		case 'a':
+			b.WriteString(url.QueryEscape(strings.Join(words, " ")))
+		case 'k':
+			if len(words) > 0 {
+				b.WriteString(url.QueryEscape(words[0]))
+			}
+		case 's':
+			if next < len(words) {
+				b.WriteString(url.QueryEscape(words[next]))
+				next++
+			}
+		case 'S':
+			if next < len(words) {
+				b.WriteString(strings.ReplaceAll(words[next], "*", "~"))
+				next++
+			}
+		case 'r':
+			if next < len(words) {
+				b.WriteString(url.QueryEscape(strings.Join(words[next:], " ")))
+			}
+		case 'c':
+			b.WriteString(strconv.Itoa(v.coding))
+		case 'C':
+			b.WriteString(v.charset)
+		case 'm':
+			b.WriteString(url.QueryEscape(v.mclass))
+		case 'M':
+			b.WriteString(url.QueryEscape(v.mwi))
+		case 'O':
+			b.WriteString(v.dcs)
+		case 'u':
+			b.WriteString(url.QueryEscape(v.udh))
+		case 'B':
+			b.WriteString(url.QueryEscape(v.billing))
+		case 'o':
+			b.WriteString(url.QueryEscape(v.account))
+		case 'n':
+			b.WriteString(url.QueryEscape(v.user))
+		case 'R':
+			b.WriteString(url.QueryEscape(v.dlrURL))
+		case 'D':
+			b.WriteString(url.QueryEscape(v.meta))
+		case 'v':
+			b.WriteString(v.validity)
+		case 'V':
+			b.WriteString(v.deferred)
+		case 'f':
+			// originating SMSC number: AT modems only, empty for SMPP
+		default:
+			b.WriteByte('%')
+			b.WriteByte(tmpl[i])
+		}
+	}
+	return b.String()
+}
+
+// plus00 is Kannel's %q / %Q: a leading 00 becomes +.
+func plus00(n string) string {
+	if strings.HasPrefix(n, "00") {
+		return "+" + n[2:]
+	}
+	return n
+}

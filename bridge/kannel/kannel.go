@@ -1,0 +1,328 @@
+package kannel
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smscbridge/smscbridge/bridge"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+)
+
+// DedupWindow is how long a sendsms with the same dlr-url (and recipient)
+// is answered without queueing a second SMS while the first is pending or
+// succeeded (platforms.md §0.1).
+const DedupWindow = 24 * time.Hour
+
+// Path is where Kannel clients send: smsbox's sendsms URL.
+const Path = "/cgi-bin/sendsms"
+
+// Config is one Kannel-compatible channel.
+type Config struct {
+	Channel  string // our channel id
+	Username string // sendsms username; selects the channel
+	Password string // sendsms password; compared in constant time, never logged
+	// MOURL is the URL template MO go to, with Kannel escapes (%p, %b, ...);
+	// empty means the channel takes no MO.
+	MOURL string
+	// MOMethod is GET or POST (default). POST puts everything in the
+	// query string and sends an empty body, as courier's KN receive needs.
+	MOMethod string
+	// Now is the clock for %T / %t of MO without a receive time; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// String formats c with the password masked.
+func (c Config) String() string {
+	return fmt.Sprintf("{Channel:%s Username:%s Password:%s MOURL:%s MOMethod:%s}",
+		c.Channel, c.Username, mask(c.Password), c.MOURL, c.MOMethod)
+}
+
+// LogValue logs c with the password masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("channel", c.Channel), slog.String("username", c.Username),
+		slog.String("password", mask(c.Password)), slog.String("mo_url", c.MOURL), slog.String("mo_method", c.MOMethod))
+}
+
+func mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "xxxxx"
+}
+
+// Adapter is the Kannel dialect for one channel. It implements
+// bridge.Adapter and bridge.SendsmsUser.
+type Adapter struct {
+	cfg  Config
+	acc  bridge.Accepter
+	log  *slog.Logger
+	pass [sha256.Size]byte
+}
+
+var (
+	_ bridge.Adapter     = (*Adapter)(nil)
+	_ bridge.SendsmsUser = (*Adapter)(nil)
+)
+
+// New checks cfg and returns the adapter. It does no I/O.
+func New(cfg Config, acc bridge.Accepter, logger *slog.Logger) (*Adapter, error) {
+	if cfg.Channel == "" {
+		return nil, errors.New("kannel: channel id is empty")
+	}
+	if acc == nil {
+		return nil, fmt.Errorf("kannel: channel %q: nil Accepter", cfg.Channel)
+	}
+	if cfg.Username == "" || cfg.Password == "" {
+		return nil, fmt.Errorf("kannel: channel %q: username and password are required", cfg.Channel)
+	}
+	switch cfg.MOMethod = strings.ToUpper(cfg.MOMethod); cfg.MOMethod {
+	case "":
+		cfg.MOMethod = http.MethodPost
+	case http.MethodGet, http.MethodPost:
+	default:
+		return nil, fmt.Errorf("kannel: channel %q: mo_method must be GET or POST", cfg.Channel)
+	}
+	if cfg.MOURL != "" {
+		if u, err := url.Parse(cfg.MOURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("kannel: channel %q: mo_url must be an absolute http:// or https:// URL", cfg.Channel)
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Adapter{cfg: cfg, acc: acc, log: logger.With("channel", cfg.Channel), pass: sha256.Sum256([]byte(cfg.Password))}, nil
+}
+
+// SendsmsUser implements bridge.SendsmsUser: the core hands this adapter
+// the sendsms calls that name this username.
+func (a *Adapter) SendsmsUser() string { return a.cfg.Username }
+
+// ServeHTTP answers one sendsms call (GET, or POST) as Kannel's smsbox
+// does (platforms.md C.1): the password is checked, the parameters too, one
+// MT per receiver is committed, and only then 202 "0: Accepted for
+// delivery" is answered.
+func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ans := a.serve(r)
+	switch {
+	case ans.code >= 500:
+		a.log.Error("sendsms not accepted", "status", ans.code, "answer", ans.body)
+	case ans.code == http.StatusForbidden:
+		a.log.Warn("sendsms refused", "status", ans.code, "answer", ans.body)
+	case ans.code >= 400:
+		a.log.Info("sendsms rejected", "status", ans.code, "answer", ans.body)
+	}
+	Reply(w, ans.code, ans.body)
+}
+
+// Reply writes a Kannel answer: text/html and no-cache headers, as smsbox.
+func Reply(w http.ResponseWriter, code int, body string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Pragma", "no-cache")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body))
+}
+
+// Unauthorized is the answer for a sendsms whose user is unknown.
+func Unauthorized(w http.ResponseWriter) { Reply(w, http.StatusForbidden, answerAuth) }
+
+// NotFound is smsbox's answer for a path it does not serve.
+func NotFound(w http.ResponseWriter) { Reply(w, http.StatusNotFound, answerUnknown) }
+
+func (a *Adapter) serve(r *http.Request) answer {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return answer{http.StatusMethodNotAllowed, answerMethod}
+	}
+	if err := r.ParseForm(); err != nil {
+		return answer{http.StatusBadRequest, answerCharset}
+	}
+	q, bad := parse(r, 0)
+	if bad != nil {
+		return *bad
+	}
+	got := sha256.Sum256([]byte(q.pass))
+	if q.user != a.cfg.Username || subtle.ConstantTimeCompare(got[:], a.pass[:]) != 1 {
+		return answer{http.StatusForbidden, answerAuth}
+	}
+	switch {
+	case q.to == nil:
+		return answer{http.StatusBadRequest, answerNoTo}
+	case *q.to == "":
+		return answer{http.StatusBadRequest, answerEmptyTo}
+	}
+	if bad := q.check(); bad != nil {
+		return *bad
+	}
+	text, ok := decodeText(q.text, q.charset, q.coding)
+	if !ok {
+		return answer{http.StatusBadRequest, answerCharset}
+	}
+	return a.accept(r, q, text)
+}
+
+// accept commits one MT per receiver.
+func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
+	var denied, accepted int
+	for _, to := range receivers(*q.to) {
+		mt := bridge.MT{Channel: a.cfg.Channel, To: to, From: q.from, Text: text}
+		if q.dlrURL != "" && q.dlrMask > 0 {
+			mt.ExternalID = q.report(to).encode()
+			mt.DedupKey, mt.DedupWindow = "kannel\x00"+q.dlrURL+"\x00"+to, DedupWindow
+		}
+		id, err := a.acc.Accept(r.Context(), mt)
+		switch {
+		case err == nil:
+			accepted++
+			a.log.Debug("mt accepted", "msg_id", id)
+		case errors.Is(err, bridge.ErrNoRoute):
+			return answer{http.StatusForbidden, answerNotRoutable}
+		case errors.Is(err, bridge.ErrInvalid):
+			field, msg := bridge.Invalid(err)
+			a.log.Info("sendsms receiver refused", "field", field, "err", msg)
+			if field != "to" {
+				return answer{http.StatusBadRequest, answerCharset}
+			}
+			denied++
+		default:
+			a.log.Error("commit MT failed", "err", err)
+			return answer{http.StatusServiceUnavailable, answerTemporary}
+		}
+	}
+	if accepted == 0 {
+		if denied > 0 {
+			return answer{http.StatusBadRequest, answerDenied}
+		}
+		return answer{http.StatusBadRequest, answerEmptyTo}
+	}
+	return answer{http.StatusAccepted, answerAccepted}
+}
+
+// report is what a delivery report of one MT needs from its sendsms call;
+// it travels with the MT as its ExternalID (so the core also keys the
+// MT's statuses, and its dlr-url's resend rule, by it).
+type report struct {
+	URL      string `json:"u"`
+	Mask     int    `json:"m"`
+	To       string `json:"t"`
+	From     string `json:"f,omitempty"`
+	User     string `json:"n,omitempty"`
+	Coding   int    `json:"c,omitempty"`
+	Charset  string `json:"cs,omitempty"`
+	MClass   int    `json:"mc,omitempty"`
+	UDH      string `json:"h,omitempty"`
+	Account  string `json:"a,omitempty"`
+	BInfo    string `json:"b,omitempty"`
+	Meta     string `json:"md,omitempty"`
+	Validity int    `json:"v,omitempty"`
+	Deferred int    `json:"d,omitempty"`
+}
+
+func (q *request) report(to string) report {
+	return report{URL: q.dlrURL, Mask: q.dlrMask, To: to, From: q.from, User: q.user, Coding: max(q.coding, 0),
+		Charset: q.charset, MClass: q.mclass, UDH: q.udh, Account: q.account, BInfo: q.binfo, Meta: q.meta,
+		Validity: q.validity, Deferred: q.deferred}
+}
+
+func (r report) encode() string {
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+// DLR types (platforms.md C.4.1).
+const (
+	dlrDelivered = 1
+	dlrFailed    = 2
+	dlrBuffered  = 4
+	dlrSubmit    = 8
+	dlrReject    = 16
+)
+
+// Status builds the dlr-url request for a state change, when the MT's
+// dlr-mask selects its type (C.4.1): sent (submit_sm_resp OK) is 8,
+// delivered 1, failed from a receipt 2, failed before any receipt (SMPP
+// error, retries run out) 16. The bridge reports each MT's status forward
+// only (E), so a buffered report (4) is never sent after a final one.
+func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
+	if st.ExternalID == "" {
+		return nil, nil // no dlr-url (or dlr-mask 0): nothing to report
+	}
+	var rp report
+	if err := json.Unmarshal([]byte(st.ExternalID), &rp); err != nil || rp.URL == "" {
+		return nil, fmt.Errorf("kannel: channel %q: MT %s: unreadable report data", a.cfg.Channel, st.MTID)
+	}
+	typ, reply := dlrType(st)
+	if typ == 0 || rp.Mask&typ == 0 {
+		return nil, nil
+	}
+	v := vars{typ: typ, reply: reply, foreign: st.SMSCMsgID, sender: rp.To, receiver: rp.From, smsc: st.SMSC,
+		id: st.MTID, at: st.At, body: reply, coding: rp.Coding, charset: rp.Charset, udh: rp.UDH,
+		billing: rp.BInfo, user: rp.User, dlrURL: rp.URL, meta: rp.Meta}
+	if rp.MClass >= 0 {
+		v.mclass = strconv.Itoa(rp.MClass)
+	}
+	if rp.Validity > 0 {
+		v.validity = strconv.Itoa(rp.Validity)
+	}
+	if rp.Deferred > 0 {
+		v.deferred = strconv.Itoa(rp.Deferred)
+	}
+	if v.at.IsZero() {
+		v.at = a.cfg.Now()
+	}
+	return []bridge.Request{{Method: http.MethodGet, URL: expand(rp.URL, v)}}, nil
+}
+
+// dlrType maps a status to its DLR type and %A text: "ACK/" for 8,
+// "NACK/0x<status>/<name>" for 16, the receipt's text for 1 and 2.
+func dlrType(st bridge.Status) (int, string) {
+	switch st.State {
+	case bridge.StateSent:
+		return dlrSubmit, "ACK/"
+	case bridge.StateDelivered:
+		return dlrDelivered, st.Report
+	case bridge.StateFailed:
+		if st.SMSCMsgID != "" { // from a receipt
+			return dlrFailed, st.Report
+		}
+		if c, err := strconv.ParseUint(strings.TrimPrefix(st.ErrorCode, "0x"), 16, 32); err == nil && st.ErrorCode != "" {
+			name, _, _ := strings.Cut(pdu.Status(c).String(), " ")
+			return dlrReject, fmt.Sprintf("NACK/0x%08x/%s", c, name)
+		}
+		return dlrReject, "NACK/"
+	}
+	return 0, ""
+}
+
+// MO builds the request to mo_url (C.3): its Kannel escapes substituted
+// with the MO's values; GET, or POST with an empty body.
+func (a *Adapter) MO(mo bridge.MO) ([]bridge.Request, error) {
+	if a.cfg.MOURL == "" {
+		return nil, fmt.Errorf("kannel: channel %q: no mo_url configured", a.cfg.Channel)
+	}
+	at := mo.Received
+	if at.IsZero() {
+		at = a.cfg.Now()
+	}
+	v := vars{sender: mo.From, receiver: mo.To, smsc: mo.SMSC, id: mo.ID, at: at, body: mo.Text, charset: "UTF-8",
+		user: a.cfg.Username}
+	req := bridge.Request{Method: a.cfg.MOMethod, URL: expand(a.cfg.MOURL, v)}
+	if req.Method == http.MethodPost {
+		req.Header = map[string]string{"Content-Type": "text/plain; charset=\"UTF-8\""}
+	}
+	return []bridge.Request{req}, nil
+}
