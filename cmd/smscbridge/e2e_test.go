@@ -38,6 +38,7 @@ const (
 // platformReq is one request a stand-in platform received.
 type platformReq struct {
 	Method, Path string
+	Query        url.Values
 	Header       http.Header
 	Body         []byte
 	Code         int // status answered
@@ -70,7 +71,7 @@ func newPlatform(t testing.TB) *platform {
 	p := &platform{changed: make(chan struct{}, 1)}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		req := platformReq{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+		req := platformReq{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
 		p.mu.Lock()
 		code, answer, failBody := p.failCode, p.answer, p.failBody
 		p.mu.Unlock()

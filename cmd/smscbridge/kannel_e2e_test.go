@@ -1,0 +1,164 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smscbridge/smscbridge/conf"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
+)
+
+const (
+	knNumber = "+250788000020"
+	knUUID   = "8eb23e93-5ecb-45ba-b726-3b064e0c56ab"
+)
+
+// withKannel adds a kannel channel whose MO go to the stand-in courier's
+// KN receive URL (POST, everything in the query string).
+func withKannel(h *harness) {
+	h.cfg.Channel = append(h.cfg.Channel, conf.Channel{ID: "rp-kannel", Kind: conf.KindKannel, Numbers: []string{knNumber},
+		SMSC: []string{"agg-a"}, Username: "rapidpro", Password: "kn-secret", MOMethod: "POST",
+		MOURL: h.plat.srv.URL + "/c/kn/" + knUUID + "/receive?backend=%i&sender=%p&message=%b&ts=%T&id=%I&to=%P"})
+}
+
+// sendsms makes a GET /cgi-bin/sendsms as courier's KN handler does.
+func (h *harness) sendsms(q url.Values) (int, string) {
+	h.t.Helper()
+	resp, err := http.Get(h.baseURL + "/cgi-bin/sendsms?" + q.Encode())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// courierSend is courier's current KN send: unicode as coding=2 with raw
+// UTF-16BE text, dlr-url with the message uuid, dlr-mask 27.
+func courierSend(uuid, text, to string) url.Values {
+	q := url.Values{"username": {"rapidpro"}, "password": {"kn-secret"}, "from": {knNumber}, "to": {to}, "text": {text},
+		"dlr-mask": {"27"}, "dlr-url": {"https://courier.example/c/kn/" + knUUID + "/status?uuid=" + uuid + "&status=%d"}}
+	if strings.ContainsFunc(text, func(r rune) bool { return r > 0x7f }) {
+		var b []byte
+		for _, r := range text {
+			b = append(b, byte(r>>8), byte(r))
+		}
+		q.Set("text", string(b))
+		q.Set("coding", "2")
+	}
+	return q
+}
+
+// knGets returns the queries of the dlr-url fetches for uuid, in order.
+func knGets(reqs []platformReq, uuid string) []url.Values {
+	var out []url.Values
+	for _, r := range reqs {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.Path, "/c/kn/"+knUUID+"/status") && r.Query.Get("uuid") == uuid {
+			out = append(out, r.Query)
+		}
+	}
+	return out
+}
+
+// TestKannelRoundTrip: a courier KN send (current generation, UCS-2) →
+// 202 → submit_sm at the strict simulator with the text in UCS-2 →
+// submit_sm_resp → dlr-url status=8 → DELIVRD receipt → status=1; and an
+// MO → POST to the KN receive URL with everything in the query string.
+func TestKannelRoundTrip(t *testing.T) {
+	h := newHarnessWith(t, func(h *harness) { withKannel(h) }, smsctest.WithReceipts(10*time.Millisecond, nil))
+	h.waitBound()
+	uuid := "0191e180-7d60-7000-aff4-c8d3f7bcc9d3"
+	q := courierSend(uuid, "Hola ☺", "+250788383383")
+	q.Set("dlr-url", h.plat.srv.URL+"/c/kn/"+knUUID+"/status?uuid="+uuid+"&status=%d&fid=%F&smsc=%i")
+	code, body := h.sendsms(q)
+	if code != http.StatusAccepted || body != "0: Accepted for delivery" {
+		t.Fatalf("sendsms = %d %q", code, body)
+	}
+	reqs := h.plat.wait(t, "status 8 then 1", func(r []platformReq) bool { return len(knGets(r, uuid)) >= 2 })
+	got := knGets(reqs, uuid)
+	if got[0].Get("status") != "8" || got[1].Get("status") != "1" {
+		t.Fatalf("dlr statuses = %v, want 8 then 1", got)
+	}
+	subs := h.smsc.Submits()
+	if len(subs) != 1 || string(subs[0].SM.Message) != "\x00H\x00o\x00l\x00a\x00 \x26\x3a" || subs[0].SM.DataCoding != 0x08 || subs[0].SM.DestAddr != "250788383383" || subs[0].SM.SourceAddr != "250788000020" {
+		t.Fatalf("submits = %+v", subs)
+	}
+	if got[1].Get("fid") == "" || got[1].Get("smsc") != "agg-a" {
+		t.Errorf("delivered report %v: want the SMSC message id and smsc agg-a", got[1])
+	}
+	quiet()
+	if n := len(knGets(h.plat.all(), uuid)); n != 2 {
+		t.Errorf("%d dlr-url fetches, want 2", n)
+	}
+
+	h.deliverMO("+2349067554729", knNumber, "Join")
+	reqs = h.plat.wait(t, "KN receive", func(r []platformReq) bool { return len(withPath(r, "/c/kn/"+knUUID+"/receive")) > 0 })
+	mo := withPath(reqs, "/c/kn/"+knUUID+"/receive")[0]
+	if mo.Method != http.MethodPost || len(mo.Body) != 0 {
+		t.Errorf("MO %s with body %q, want POST with an empty body", mo.Method, mo.Body)
+	}
+	mq := mo.Query
+	if mq.Get("sender") != "+2349067554729" || mq.Get("message") != "Join" || mq.Get("to") != knNumber ||
+		mq.Get("backend") != "agg-a" || mq.Get("id") == "" || mq.Get("ts") == "" || mq.Get("ts") == "0" {
+		t.Errorf("MO query %v", mq)
+	}
+}
+
+// TestKannelResendAfterReject: a courier send refused by the SMSC is
+// reported 16; courier then resends with the same dlr-url, and the resend
+// must go out (platforms.md §0.1); a retry of the resend while it is
+// pending or sent is a duplicate.
+func TestKannelResendAfterReject(t *testing.T) {
+	h := newHarnessWith(t, func(h *harness) { withKannel(h) })
+	h.waitBound()
+	uuid := "0191e180-7d60-7000-aff4-c8d3f7bcc9d4"
+	q := courierSend(uuid, "try me twice", "+250788123123")
+	q.Set("dlr-url", h.plat.srv.URL+"/c/kn/"+knUUID+"/status?uuid="+uuid+"&status=%d")
+	h.smsc.SetStatus(pdu.StatusInvDstAdr, false) // permanent
+	if code, body := h.sendsms(q); code != 202 {
+		t.Fatalf("sendsms = %d %q", code, body)
+	}
+	h.plat.wait(t, "status 16", func(r []platformReq) bool { return len(knGets(r, uuid)) >= 1 })
+	quiet() // the report has completed
+	h.smsc.SetStatus(pdu.StatusOK, false)
+	if code, body := h.sendsms(q); code != 202 { // courier's resend
+		t.Fatalf("resend = %d %q", code, body)
+	}
+	reqs := h.plat.wait(t, "status 8 after the resend", func(r []platformReq) bool { return len(knGets(r, uuid)) >= 2 })
+	if got := knGets(reqs, uuid); got[0].Get("status") != "16" || got[1].Get("status") != "8" {
+		t.Errorf("statuses = %v, want 16 then 8", got)
+	}
+	if n := len(h.smsc.Submits()); n != 2 {
+		t.Errorf("submits = %d, want 2", n)
+	}
+	h.sendsms(q) // a retry of the resend: a duplicate
+	quiet()
+	if n := len(h.smsc.Submits()); n != 2 {
+		t.Errorf("submits after a duplicate = %d, want 2", n)
+	}
+}
+
+// TestKannelAuthAcrossChannels: the username picks the channel; a wrong
+// password or unknown user gets Kannel's 403 and queues nothing.
+func TestKannelAuthAcrossChannels(t *testing.T) {
+	h := newHarnessWith(t, func(h *harness) { withKannel(h) })
+	h.waitBound()
+	for _, q := range []url.Values{
+		{"username": {"rapidpro"}, "password": {"wrong"}, "to": {"123"}, "text": {"x"}},
+		{"username": {"nobody"}, "password": {"kn-secret"}, "to": {"123"}, "text": {"x"}},
+		{"to": {"123"}, "text": {"x"}},
+	} {
+		if code, body := h.sendsms(q); code != http.StatusForbidden || body != "Authorization failed for sendsms" {
+			t.Errorf("%v: %d %q", q, code, body)
+		}
+	}
+	quiet()
+	if n := len(h.smsc.Submits()); n != 0 {
+		t.Errorf("%d submits", n)
+	}
+}
