@@ -53,6 +53,9 @@ type MT struct {
 	From       string // sender override; empty means the channel's default
 	Text       string // text to send; the bridge picks coding and segments
 	ExternalID string // the platform's own id, echoed exactly in status callbacks (RapidPro "id")
+	// AllowEmpty accepts an empty Text (one empty SMS), as Kannel's
+	// sendsms does; other platforms' empty texts are refused.
+	AllowEmpty bool
 	// DedupKey, when set, makes Accept idempotent: a second Accept with the
 	// same key within DedupWindow returns the first id and queues nothing.
 	DedupKey    string

@@ -45,7 +45,7 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	if !IsPhoneNumber(to) && !(allDigits(to) && len(to) <= 15) {
 		return "", invalidf("to", "%q is not a phone number (E.164 with +, or digits)", mt.To)
 	}
-	if strings.TrimSpace(mt.Text) == "" {
+	if strings.TrimSpace(mt.Text) == "" && !mt.AllowEmpty {
 		return "", invalidf("text", "empty")
 	}
 	list := b.smscFor(cs, to)

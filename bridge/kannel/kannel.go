@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/smscbridge/smscbridge/bridge"
-	"github.com/smscbridge/smscbridge/smsc/pdu"
 )
 
 // DedupWindow is how long a sendsms with the same dlr-url (and recipient)
@@ -36,6 +36,9 @@ type Config struct {
 	// MOMethod is GET or POST (default). POST puts everything in the
 	// query string and sends an empty body, as courier's KN receive needs.
 	MOMethod string
+	// SystemIDs maps each SMSC id to the system_id the bridge binds with:
+	// Kannel's %o of a receipt's report.
+	SystemIDs map[string]string
 	// Now is the clock for %T / %t of MO without a receive time; nil means
 	// time.Now.
 	Now func() time.Time
@@ -177,9 +180,9 @@ func (a *Adapter) serve(r *http.Request) answer {
 
 // accept commits one MT per receiver.
 func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
-	var denied, accepted int
+	var accepted int
 	for _, to := range receivers(*q.to) {
-		mt := bridge.MT{Channel: a.cfg.Channel, To: to, From: q.from, Text: text}
+		mt := bridge.MT{Channel: a.cfg.Channel, To: to, From: q.from, Text: text, AllowEmpty: true}
 		if q.dlrURL != "" && q.dlrMask > 0 {
 			mt.ExternalID = q.report(to).encode()
 			mt.DedupKey, mt.DedupWindow = "kannel\x00"+q.dlrURL+"\x00"+to, DedupWindow
@@ -197,17 +200,13 @@ func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
 			if field != "to" {
 				return answer{http.StatusBadRequest, answerCharset}
 			}
-			denied++
 		default:
 			a.log.Error("commit MT failed", "err", err)
 			return answer{http.StatusServiceUnavailable, answerTemporary}
 		}
 	}
-	if accepted == 0 {
-		if denied > 0 {
-			return answer{http.StatusBadRequest, answerDenied}
-		}
-		return answer{http.StatusBadRequest, answerEmptyTo}
+	if accepted == 0 { // every receiver denied, or none at all (to=" ")
+		return answer{http.StatusBadRequest, answerDenied}
 	}
 	return answer{http.StatusAccepted, answerAccepted}
 }
@@ -221,9 +220,9 @@ type report struct {
 	To       string `json:"t"`
 	From     string `json:"f,omitempty"`
 	User     string `json:"n,omitempty"`
-	Coding   int    `json:"c,omitempty"`
+	Coding   int    `json:"c"` // -1: not given
 	Charset  string `json:"cs,omitempty"`
-	MClass   int    `json:"mc,omitempty"`
+	MClass   int    `json:"mc"` // -1: not given
 	UDH      string `json:"h,omitempty"`
 	Account  string `json:"a,omitempty"`
 	BInfo    string `json:"b,omitempty"`
@@ -233,7 +232,7 @@ type report struct {
 }
 
 func (q *request) report(to string) report {
-	return report{URL: q.dlrURL, Mask: q.dlrMask, To: to, From: q.from, User: q.user, Coding: max(q.coding, 0),
+	return report{URL: q.dlrURL, Mask: q.dlrMask, To: to, From: q.from, User: q.user, Coding: q.coding,
 		Charset: q.charset, MClass: q.mclass, UDH: q.udh, Account: q.account, BInfo: q.binfo, Meta: q.meta,
 		Validity: q.validity, Deferred: q.deferred}
 }
@@ -271,9 +270,11 @@ func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
 	}
 	v := vars{typ: typ, reply: reply, foreign: st.SMSCMsgID, sender: rp.To, receiver: rp.From, smsc: st.SMSC,
 		id: st.MTID, at: st.At, body: reply, coding: rp.Coding, charset: rp.Charset, udh: rp.UDH,
-		billing: rp.BInfo, user: rp.User, dlrURL: rp.URL, meta: rp.Meta}
-	if rp.MClass >= 0 {
-		v.mclass = strconv.Itoa(rp.MClass)
+		billing: rp.BInfo, user: rp.User, dlrURL: rp.URL}
+	v.mclass = strconv.Itoa(rp.MClass) // Kannel: -1 when not given
+	v.meta = reportMeta(rp, typ, st.Report)
+	if typ == dlrDelivered || typ == dlrFailed {
+		v.account = a.cfg.SystemIDs[st.SMSC]
 	}
 	if rp.Validity > 0 {
 		v.validity = strconv.Itoa(rp.Validity)
@@ -300,8 +301,7 @@ func dlrType(st bridge.Status) (int, string) {
 			return dlrFailed, st.Report
 		}
 		if c, err := strconv.ParseUint(strings.TrimPrefix(st.ErrorCode, "0x"), 16, 32); err == nil && st.ErrorCode != "" {
-			name, _, _ := strings.Cut(pdu.Status(c).String(), " ")
-			return dlrReject, fmt.Sprintf("NACK/0x%08x/%s", c, name)
+			return dlrReject, fmt.Sprintf("NACK/0x%08x/%s", c, smppError(uint32(c)))
 		}
 		return dlrReject, "NACK/"
 	}
@@ -325,4 +325,27 @@ func (a *Adapter) MO(mo bridge.MO) ([]bridge.Request, error) {
 		req.Header = map[string]string{"Content-Type": "text/plain; charset=\"UTF-8\""}
 	}
 	return []bridge.Request{req}, nil
+}
+
+// receiptErr is the err: field of a receipt text.
+var receiptErr = regexp.MustCompile(`(?:^| )err:(\d{1,5})(?: |$)`)
+
+// reportMeta is Kannel's meta-data (%D) of a report: the sendsms
+// meta-data, then for 8 and 16 the SMPP response group, then the original
+// dlr-mask, then for receipts the error as 3 octets (type 3, GSM; the
+// receipt's err: value).
+func reportMeta(rp report, typ int, receipt string) string {
+	m := rp.Meta
+	if typ == dlrSubmit || typ == dlrReject {
+		m += "?smpp_resp?"
+	}
+	m += "?orig_msg?dlr_mask=" + strconv.Itoa(rp.Mask) + "&"
+	if typ == dlrDelivered || typ == dlrFailed || typ == dlrBuffered {
+		e := 0
+		if sm := receiptErr.FindStringSubmatch(receipt); sm != nil {
+			e, _ = strconv.Atoi(sm[1])
+		}
+		m += "?smpp?dlr_err=" + url.QueryEscape(string([]byte{3, byte(e >> 8), byte(e)})) + "&"
+	}
+	return m
 }

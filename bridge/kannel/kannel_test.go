@@ -3,7 +3,6 @@ package kannel
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -128,13 +127,20 @@ func TestAnswers(t *testing.T) {
 		{"user/pass aliases", "user=Username&pass=Password&from=2020&to=123&text=hi", nil, 202, "0: Accepted for delivery"},
 		{"missing to", base, nil, 400, "Missing receiver number, rejected"},
 		{"empty to", base + "&to=", nil, 400, "Empty receiver number not allowed, rejected"},
-		{"bad dlr-mask", base + "&to=123&dlr-mask=x", nil, 400, "DLR-Mask field misformed, rejected"},
-		{"dlr-mask too big", base + "&to=123&dlr-mask=64", nil, 400, "DLR-Mask field misformed, rejected"},
+		// What real Kannel does (make interop): numbers read as C atoi, a
+		// dlr-mask is only refused below -1.
+		{"dlr-mask not a number", base + "&to=123&dlr-mask=x", nil, 202, "0: Accepted for delivery"},
+		{"dlr-mask 64", base + "&to=123&dlr-mask=64", nil, 202, "0: Accepted for delivery"},
+		{"dlr-mask -5", base + "&to=123&dlr-mask=-5", nil, 400, "DLR-Mask field misformed, rejected"},
+		{"only spaces in to", base + "&to=+++", nil, 400, "Number(s) has/have been denied by white- and/or black-lists."},
+		{"no text", "username=Username&password=Password&to=123", nil, 202, "0: Accepted for delivery"},
 		{"bad coding", base + "&to=123&coding=3", nil, 400, "Coding field misformed, rejected"},
 		{"bad mclass", base + "&to=123&mclass=4", nil, 400, "MClass field misformed, rejected"},
 		{"bad priority", base + "&to=123&priority=9", nil, 400, "Priority field misformed, rejected"},
 		{"bad validity", base + "&to=123&validity=-5", nil, 400, "Validity field misformed, rejected"},
-		{"bad deferred", base + "&to=123&deferred=x", nil, 400, "Deferred field misformed, rejected"},
+		{"bad deferred", base + "&to=123&deferred=-2", nil, 400, "Deferred field misformed, rejected"},
+		{"bad alt-dcs", base + "&to=123&alt-dcs=2", nil, 400, "Alt-DCS field misformed, rejected"},
+		{"udh too long", base + "&to=123&udh=%8f" + strings.Repeat("a", 143), nil, 400, "UDH field is too long, rejected"},
 		{"udh length mismatch", base + "&to=123&udh=%05%00%03%01", nil, 400, "UDH field misformed, rejected"},
 		{"odd UTF-16BE", "username=Username&password=Password&from=2020&to=123&coding=2&text=%00U%00", nil, 400, "Charset or body misformed, rejected"},
 		{"bad utf-8", "username=Username&password=Password&from=2020&to=123&text=%FF", nil, 400, "Charset or body misformed, rejected"},
@@ -237,7 +243,7 @@ func TestDLRTypes(t *testing.T) {
 		{"delivered", 27, bridge.Status{State: bridge.StateDelivered, SMSCMsgID: "abc", Report: rcpt}, "status=1&a=" + url.QueryEscape(rcpt) + "&f=abc"},
 		{"receipt failed", 27, bridge.Status{State: bridge.StateFailed, SMSCMsgID: "abc", ErrorCode: "001", Report: strings.Replace(rcpt, "DELIVRD", "UNDELIV", 1)},
 			"status=2&a=" + url.QueryEscape(strings.Replace(rcpt, "DELIVRD", "UNDELIV", 1)) + "&f=abc"},
-		{"submit rejected", 27, bridge.Status{State: bridge.StateFailed, ErrorCode: "0x0B"}, "status=16&a=NACK%2F0x0000000b%2FESME_RINVDSTADR&f="},
+		{"submit rejected", 27, bridge.Status{State: bridge.StateFailed, ErrorCode: "0x0B"}, "status=16&a=NACK%2F0x0000000b%2FInvalid+Destination+Address&f="},
 		{"retries exhausted", 27, bridge.Status{State: bridge.StateFailed, Description: "retries exhausted"}, "status=16&a=NACK%2F&f="},
 		{"sent not in mask", 1, bridge.Status{State: bridge.StateSent}, ""},
 		{"failed not in mask", 9, bridge.Status{State: bridge.StateFailed, SMSCMsgID: "abc"}, ""},
@@ -310,6 +316,14 @@ func TestMO(t *testing.T) {
 	}
 }
 
+func TestAtoi(t *testing.T) {
+	for in, want := range map[string]int{"12": 12, " 7x": 7, "x": 0, "": 0, "-3": -3, "+4": 4, "-": 0} {
+		if got := atoi(in); got != want {
+			t.Errorf("atoi(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
 func TestConfigMasksPassword(t *testing.T) {
 	c := Config{Channel: "kn", Username: "u", Password: "s3cret"}
 	if strings.Contains(c.String(), "s3cret") || strings.Contains(fmt.Sprint(c.LogValue()), "s3cret") {
@@ -321,5 +335,4 @@ func TestConfigMasksPassword(t *testing.T) {
 	if _, err := New(Config{Channel: "kn", Username: "u", Password: "p", MOMethod: "PUT"}, &fakeAccepter{}, nil); err == nil {
 		t.Error("mo_method PUT accepted")
 	}
-	_ = errors.New
 }

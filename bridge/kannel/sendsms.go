@@ -156,13 +156,12 @@ func parse(r *http.Request, maxBody int64) (*request, *answer) {
 		q.udh = u
 	}
 	ints := []struct {
-		name, label string
-		dst         *int
+		name string
+		dst  *int
 	}{
-		{"coding", "Coding", &q.coding}, {"mclass", "MClass", &q.mclass}, {"mwi", "MWI", &q.mwi},
-		{"alt-dcs", "Alt-DCS", &q.altDCS}, {"compress", "Compress", &q.compress}, {"pid", "PID", &q.pid},
-		{"rpi", "RPI", &q.rpi}, {"validity", "Validity", &q.validity}, {"deferred", "Deferred", &q.deferred},
-		{"priority", "Priority", &q.priority}, {"dlr-mask", "DLR-Mask", &q.dlrMask},
+		{"coding", &q.coding}, {"mclass", &q.mclass}, {"mwi", &q.mwi}, {"alt-dcs", &q.altDCS},
+		{"compress", &q.compress}, {"pid", &q.pid}, {"rpi", &q.rpi}, {"validity", &q.validity},
+		{"deferred", &q.deferred}, {"priority", &q.priority}, {"dlr-mask", &q.dlrMask},
 	}
 	for _, f := range ints {
 		*f.dst = -1
@@ -170,11 +169,7 @@ func parse(r *http.Request, maxBody int64) (*request, *answer) {
 		if !ok || v == "" {
 			continue
 		}
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return nil, misformed(f.label)
-		}
-		*f.dst = n
+		*f.dst = atoi(v)
 	}
 	return q, nil
 }
@@ -196,11 +191,13 @@ func (q *request) check() *answer {
 	}{
 		{"MClass", q.mclass, 3}, {"MWI", q.mwi, 7}, {"Coding", q.coding, 2}, {"Compress", q.compress, 1},
 		{"Alt-DCS", q.altDCS, 1}, {"RPI", q.rpi, 2}, {"PID", q.pid, 255}, {"Priority", q.priority, 3},
-		{"DLR-Mask", q.dlrMask, 63},
 	} {
 		if f.v < -1 || f.v > f.max {
 			return misformed(f.label)
 		}
+	}
+	if q.dlrMask < -1 { // Kannel takes any larger mask (64 and up: no report type)
+		return misformed("DLR-Mask")
 	}
 	if q.validity < -1 {
 		return misformed("Validity")
@@ -253,6 +250,24 @@ func allASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// atoi reads a number as Kannel does (C atoi): an optional sign and the
+// leading digits; anything else reads as 0.
+func atoi(s string) int {
+	s = strings.TrimLeft(s, " \t\n")
+	end := 0
+	if end < len(s) && (s[0] == '-' || s[0] == '+') {
+		end++
+	}
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' && end < 10 {
+		end++
+	}
+	n, err := strconv.Atoi(s[:end])
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // receivers splits to as Kannel does: space-separated numbers, empty

@@ -117,7 +117,7 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		}
 	}
 	for _, c := range bo.Channels {
-		a, err := newAdapter(*cfg.ChannelByID(c.ID), d.bridge, log)
+		a, err := newAdapter(cfg, *cfg.ChannelByID(c.ID), d.bridge, log)
 		if err != nil {
 			return nil, fmt.Errorf("channel %q: %w", c.ID, err)
 		}
@@ -143,15 +143,19 @@ func partialPolicy(s string) store.PartialPolicy {
 	return store.DeliverPartial
 }
 
-func newAdapter(c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.Adapter, error) {
+func newAdapter(cfg *conf.Config, c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.Adapter, error) {
 	l := log.With("component", c.Kind)
 	switch c.Kind {
 	case conf.KindRapidPro:
 		return rapidpro.New(rapidpro.Config{Channel: c.ID, ReceiveURL: c.ReceiveURL, SentURL: c.SentURL,
 			DeliveredURL: c.DeliveredURL, FailedURL: c.FailedURL, SendAuthorization: c.SendAuthorization}, acc, l)
 	case conf.KindKannel:
+		systemIDs := map[string]string{} // Kannel's %o of receipt reports
+		for _, s := range cfg.SMSC {
+			systemIDs[s.ID] = s.SystemID
+		}
 		return kannel.New(kannel.Config{Channel: c.ID, Username: c.Username, Password: c.Password,
-			MOURL: c.MOURL, MOMethod: c.MOMethod}, acc, l)
+			MOURL: c.MOURL, MOMethod: c.MOMethod, SystemIDs: systemIDs}, acc, l)
 	case conf.KindCustom:
 		return custom.New(custom.Config{Channel: c.ID, ChannelID: c.ChannelID, APIToken: c.APIToken,
 			WebhookURL: c.WebhookURL, IDType: c.IDType, DedupWindow: c.DedupWindow.Duration}, acc, l)

@@ -38,6 +38,7 @@ type kannelConfig struct {
 	MsgIDType                              string
 	MOURL                                  string // sms-service get-url
 	Pair                                   bool   // bind_transmitter + bind_receiver instead of one transceiver
+	GlobalSender                           string // smsbox global-sender: the from of a sendsms without one
 }
 
 // kannel is a running bearerbox + smsbox pair.

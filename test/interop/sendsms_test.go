@@ -1,0 +1,286 @@
+//go:build interop
+
+package interop
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
+)
+
+// bridgeProc is a running smscbridge daemon (bin/smscbridge run).
+type bridgeProc struct {
+	p    *proc
+	addr string // its platform listener
+}
+
+// startBridge runs bin/smscbridge with one SMSC "sim" (the smsctest server
+// at smscPort) and one kannel channel with the same sendsms user as
+// startKannel's, MO to moURL by GET.
+func startBridge(t *testing.T, smscPort int, moURL string) *bridgeProc {
+	t.Helper()
+	bin := mustTool(t, "SMSCBRIDGE", filepath.Join(repoRoot(t), "bin", "smscbridge"))
+	dir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := fmt.Sprintf(`[http]
+listen = %q
+
+[store]
+path = %q
+
+[[smsc]]
+id = "sim"
+host = "127.0.0.1"
+port = %d
+system_id = "bridge"
+password = "secret"
+bind = "transceiver"
+
+[[channel]]
+id = "kn"
+kind = "kannel"
+numbers = [%q]
+smsc = ["sim"]
+username = "u"
+password = "p"
+mo_url = %q
+mo_method = "GET"
+`, addr, filepath.Join(dir, "bridge.db"), smscPort, ourNumber, moURL)
+	path := filepath.Join(dir, "smscbridge.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	p := mustStart(t, exec.Command(bin, "run", "-config", path), &out)
+	t.Cleanup(func() {
+		p.stop(10 * time.Second)
+		if t.Failed() {
+			t.Logf("--- smscbridge output:\n%s", tail(out.String(), 6000))
+		}
+	})
+	waitFor(t, "smscbridge platform listener", waitLong, dialable(addr))
+	return &bridgeProc{p: p, addr: addr}
+}
+
+// reply is one sendsms answer.
+type reply struct {
+	code        int
+	body, ctype string
+}
+
+func (r reply) String() string { return fmt.Sprintf("%d %q (%s)", r.code, r.body, r.ctype) }
+
+func doSendsms(t *testing.T, method, base, query string, header map[string]string, body string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, base+"/cgi-bin/sendsms?"+query, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, base, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, string(b), resp.Header.Get("Content-Type")}
+}
+
+// TestKannelSendsmsCompare sends the same sendsms requests to Debian's
+// real Kannel (smsbox) and to smscbridge, both bound to one smsctest
+// server, and requires the same status codes, bodies and content type;
+// then the same message with a dlr-url full of escape codes through each,
+// and requires the same dlr-url fetches for the same receipts (8, 1, 2);
+// then the same MO to each, and compares the MO URL each fetches.
+func TestKannelSendsmsCompare(t *testing.T) {
+	var srv *smsctest.Server
+	srv = smsctest.NewServer(
+		smsctest.WithTB(t),
+		// submit_sm to numbers ending 9990 are refused for good
+		// (ESME_RINVDSTADR): the report is 16.
+		smsctest.WithHandler(smsctest.HandlerFunc(func(ss *smsctest.Session, p *pdu.PDU) *pdu.PDU {
+			if sm, ok := p.Body.(*pdu.ShortMessage); ok && p.ID == pdu.SubmitSM && strings.HasSuffix(sm.DestAddr, "9990") {
+				return pdu.NewResponse(p, pdu.StatusInvDstAdr, nil)
+			}
+			return srv.Default(ss, p)
+		})),
+		smsctest.WithAccount("kannel", "secret"),
+		smsctest.WithAccount("bridge", "secret"),
+		smsctest.WithReceipts(200*time.Millisecond, func(sub smsctest.Submit) smsctest.Receipt {
+			if strings.HasSuffix(sub.SM.DestAddr, "9995") {
+				return smsctest.Receipt{Stat: "UNDELIV", Err: "001"}
+			}
+			return smsctest.Receipt{Stat: "DELIVRD"}
+		}),
+	)
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Addr())
+	smscPort, _ := strconv.Atoi(port)
+	d := newHTTPSink(t)
+	moTmpl := "?from=%p&to=%P&smsc=%i&coding=%c&charset=%C&udh=%u&msg=%b"
+	k := startKannel(t, kannelConfig{SMSCPort: smscPort, SystemID: "kannel", Password: "secret", MsgIDType: "0x00", MOURL: d.srv.URL + "/mo-kannel",
+		GlobalSender: ourNumber}) // as the channel's first number is for the bridge
+	b := startBridge(t, smscPort, d.srv.URL+"/mo-bridge"+moTmpl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.WaitBound(ctx, 2); err != nil {
+		t.Fatalf("Kannel and the bridge bound: %v", err)
+	}
+	kBase := fmt.Sprintf("http://127.0.0.1:%d", k.cfg.SendPort)
+	bBase := "http://" + b.addr
+
+	t.Run("answers", func(t *testing.T) {
+		auth := "username=u&password=p&from=" + ourNumber
+		ucs := url.QueryEscape("\x00H\x00i\x26\x3a")
+		cases := []struct {
+			name, method, query string
+			header              map[string]string
+			body                string
+		}{
+			{"wrong password", "GET", "username=u&password=x&to=15550001001&text=hi", nil, ""},
+			{"unknown user", "GET", "username=nobody&password=p&to=15550001001&text=hi", nil, ""},
+			{"no credentials", "GET", "to=15550001001&text=hi", nil, ""},
+			{"missing to", "GET", auth + "&text=hi", nil, ""},
+			{"empty to", "GET", auth + "&to=&text=hi", nil, ""},
+			{"dlr-mask 64", "GET", auth + "&to=15550001002&text=hi&dlr-mask=64", nil, ""},
+			{"dlr-mask -5", "GET", auth + "&to=15550001002&text=hi&dlr-mask=-5", nil, ""},
+			{"dlr-mask x", "GET", auth + "&to=15550001002&text=hi&dlr-mask=x", nil, ""},
+			{"coding x", "GET", auth + "&to=15550001002&text=hi&coding=x", nil, ""},
+			{"validity x", "GET", auth + "&to=15550001002&text=hi&validity=x", nil, ""},
+			{"mclass -2", "GET", auth + "&to=15550001002&text=hi&mclass=-2", nil, ""},
+			{"alt-dcs 2", "GET", auth + "&to=15550001002&text=hi&alt-dcs=2", nil, ""},
+			{"pid 256", "GET", auth + "&to=15550001002&text=hi&pid=256", nil, ""},
+			{"rpi 3", "GET", auth + "&to=15550001002&text=hi&rpi=3", nil, ""},
+			{"compress 2", "GET", auth + "&to=15550001002&text=hi&compress=2", nil, ""},
+			{"udh too long", "GET", auth + "&to=15550001002&text=hi&udh=" + url.QueryEscape("\x8f"+strings.Repeat("a", 143)), nil, ""},
+			{"no text", "GET", auth + "&to=15550001014", nil, ""},
+			{"empty text", "GET", auth + "&to=15550001015&text=", nil, ""},
+			{"no from", "GET", "username=u&password=p&to=15550001016&text=hi", nil, ""},
+			{"only spaces in to", "GET", auth + "&to=+++&text=hi", nil, ""},
+			{"bad coding", "GET", auth + "&to=15550001002&text=hi&coding=3", nil, ""},
+			{"bad mclass", "GET", auth + "&to=15550001002&text=hi&mclass=4", nil, ""},
+			{"bad mwi", "GET", auth + "&to=15550001002&text=hi&mwi=8", nil, ""},
+			{"bad priority", "GET", auth + "&to=15550001002&text=hi&priority=4", nil, ""},
+			{"bad validity", "GET", auth + "&to=15550001002&text=hi&validity=-5", nil, ""},
+			{"bad deferred", "GET", auth + "&to=15550001002&text=hi&deferred=-5", nil, ""},
+			{"bad udh", "GET", auth + "&to=15550001002&text=hi&udh=%05%00%03%01", nil, ""},
+			{"bad charset", "GET", auth + "&to=15550001002&text=hi&charset=klingon", nil, ""},
+			{"plain", "GET", auth + "&to=%2B15550001003&text=Hello+plain", nil, ""},
+			{"user/pass aliases", "GET", "user=u&pass=p&from=" + ourNumber + "&to=15550001004&text=alias", nil, ""},
+			{"courier utf8", "GET", auth + "&to=%2B15550001005&text=Unicode+%E2%98%BA&coding=2&charset=utf8", nil, ""},
+			{"courier utf-8", "GET", auth + "&to=%2B15550001006&text=Unicode+%E2%98%BA&coding=2&charset=utf-8", nil, ""},
+			{"courier UTF-16BE", "GET", auth + "&to=%2B15550001007&text=" + ucs + "&coding=2&charset=UTF-16BE", nil, ""},
+			{"courier raw UCS-2", "GET", auth + "&to=%2B15550001008&text=" + ucs + "&coding=2", nil, ""},
+			{"two receivers", "GET", auth + "&to=15550001009+15550001010&text=two", nil, ""},
+			{"valid extras", "GET", auth + "&to=15550001011&text=extras&priority=1&validity=60&mclass=1&dlr-mask=0", nil, ""},
+			{"post headers", "POST", "", map[string]string{"Content-Type": "text/plain", "X-Kannel-Username": "u",
+				"X-Kannel-Password": "p", "X-Kannel-From": ourNumber, "X-Kannel-To": "15550001012"}, "posted"},
+			{"post wrong password", "POST", "", map[string]string{"Content-Type": "text/plain", "X-Kannel-Username": "u",
+				"X-Kannel-Password": "x", "X-Kannel-To": "15550001013"}, "posted"},
+		}
+		for _, c := range cases {
+			kr := doSendsms(t, c.method, kBase, c.query, c.header, c.body)
+			br := doSendsms(t, c.method, bBase, c.query, c.header, c.body)
+			if kr != br {
+				t.Errorf("%s:\n  Kannel  %v\n  bridge  %v", c.name, kr, br)
+			} else {
+				t.Logf("%s: both %v", c.name, kr)
+			}
+		}
+	})
+
+	t.Run("dlr-url", func(t *testing.T) {
+		esc := "&type=%d&reply=%A&to=%p&from=%P&q=%q&Q=%Q&smsc=%i&user=%n&coding=%c&mclass=%m&udh=%u&b=%b&k=%k&f=%f&V=%V&pct=%%&unk=%z&F=%F&o=%o&B=%B&D=%D&T=%T&t=%t&I=%I&R=%R"
+		for _, c := range []struct {
+			tag, to string
+			types   []string
+		}{
+			{"ok", "+15550002001", []string{"8", "1"}},
+			{"undeliv", "+15550009995", []string{"8", "2"}},
+			{"reject", "+15550009990", []string{"16"}},
+		} {
+			for who, base := range map[string]string{"kannel": kBase, "bridge": bBase} {
+				q := url.Values{"username": {"u"}, "password": {"p"}, "from": {ourNumber}, "to": {c.to}, "text": {"dlr " + c.tag},
+					"dlr-mask": {"31"}, "dlr-url": {d.srv.URL + "/dlr?who=" + who + "&tag=" + c.tag + esc}}
+				if r := doSendsms(t, "GET", base, q.Encode(), nil, ""); r.code != 202 {
+					t.Fatalf("%s %s: %v", who, c.tag, r)
+				}
+			}
+			for _, typ := range c.types {
+				kq := d.wait(t, "kannel "+c.tag+" "+typ, dlrMatch("kannel", c.tag, typ))
+				bq := d.wait(t, "bridge "+c.tag+" "+typ, dlrMatch("bridge", c.tag, typ))
+				kn, bn := normDLR(kq), normDLR(bq)
+				if kn != bn {
+					t.Errorf("%s type %s:\n  Kannel  %s\n  bridge  %s", c.tag, typ, kn, bn)
+				} else {
+					t.Logf("%s type %s: both %s", c.tag, typ, kn)
+				}
+			}
+		}
+	})
+
+	t.Run("mo", func(t *testing.T) {
+		for _, s := range srv.BoundSessions() {
+			who := map[string]string{"kannel": "/mo-kannel", "bridge": "/mo-bridge"}[s.SystemID()]
+			st, err := s.Deliver(ctx, &pdu.ShortMessage{SourceTON: 1, SourceNPI: 1, SourceAddr: "15550003001",
+				DestAddr: ourNumber, Message: []byte("MO words here")})
+			if err != nil || st != pdu.StatusOK {
+				t.Fatalf("deliver to %s: %v %v", who, st, err)
+			}
+		}
+		kq := d.wait(t, "kannel MO", func(q url.Values) bool { return q.Get("path") == "/mo-kannel" })
+		bq := d.wait(t, "bridge MO", func(q url.Values) bool { return q.Get("path") == "/mo-bridge" })
+		kq.Del("path")
+		bq.Del("path")
+		if kq.Encode() != bq.Encode() {
+			t.Errorf("MO:\n  Kannel  %s\n  bridge  %s", kq.Encode(), bq.Encode())
+		} else {
+			t.Logf("MO: both %s", kq.Encode())
+		}
+	})
+	k.shutdown()
+}
+
+func dlrMatch(who, tag, typ string) func(url.Values) bool {
+	return func(q url.Values) bool {
+		return q.Get("path") == "/dlr" && q.Get("who") == who && q.Get("tag") == tag && q.Get("type") == typ
+	}
+}
+
+var receiptVarying = regexp.MustCompile(`(id:|date:)\S+`)
+
+// normDLR is a dlr-url fetch without what must differ between two
+// messages: who asked, the SMSC's message ids and the receipt dates.
+func normDLR(q url.Values) string {
+	n := url.Values{}
+	for k, v := range q {
+		switch k {
+		case "who", "R":
+			continue
+		case "o": // the account: each binds with its own system_id
+			n[k] = []string{strings.NewReplacer(q.Get("who"), "SYSTEM_ID").Replace(v[0])}
+			continue
+		case "F", "T", "t", "I": // differ between two messages: only whether set
+			n[k] = []string{strconv.FormatBool(v[0] != "")}
+			continue
+		}
+		n[k] = []string{receiptVarying.ReplaceAllString(v[0], "${1}X")}
+	}
+	return n.Encode()
+}
