@@ -634,7 +634,7 @@ func TestDemoCompletes(t *testing.T) {
 	if err := runDemo(ctx, &out, false); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`, "done:"} {
+	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`, "0: Accepted for delivery", "dlr-url status=1", "done:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
