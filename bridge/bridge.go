@@ -56,11 +56,27 @@ type MT struct {
 	// AllowEmpty accepts an empty Text (one empty SMS), as Kannel's
 	// sendsms does; other platforms' empty texts are refused.
 	AllowEmpty bool
+	// Submit holds submit_sm settings the platform chose (Kannel's
+	// priority, validity, deferred, binfo); the zero value leaves the
+	// SMSC's defaults.
+	Submit SubmitParams
 	// DedupKey, when set, makes Accept idempotent: a second Accept with the
 	// same key within DedupWindow returns the first id and queues nothing.
 	DedupKey    string
 	DedupWindow time.Duration
 }
+
+// SubmitParams are per-message submit_sm settings (smpp.md §4.4.1), kept
+// with the MT and applied to each of its submit_sm.
+type SubmitParams struct {
+	Priority    uint8         `json:"pri,omitempty"` // priority_flag, 0..3
+	Validity    time.Duration `json:"val,omitempty"` // validity_period, relative to each submit (0: the SMSC's default)
+	Deferred    time.Duration `json:"def,omitempty"` // schedule_delivery_time, relative to each submit (0: at once)
+	ServiceType string        `json:"st,omitempty"`  // service_type, at most 5 characters
+}
+
+// IsZero reports whether p changes nothing.
+func (p SubmitParams) IsZero() bool { return p == SubmitParams{} }
 
 // Status is a state change of an MT, to be reported to its channel's platform.
 type Status struct {

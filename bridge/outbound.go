@@ -20,18 +20,19 @@ import (
 // fields are the progress of a multi-part MT whose later parts are still to
 // be sent: a retry resends only those, under the same reference.
 type mtRecord struct {
-	ID         string   `json:"id,omitempty"` // set when the item moved lanes; else the item's own id
-	Channel    string   `json:"channel"`
-	To         string   `json:"to"`
-	From       string   `json:"from,omitempty"`
-	Text       string   `json:"text"`
-	ExternalID string   `json:"ext,omitempty"`
-	SMSC       []string `json:"smsc"`
-	Dedup      string   `json:"dd,omitempty"` // the store dedup key it was accepted under
-	On         string   `json:"on,omitempty"` // SMSC the parts in Sent went to
-	Ref        uint16   `json:"ref,omitempty"`
-	Parts      int      `json:"parts,omitempty"` // how many parts the text takes on On
-	Sent       []string `json:"sent,omitempty"`  // message ids of the accepted parts, in order
+	ID         string        `json:"id,omitempty"` // set when the item moved lanes; else the item's own id
+	Channel    string        `json:"channel"`
+	To         string        `json:"to"`
+	From       string        `json:"from,omitempty"`
+	Text       string        `json:"text"`
+	ExternalID string        `json:"ext,omitempty"`
+	SMSC       []string      `json:"smsc"`
+	Dedup      string        `json:"dd,omitempty"` // the store dedup key it was accepted under
+	Submit     *SubmitParams `json:"sp,omitempty"` // the platform's submit_sm settings, if any
+	On         string        `json:"on,omitempty"` // SMSC the parts in Sent went to
+	Ref        uint16        `json:"ref,omitempty"`
+	Parts      int           `json:"parts,omitempty"` // how many parts the text takes on On
+	Sent       []string      `json:"sent,omitempty"`  // message ids of the accepted parts, in order
 }
 
 // Accept validates an MT, picks its SMSC and commits it. It returns the
@@ -62,6 +63,13 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 		from = cs.Numbers[0]
 	}
 	rec := mtRecord{Channel: cs.ID, To: to, From: from, Text: mt.Text, ExternalID: mt.ExternalID, SMSC: list}
+	if !mt.Submit.IsZero() {
+		if err := checkSubmit(mt.Submit); err != nil {
+			return "", err
+		}
+		sp := mt.Submit
+		rec.Submit = &sp
+	}
 	if mt.DedupKey != "" {
 		rec.Dedup = cs.ID + "\x00" + mt.DedupKey
 	}
@@ -157,9 +165,11 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 	}
 	src, dst := Outbound(rec.From, s.SourceTON), Outbound(rec.To, s.DestTON)
 	build := func(ref uint16) ([]*pdu.ShortMessage, error) {
-		return smsc.BuildSubmits(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
+		sms, err := smsc.BuildSubmits(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
 			smsc.Address{Addr: dst.Addr, TON: dst.TON, NPI: dst.NPI}, rec.Text,
 			smsc.SubmitOptions{Coding: s.Coding, Alphabet: s.Alphabet, Long: s.Long, MaxParts: s.MaxParts, Ref: ref, RegisteredDelivery: s.RegisteredDelivery})
+		applySubmit(sms, rec.Submit)
+		return sms, err
 	}
 	ref, done := rec.Ref, rec.Sent // done: message ids of the parts accepted so far
 	if rec.On != s.ID || ref == 0 || len(done) == 0 {
@@ -352,4 +362,48 @@ func (b *Bridge) receipts(smscID, channel, mtid string, rec mtRecord, ids []stri
 // when it persisted for the SMSC's throttle_timeout.
 func submitPart(ctx context.Context, sub Submitter, sm *pdu.ShortMessage) (string, error) {
 	return sub.Submit(ctx, sm)
+}
+
+// checkSubmit refuses submit_sm settings SMPP cannot carry.
+func checkSubmit(p SubmitParams) error {
+	switch {
+	case p.Priority > 3:
+		return invalidf("priority", "%d: must be 0..3", p.Priority)
+	case p.Validity < 0 || p.Validity > maxRelative:
+		return invalidf("validity", "%v: must be 0..%v", p.Validity, maxRelative)
+	case p.Deferred < 0 || p.Deferred > maxRelative:
+		return invalidf("deferred", "%v: must be 0..%v", p.Deferred, maxRelative)
+	case len(p.ServiceType) > 5:
+		return invalidf("service_type", "%q: at most 5 characters", p.ServiceType)
+	}
+	return nil
+}
+
+// maxRelative is the longest relative time the bridge writes (99 days in
+// the DD field; longer would need months, whose length SMSCs disagree on).
+const maxRelative = 99 * 24 * time.Hour
+
+// applySubmit sets the platform's submit_sm settings on every segment.
+func applySubmit(sms []*pdu.ShortMessage, p *SubmitParams) {
+	if p == nil {
+		return
+	}
+	for _, sm := range sms {
+		sm.PriorityFlag = p.Priority
+		sm.ValidityPeriod = relativeTime(p.Validity)
+		sm.ScheduleDeliveryTime = relativeTime(p.Deferred)
+		if p.ServiceType != "" {
+			sm.ServiceType = p.ServiceType
+		}
+	}
+}
+
+// relativeTime is d in SMPP's relative time format YYMMDDhhmmss000R (smpp.md
+// §4.4.1, SMPP 3.4 §7.1.1.2), "" for 0.
+func relativeTime(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	s := int64(d.Round(time.Second) / time.Second)
+	return fmt.Sprintf("0000%02d%02d%02d%02d000R", s/86400, s%86400/3600, s%3600/60, s%60)
 }

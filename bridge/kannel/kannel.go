@@ -182,7 +182,7 @@ func (a *Adapter) serve(r *http.Request) answer {
 func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
 	var accepted int
 	for _, to := range receivers(*q.to) {
-		mt := bridge.MT{Channel: a.cfg.Channel, To: to, From: q.from, Text: text, AllowEmpty: true}
+		mt := bridge.MT{Channel: a.cfg.Channel, To: to, From: q.from, Text: text, AllowEmpty: true, Submit: q.submit()}
 		if q.dlrURL != "" && q.dlrMask > 0 {
 			mt.ExternalID = q.report(to).encode()
 			mt.DedupKey, mt.DedupWindow = "kannel\x00"+q.dlrURL+"\x00"+to, DedupWindow
@@ -209,6 +209,31 @@ func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
 		return answer{http.StatusBadRequest, answerDenied}
 	}
 	return answer{http.StatusAccepted, answerAccepted}
+}
+
+// maxMinutes is the longest validity or deferral passed on (99 days, the
+// most SMPP's relative time format holds in days); longer ones are cut.
+const maxMinutes = 99 * 24 * 60
+
+// submit maps the sendsms parameters SMPP has fields for: priority →
+// priority_flag, validity and deferred (minutes) → validity_period and
+// schedule_delivery_time (relative), binfo → service_type (when it fits
+// its 5 characters).
+func (q *request) submit() bridge.SubmitParams {
+	var p bridge.SubmitParams
+	if q.priority > 0 {
+		p.Priority = uint8(q.priority)
+	}
+	if q.validity > 0 {
+		p.Validity = time.Duration(min(q.validity, maxMinutes)) * time.Minute
+	}
+	if q.deferred > 0 {
+		p.Deferred = time.Duration(min(q.deferred, maxMinutes)) * time.Minute
+	}
+	if len(q.binfo) <= 5 {
+		p.ServiceType = q.binfo
+	}
+	return p
 }
 
 // report is what a delivery report of one MT needs from its sendsms call;

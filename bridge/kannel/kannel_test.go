@@ -207,6 +207,23 @@ func TestPostForms(t *testing.T) {
 	}
 }
 
+// TestSubmitParams: priority, validity, deferred and binfo reach the MT.
+func TestSubmitParams(t *testing.T) {
+	a, acc := newTest(t, nil)
+	w := do(a, http.MethodGet, Path+"?username=Username&password=Password&to=123&text=hi&priority=2&validity=90&deferred=5&binfo=abc", "", nil)
+	if w.Code != 202 || len(acc.mts) != 1 {
+		t.Fatalf("%d %q", w.Code, w.Body.String())
+	}
+	want := bridge.SubmitParams{Priority: 2, Validity: 90 * time.Minute, Deferred: 5 * time.Minute, ServiceType: "abc"}
+	if got := acc.mts[0].Submit; got != want {
+		t.Errorf("submit %+v, want %+v", got, want)
+	}
+	do(a, http.MethodGet, Path+"?username=Username&password=Password&to=123&text=hi&validity=999999&binfo=toolongbinfo", "", nil)
+	if got := acc.mts[1].Submit; got.Validity != 99*24*time.Hour || got.ServiceType != "" {
+		t.Errorf("submit %+v: want validity cut to 99 days, binfo over 5 characters dropped", got)
+	}
+}
+
 // TestNoDLRNoDedup: without a dlr-url there is no id to de-duplicate on.
 func TestNoDLRNoDedup(t *testing.T) {
 	a, acc := newTest(t, nil)

@@ -74,6 +74,9 @@ func TestKannelRoundTrip(t *testing.T) {
 	h.waitBound()
 	uuid := "0191e180-7d60-7000-aff4-c8d3f7bcc9d3"
 	q := courierSend(uuid, "Hola ☺", "+250788383383")
+	q.Set("priority", "1") // courier: a reply to an MO
+	q.Set("validity", "90")
+	q.Set("binfo", "KN")
 	q.Set("dlr-url", h.plat.srv.URL+"/c/kn/"+knUUID+"/status?uuid="+uuid+"&status=%d&fid=%F&smsc=%i")
 	code, body := h.sendsms(q)
 	if code != http.StatusAccepted || body != "0: Accepted for delivery" {
@@ -87,6 +90,10 @@ func TestKannelRoundTrip(t *testing.T) {
 	subs := h.smsc.Submits()
 	if len(subs) != 1 || string(subs[0].SM.Message) != "\x00H\x00o\x00l\x00a\x00 \x26\x3a" || subs[0].SM.DataCoding != 0x08 || subs[0].SM.DestAddr != "250788383383" || subs[0].SM.SourceAddr != "250788000020" {
 		t.Fatalf("submits = %+v", subs)
+	}
+	if sm := subs[0].SM; sm.PriorityFlag != 1 || sm.ValidityPeriod != "000000013000000R" || sm.ServiceType != "KN" || sm.ScheduleDeliveryTime != "" {
+		t.Errorf("submit_sm priority_flag %d validity_period %q service_type %q schedule %q; want 1, 90 minutes relative, KN, none",
+			sm.PriorityFlag, sm.ValidityPeriod, sm.ServiceType, sm.ScheduleDeliveryTime)
 	}
 	if got[1].Get("fid") == "" || got[1].Get("smsc") != "agg-a" {
 		t.Errorf("delivered report %v: want the SMSC message id and smsc agg-a", got[1])
