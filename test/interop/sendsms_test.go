@@ -205,6 +205,53 @@ func TestKannelSendsmsCompare(t *testing.T) {
 		}
 	})
 
+	t.Run("submit_sm", func(t *testing.T) {
+		// The parameters SMPP has fields for, through each: the submit_sm
+		// the simulator got must agree.
+		q := "username=u&password=p&from=" + ourNumber + "&to=15550001020&text=fields&priority=2&validity=90&deferred=5&binfo=KN"
+		for _, base := range []string{kBase, bBase} {
+			if r := doSendsms(t, "GET", base, q, nil, ""); r.code != 202 {
+				t.Fatalf("%s: %v", base, r)
+			}
+		}
+		subs := map[string]*pdu.ShortMessage{}
+		kAt := map[string]time.Time{} // when Kannel submitted
+		for deadline := time.Now().Add(waitLong); len(subs) < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			for _, s := range srv.Submits() {
+				if strings.HasSuffix(s.SM.DestAddr, "15550001020") {
+					subs[s.SystemID] = s.SM
+					if s.SystemID == "kannel" {
+						kAt["validity_period"], kAt["schedule_delivery_time"] = s.At, s.At
+					}
+				}
+			}
+		}
+		k, b := subs["kannel"], subs["bridge"]
+		if k == nil || b == nil {
+			t.Fatalf("submit_sm seen from %v", subs)
+		}
+		show := func(sm *pdu.ShortMessage) string {
+			return fmt.Sprintf("priority_flag %d validity_period %q schedule_delivery_time %q service_type %q data_coding 0x%02x",
+				sm.PriorityFlag, sm.ValidityPeriod, sm.ScheduleDeliveryTime, sm.ServiceType, sm.DataCoding)
+		}
+		t.Logf("Kannel: %s\nbridge: %s", show(k), show(b))
+		if k.PriorityFlag != b.PriorityFlag || k.DataCoding != b.DataCoding || k.ServiceType != b.ServiceType {
+			t.Errorf("submit_sm differ:\n  Kannel  %s\n  bridge  %s", show(k), show(b))
+		}
+		// Kannel writes absolute times, the bridge relative ones (the
+		// message may wait in the queue): they must say the same.
+		for _, f := range []struct {
+			name   string
+			kv, bv string
+		}{{"validity_period", k.ValidityPeriod, b.ValidityPeriod}, {"schedule_delivery_time", k.ScheduleDeliveryTime, b.ScheduleDeliveryTime}} {
+			kd, kerr := smppDuration(f.kv, kAt[f.name])
+			bd, berr := smppDuration(f.bv, time.Time{})
+			if kerr != nil || berr != nil || (kd-bd).Abs() > 2*time.Second {
+				t.Errorf("%s: Kannel %q (%v, %v) vs bridge %q (%v, %v)", f.name, f.kv, kd, kerr, f.bv, bd, berr)
+			}
+		}
+	})
+
 	t.Run("dlr-url", func(t *testing.T) {
 		esc := "&type=%d&reply=%A&to=%p&from=%P&q=%q&Q=%Q&smsc=%i&user=%n&coding=%c&mclass=%m&udh=%u&b=%b&k=%k&f=%f&V=%V&pct=%%&unk=%z&F=%F&o=%o&B=%B&D=%D&T=%T&t=%t&I=%I&R=%R"
 		for _, c := range []struct {
@@ -283,4 +330,26 @@ func normDLR(q url.Values) string {
 		n[k] = []string{receiptVarying.ReplaceAllString(v[0], "${1}X")}
 	}
 	return n.Encode()
+}
+
+// smppDuration reads an SMPP time (SMPP 3.4 §7.1.1): a relative one
+// (YYMMDDhhmmss000R, years and months not used here) as it is, an absolute
+// one (YYMMDDhhmmsstnn+/-) as the time from at.
+func smppDuration(v string, at time.Time) (time.Duration, error) {
+	if len(v) != 16 {
+		return 0, fmt.Errorf("%q: not 16 characters", v)
+	}
+	n := func(i int) int { x, _ := strconv.Atoi(v[i : i+2]); return x }
+	switch v[15] {
+	case 'R':
+		return time.Duration(n(4))*24*time.Hour + time.Duration(n(6))*time.Hour + time.Duration(n(8))*time.Minute + time.Duration(n(10))*time.Second, nil
+	case '+', '-':
+		off := time.Duration(n(13)) * 15 * time.Minute
+		if v[15] == '-' {
+			off = -off
+		}
+		t := time.Date(2000+n(0), time.Month(n(2)), n(4), n(6), n(8), n(10), 0, time.UTC).Add(-off)
+		return t.Sub(at.Truncate(time.Second)), nil
+	}
+	return 0, fmt.Errorf("%q: bad last character", v)
 }
