@@ -472,8 +472,12 @@ func (b *Bridge) observe(e Event) {
 // send it when their base URL ends in a slash). Every error, the core's and
 // the adapter's, has the shape of the platform the path names (WriteError).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == SendsmsPath {
+	switch {
+	case r.URL.Path == SendsmsPath:
 		b.serveSendsms(w, r) // Kannel's path: the username names the channel
+		return
+	case strings.HasPrefix(r.URL.Path, "/cgi-bin/"):
+		kannelReply(w, http.StatusNotFound, "Unknown request.") // as Kannel's smsbox
 		return
 	}
 	parts := strings.FieldsFunc(r.URL.Path, func(c rune) bool { return c == '/' })

@@ -24,6 +24,12 @@ type SendsmsUser interface {
 // username and lets its adapter answer; an unknown username gets Kannel's
 // 403 "Authorization failed for sendsms".
 func (b *Bridge) serveSendsms(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost: // Kannel takes HEAD as GET
+	default:
+		w.WriteHeader(http.StatusBadRequest) // as Kannel's HTTP server: no body
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, b.o.MaxBody)
 	if err := r.ParseForm(); err != nil {
 		kannelReply(w, http.StatusBadRequest, "Charset or body misformed, rejected")

@@ -127,11 +127,11 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case ans.code >= 400:
 		a.log.Info("sendsms rejected", "status", ans.code, "answer", ans.body)
 	}
-	Reply(w, ans.code, ans.body)
+	reply(w, ans.code, ans.body)
 }
 
-// Reply writes a Kannel answer: text/html and no-cache headers, as smsbox.
-func Reply(w http.ResponseWriter, code int, body string) {
+// reply writes a Kannel answer: text/html and no-cache headers, as smsbox.
+func reply(w http.ResponseWriter, code int, body string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html")
 	h.Set("Pragma", "no-cache")
@@ -141,20 +141,14 @@ func Reply(w http.ResponseWriter, code int, body string) {
 	_, _ = w.Write([]byte(body))
 }
 
-// Unauthorized is the answer for a sendsms whose user is unknown.
-func Unauthorized(w http.ResponseWriter) { Reply(w, http.StatusForbidden, answerAuth) }
-
-// NotFound is smsbox's answer for a path it does not serve.
-func NotFound(w http.ResponseWriter) { Reply(w, http.StatusNotFound, answerUnknown) }
-
 func (a *Adapter) serve(r *http.Request) answer {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		return answer{http.StatusMethodNotAllowed, answerMethod}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		return answer{http.StatusBadRequest, ""} // as Kannel (the core answers these itself)
 	}
 	if err := r.ParseForm(); err != nil {
 		return answer{http.StatusBadRequest, answerCharset}
 	}
-	q, bad := parse(r, 0)
+	q, bad := parse(r)
 	if bad != nil {
 		return *bad
 	}

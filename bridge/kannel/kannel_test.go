@@ -224,6 +224,14 @@ func TestSubmitParams(t *testing.T) {
 	}
 }
 
+// TestHeadIsGet: Kannel sends on HEAD as on GET (make interop).
+func TestHeadIsGet(t *testing.T) {
+	a, acc := newTest(t, nil)
+	if w := do(a, http.MethodHead, Path+"?username=Username&password=Password&to=123&text=hi", "", nil); w.Code != 202 || len(acc.mts) != 1 {
+		t.Fatalf("HEAD: %d, %d MTs", w.Code, len(acc.mts))
+	}
+}
+
 // TestNoDLRNoDedup: without a dlr-url there is no id to de-duplicate on.
 func TestNoDLRNoDedup(t *testing.T) {
 	a, acc := newTest(t, nil)

@@ -17,15 +17,12 @@ const (
 	answerAuth        = "Authorization failed for sendsms"
 	answerNoTo        = "Missing receiver number, rejected"
 	answerEmptyTo     = "Empty receiver number not allowed, rejected"
-	answerNoFrom      = "Sender missing and no global set, rejected"
 	answerCharset     = "Charset or body misformed, rejected"
 	answerUDH         = "UDH field misformed, rejected"
 	answerUDHLong     = "UDH field is too long, rejected"
 	answerDenied      = "Number(s) has/have been denied by white- and/or black-lists."
 	answerNotRoutable = "Not routable. Do not try again."
 	answerTemporary   = "Temporal failure, try again later."
-	answerUnknown     = "Unknown request."
-	answerMethod      = "Unsupported method."
 	maxUDH            = 140
 	misformedSuffix   = " field misformed, rejected"
 )
@@ -60,16 +57,6 @@ var postHeader = map[string]string{
 
 // aliases are the other names Kannel accepts for a parameter.
 var aliases = map[string]string{"username": "user", "password": "pass", "dlr-mask": "dlrmask", "dlr-url": "dlrurl"}
-
-// User returns the sendsms user a request names (username or user; the
-// X-Kannel-Username header of a POST), for finding its channel. The
-// request's form must be parsed (r.ParseForm).
-func User(r *http.Request) string {
-	if v, ok := formValue(r, "username"); ok {
-		return v
-	}
-	return r.Header.Get(postHeader["username"])
-}
 
 func formValue(r *http.Request, name string) (string, bool) {
 	if vs, ok := r.Form[name]; ok && len(vs) > 0 {
@@ -107,7 +94,7 @@ func misformed(field string) *answer {
 
 // parse reads a sendsms request; r's form must be parsed. A bad parameter
 // returns the answer Kannel gives for it.
-func parse(r *http.Request, maxBody int64) (*request, *answer) {
+func parse(r *http.Request) (*request, *answer) {
 	form := isForm(r)
 	get := func(name string) (string, bool) {
 		if v, ok := formValue(r, name); ok {

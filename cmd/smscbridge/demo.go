@@ -258,7 +258,7 @@ func demoPost(p *printer, c *http.Client, who, u, auth, body string) error {
 
 // demoGet makes a Kannel sendsms call and fails unless it is accepted (202).
 func demoGet(p *printer, c *http.Client, who, u string) error {
-	p.say(who, "GET %s", u[strings.Index(u[7:], "/")+7:])
+	p.say(who, "GET %s", strings.Replace(u[strings.Index(u[7:], "/")+7:], "password=kannel-pw", "password=xxxxx", 1))
 	resp, err := c.Get(u)
 	if err != nil {
 		return err

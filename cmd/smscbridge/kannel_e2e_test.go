@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -153,8 +154,39 @@ func TestKannelResendAfterReject(t *testing.T) {
 // TestKannelAuthAcrossChannels: the username picks the channel; a wrong
 // password or unknown user gets Kannel's 403 and queues nothing.
 func TestKannelAuthAcrossChannels(t *testing.T) {
-	h := newHarnessWith(t, func(h *harness) { withKannel(h) })
+	h := newHarnessWith(t, func(h *harness) {
+		withKannel(h)
+		h.cfg.Channel = append(h.cfg.Channel, conf.Channel{ID: "kn-two", Kind: conf.KindKannel, Numbers: []string{"+250788000021"},
+			SMSC: []string{"agg-a"}, Username: "second", Password: "two-secret", MOMethod: "POST"})
+	})
 	h.waitBound()
+	resp, err := http.Get(h.baseURL + "/cgi-bin/nothing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || string(b) != "Unknown request." {
+		t.Errorf("unknown /cgi-bin path: %d %q", resp.StatusCode, b)
+	}
+	// Each username reaches its own channel: the MT goes out from its number.
+	for user, pass := range map[string]string{"rapidpro": "kn-secret", "second": "two-secret"} {
+		if code, body := h.sendsms(url.Values{"username": {user}, "password": {pass}, "to": {"+250788555000"}, "text": {user}}); code != 202 {
+			t.Fatalf("%s: %d %q", user, code, body)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	subs, err := h.smsc.WaitSubmits(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subs {
+		want := map[string]string{"rapidpro": "250788000020", "second": "250788000021"}[string(s.SM.Message)]
+		if s.SM.SourceAddr != want {
+			t.Errorf("MT %q from %s, want %s", s.SM.Message, s.SM.SourceAddr, want)
+		}
+	}
 	for _, q := range []url.Values{
 		{"username": {"rapidpro"}, "password": {"wrong"}, "to": {"123"}, "text": {"x"}},
 		{"username": {"nobody"}, "password": {"kn-secret"}, "to": {"123"}, "text": {"x"}},
@@ -165,7 +197,7 @@ func TestKannelAuthAcrossChannels(t *testing.T) {
 		}
 	}
 	quiet()
-	if n := len(h.smsc.Submits()); n != 0 {
-		t.Errorf("%d submits", n)
+	if n := len(h.smsc.Submits()); n != 2 {
+		t.Errorf("%d submits, want only the 2 authorised ones", n)
 	}
 }

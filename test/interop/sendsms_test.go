@@ -102,6 +102,17 @@ func doSendsms(t *testing.T, method, base, query string, header map[string]strin
 	return reply{resp.StatusCode, string(b), resp.Header.Get("Content-Type")}
 }
 
+func doGet(t *testing.T, u string) reply {
+	t.Helper()
+	resp, err := httpClient.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, string(b), resp.Header.Get("Content-Type")}
+}
+
 // TestKannelSendsmsCompare sends the same sendsms requests to Debian's
 // real Kannel (smsbox) and to smscbridge, both bound to one smsctest
 // server, and requires the same status codes, bodies and content type;
@@ -191,12 +202,18 @@ func TestKannelSendsmsCompare(t *testing.T) {
 			{"valid extras", "GET", auth + "&to=15550001011&text=extras&priority=1&validity=60&mclass=1&dlr-mask=0", nil, ""},
 			{"post headers", "POST", "", map[string]string{"Content-Type": "text/plain", "X-Kannel-Username": "u",
 				"X-Kannel-Password": "p", "X-Kannel-From": ourNumber, "X-Kannel-To": "15550001012"}, "posted"},
+			{"PUT", "PUT", auth + "&to=15550001017&text=put", nil, ""},
+			{"HEAD", "HEAD", auth + "&to=15550001018&text=head", nil, ""},
+			{"unknown path", "GET", "/cgi-bin/sendmms?username=u", nil, ""},
 			{"post wrong password", "POST", "", map[string]string{"Content-Type": "text/plain", "X-Kannel-Username": "u",
 				"X-Kannel-Password": "x", "X-Kannel-To": "15550001013"}, "posted"},
 		}
 		for _, c := range cases {
 			kr := doSendsms(t, c.method, kBase, c.query, c.header, c.body)
 			br := doSendsms(t, c.method, bBase, c.query, c.header, c.body)
+			if c.name == "unknown path" {
+				kr, br = doGet(t, kBase+c.query), doGet(t, bBase+c.query)
+			}
 			if kr != br {
 				t.Errorf("%s:\n  Kannel  %v\n  bridge  %v", c.name, kr, br)
 			} else {
