@@ -172,9 +172,14 @@ func (a *Adapter) serve(r *http.Request) answer {
 	return a.accept(r, q, text)
 }
 
-// accept commits one MT per receiver.
+// accept commits one MT per receiver. With several receivers, those that
+// could not be committed are named in Kannel's 500 "Sending failed. Failed
+// receivers are: …" while the others stay accepted; a single receiver's
+// failure gets the answer of its cause.
 func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
 	var accepted int
+	var failed []string
+	var first *answer // the answer for the first receiver that failed
 	for _, to := range receivers(*q.to) {
 		mt := bridge.MT{Channel: a.cfg.Channel, To: to, From: q.from, Text: text, AllowEmpty: true, Submit: q.submit()}
 		if q.dlrURL != "" && q.dlrMask > 0 {
@@ -182,24 +187,37 @@ func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
 			mt.DedupKey, mt.DedupWindow = "kannel\x00"+q.dlrURL+"\x00"+to, DedupWindow
 		}
 		id, err := a.acc.Accept(r.Context(), mt)
-		switch {
-		case err == nil:
+		if err == nil {
 			accepted++
 			a.log.Debug("mt accepted", "msg_id", id)
+			continue
+		}
+		var ans answer
+		switch {
 		case errors.Is(err, bridge.ErrNoRoute):
-			return answer{http.StatusForbidden, answerNotRoutable}
+			ans = answer{http.StatusForbidden, answerNotRoutable}
 		case errors.Is(err, bridge.ErrInvalid):
 			field, msg := bridge.Invalid(err)
 			a.log.Info("sendsms receiver refused", "field", field, "err", msg)
-			if field != "to" {
-				return answer{http.StatusBadRequest, answerCharset}
+			if field == "to" {
+				continue // like a number Kannel's lists deny
 			}
+			ans = answer{http.StatusBadRequest, answerCharset}
 		default:
 			a.log.Error("commit MT failed", "err", err)
-			return answer{http.StatusServiceUnavailable, answerTemporary}
+			ans = answer{http.StatusServiceUnavailable, answerTemporary}
+		}
+		failed = append(failed, to)
+		if first == nil {
+			first = &ans
 		}
 	}
-	if accepted == 0 { // every receiver denied, or none at all (to=" ")
+	switch {
+	case accepted > 0 && len(failed) > 0:
+		return answer{http.StatusInternalServerError, "Sending failed. Failed receivers are: " + strings.Join(failed, " ")}
+	case first != nil:
+		return *first
+	case accepted == 0: // every receiver denied, or none at all (to=" ")
 		return answer{http.StatusBadRequest, answerDenied}
 	}
 	return answer{http.StatusAccepted, answerAccepted}

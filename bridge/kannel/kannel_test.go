@@ -192,6 +192,30 @@ func TestSeveralReceivers(t *testing.T) {
 	}
 }
 
+// TestSomeReceiversFail: receivers that cannot be committed are named in
+// a 500; the others stay accepted; denied numbers are skipped.
+func TestSomeReceiversFail(t *testing.T) {
+	a, acc := newTest(t, nil)
+	acc.err = func(mt bridge.MT) error {
+		switch mt.To {
+		case "222":
+			return bridge.ErrUnavailable
+		case "333":
+			return fmt.Errorf("%w: 333", bridge.ErrNoRoute)
+		case "abc":
+			return &bridge.InvalidError{Field: "to", Msg: "not a number"}
+		}
+		return nil
+	}
+	w := do(a, http.MethodGet, Path+"?username=Username&password=Password&text=hi&to="+url.QueryEscape("111 222 abc 333 444"), "", nil)
+	if w.Code != 500 || w.Body.String() != "Sending failed. Failed receivers are: 222 333" {
+		t.Errorf("got %d %q", w.Code, w.Body.String())
+	}
+	if len(acc.mts) != 2 || acc.mts[0].To != "111" || acc.mts[1].To != "444" {
+		t.Errorf("accepted %+v, want 111 and 444", acc.mts)
+	}
+}
+
 // TestPostForms: Kannel's POST sendsms with X-Kannel-* headers and the
 // text as body, and a POST with a form body.
 func TestPostForms(t *testing.T) {
