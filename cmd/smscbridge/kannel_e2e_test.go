@@ -201,3 +201,47 @@ func TestKannelAuthAcrossChannels(t *testing.T) {
 		t.Errorf("%d submits, want only the 2 authorised ones", n)
 	}
 }
+
+// TestKannelFinalStatuses: every accepted MT ends with a final report at
+// its dlr-url (design.md invariant 7): retries running out is 16 with
+// "NACK/" (no SMPP status to name), a receipt saying UNDELIV is 2 with the
+// receipt text, and dropping the dead letter of an MT with an unknown
+// outcome from the admin API is 16.
+func TestKannelFinalStatuses(t *testing.T) {
+	h := newHarnessWith(t, func(h *harness) { withKannel(h); h.cfg.Retry.MaxAttempts = 2 },
+		smsctest.WithReceipts(10*time.Millisecond, func(smsctest.Submit) smsctest.Receipt { return smsctest.Receipt{Stat: "UNDELIV", Err: "001"} }))
+	h.waitBound()
+	send := func(uuid, to string) {
+		t.Helper()
+		q := courierSend(uuid, "final "+uuid[len(uuid)-1:], to)
+		q.Set("dlr-url", h.plat.srv.URL+"/c/kn/"+knUUID+"/status?uuid="+uuid+"&status=%d&reply=%A")
+		if code, body := h.sendsms(q); code != 202 {
+			t.Fatalf("sendsms = %d %q", code, body)
+		}
+	}
+	h.smsc.SetStatus(pdu.StatusSysErr, false) // temporary, every time
+	send("0191e180-7d60-7000-aff4-c8d3f7bcc9e1", "+250788123001")
+	reqs := h.plat.wait(t, "16 after the last attempt", func(r []platformReq) bool { return len(knGets(r, "0191e180-7d60-7000-aff4-c8d3f7bcc9e1")) > 0 })
+	if got := knGets(reqs, "0191e180-7d60-7000-aff4-c8d3f7bcc9e1")[0]; got.Get("status") != "16" || got.Get("reply") != "NACK/" {
+		t.Errorf("exhausted: %v, want status 16 reply NACK/", got)
+	}
+	h.smsc.SetStatus(pdu.StatusOK, false)
+	send("0191e180-7d60-7000-aff4-c8d3f7bcc9e2", "+250788123002")
+	reqs = h.plat.wait(t, "8 then 2", func(r []platformReq) bool { return len(knGets(r, "0191e180-7d60-7000-aff4-c8d3f7bcc9e2")) >= 2 })
+	got := knGets(reqs, "0191e180-7d60-7000-aff4-c8d3f7bcc9e2")
+	if got[0].Get("status") != "8" || got[0].Get("reply") != "ACK/" || got[1].Get("status") != "2" ||
+		!strings.Contains(got[1].Get("reply"), "stat:UNDELIV err:001") {
+		t.Errorf("undelivered: %v, want 8 (ACK/) then 2 with the receipt text", got)
+	}
+	h.smsc.DropResponses(1) // sent, never answered: an operator decides
+	send("0191e180-7d60-7000-aff4-c8d3f7bcc9e3", "+250788123003")
+	dead := h.waitDead("mt:agg-a", "unknown_outcome", 1)
+	h.smsc.DropResponses(0)
+	if code, body := h.adminCall("DELETE", "/queue/dead/"+dead[0].ID); code != 200 {
+		t.Fatalf("drop = %d %s", code, body)
+	}
+	reqs = h.plat.wait(t, "16 for the dropped MT", func(r []platformReq) bool { return len(knGets(r, "0191e180-7d60-7000-aff4-c8d3f7bcc9e3")) > 0 })
+	if got := knGets(reqs, "0191e180-7d60-7000-aff4-c8d3f7bcc9e3")[0]; got.Get("status") != "16" {
+		t.Errorf("dropped: %v, want status 16", got)
+	}
+}
