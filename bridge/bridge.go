@@ -18,6 +18,10 @@ const (
 	StateSent      State = iota + 1 // submit_sm_resp ESME_ROK (or a receipt saying ENROUTE/ACCEPTED)
 	StateDelivered                  // receipt DELIVRD
 	StateFailed                     // permanent submit error, or receipt UNDELIV/REJECTD/EXPIRED/DELETED/UNKNOWN
+	// StateBuffered is a receipt saying the SMSC holds the message
+	// (ENROUTE, ACCEPTD, BUFFRED, ...): between sent and delivered. Only
+	// adapters that are BufferedReporters get it.
+	StateBuffered State = 4
 )
 
 func (s State) String() string {
@@ -28,6 +32,8 @@ func (s State) String() string {
 		return "delivered"
 	case StateFailed:
 		return "failed"
+	case StateBuffered:
+		return "buffered"
 	}
 	return "unknown"
 }
@@ -123,6 +129,19 @@ type Adapter interface {
 	// Status builds the platform request(s) for a status change; none when
 	// the platform takes no callback for that state.
 	Status(st Status) ([]Request, error)
+}
+
+// BufferedReporter is an optional interface of an Adapter whose platform
+// takes intermediate reports (Kannel's dlr type 4): receipts that say the
+// SMSC still holds the message become StateBuffered statuses for it when
+// ReportsBuffered is true. Other adapters never see StateBuffered.
+type BufferedReporter interface {
+	ReportsBuffered() bool
+}
+
+func reportsBuffered(a Adapter) bool {
+	br, ok := a.(BufferedReporter)
+	return ok && br.ReportsBuffered()
 }
 
 // Errors an Accepter returns; adapters map them to HTTP answers.

@@ -240,6 +240,8 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		st = StateDelivered // of this part; the callback lane merges the parts
 	case r.State == dlr.Failed:
 		st = StateFailed
+	case r.State == dlr.Intermediate && b.channels[m.Channel] != nil && reportsBuffered(b.channels[m.Channel].adapter):
+		st = StateBuffered // the SMSC holds it: only for platforms that take such reports
 	default:
 		b.complete(ctx, it, store.Completion{})
 		return

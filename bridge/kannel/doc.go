@@ -56,14 +56,15 @@
 // Kannel's escape codes (C.4.2) filled in, when the mask selects its type:
 //
 //	bridge.StateSent                      8   %A "ACK/"
+//	bridge.StateBuffered                  4   %A the receipt text (ENROUTE, ACCEPTD, BUFFRED, ...)
 //	bridge.StateDelivered                 1   %A the receipt text
 //	bridge.StateFailed, from a receipt    2   %A the receipt text
 //	bridge.StateFailed, otherwise         16  %A "NACK/0x<status, 8 hex>/<Kannel's name>" (or "NACK/")
 //
 // courier marks 2 and 16 errored and sends the message again with the same
 // dlr-url: once the core has reported one of them the dedup key is dropped
-// (store DropDedup), so that resend is sent. Buffered reports (4) are not
-// sent: the core does not report intermediate receipts.
+// (store DropDedup), so that resend is sent. Reports never go backwards:
+// no 8 or 4 after 1, 2 or 16 (the core merges them, platforms.md E).
 //
 // # MO: bridge → mo_url
 //

@@ -73,8 +73,9 @@ type Adapter struct {
 }
 
 var (
-	_ bridge.Adapter     = (*Adapter)(nil)
-	_ bridge.SendsmsUser = (*Adapter)(nil)
+	_ bridge.Adapter          = (*Adapter)(nil)
+	_ bridge.SendsmsUser      = (*Adapter)(nil)
+	_ bridge.BufferedReporter = (*Adapter)(nil)
 )
 
 // New checks cfg and returns the adapter. It does no I/O.
@@ -108,6 +109,10 @@ func New(cfg Config, acc bridge.Accepter, logger *slog.Logger) (*Adapter, error)
 	}
 	return &Adapter{cfg: cfg, acc: acc, log: logger.With("channel", cfg.Channel), pass: sha256.Sum256([]byte(cfg.Password))}, nil
 }
+
+// ReportsBuffered implements bridge.BufferedReporter: receipts saying the
+// SMSC holds the message are Kannel's type 4.
+func (a *Adapter) ReportsBuffered() bool { return true }
 
 // SendsmsUser implements bridge.SendsmsUser: the core hands this adapter
 // the sendsms calls that name this username.
@@ -290,9 +295,10 @@ const (
 
 // Status builds the dlr-url request for a state change, when the MT's
 // dlr-mask selects its type (C.4.1): sent (submit_sm_resp OK) is 8,
-// delivered 1, failed from a receipt 2, failed before any receipt (SMPP
-// error, retries run out) 16. The bridge reports each MT's status forward
-// only (E), so a buffered report (4) is never sent after a final one.
+// buffered (a receipt saying ENROUTE, ACCEPTD, ...) 4, delivered 1, failed
+// from a receipt 2, failed before any receipt (SMPP error, retries run
+// out) 16. The bridge reports each MT's status forward only (E), so a
+// buffered report is never sent after a final one.
 func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
 	if st.ExternalID == "" {
 		return nil, nil // no dlr-url (or dlr-mask 0): nothing to report
@@ -310,7 +316,7 @@ func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
 		billing: rp.BInfo, user: rp.User, dlrURL: rp.URL}
 	v.mclass = strconv.Itoa(rp.MClass) // Kannel: -1 when not given
 	v.meta = reportMeta(rp, typ, st.Report)
-	if typ == dlrDelivered || typ == dlrFailed {
+	if typ == dlrDelivered || typ == dlrFailed || typ == dlrBuffered { // from a receipt
 		v.account = a.cfg.SystemIDs[st.SMSC]
 	}
 	if rp.Validity > 0 {
@@ -331,6 +337,8 @@ func dlrType(st bridge.Status) (int, string) {
 	switch st.State {
 	case bridge.StateSent:
 		return dlrSubmit, "ACK/"
+	case bridge.StateBuffered:
+		return dlrBuffered, st.Report
 	case bridge.StateDelivered:
 		return dlrDelivered, st.Report
 	case bridge.StateFailed:

@@ -294,6 +294,9 @@ func TestDLRTypes(t *testing.T) {
 			"status=2&a=" + url.QueryEscape(strings.Replace(rcpt, "DELIVRD", "UNDELIV", 1)) + "&f=abc"},
 		{"submit rejected", 27, bridge.Status{State: bridge.StateFailed, ErrorCode: "0x0B"}, "status=16&a=NACK%2F0x0000000b%2FInvalid+Destination+Address&f="},
 		{"retries exhausted", 27, bridge.Status{State: bridge.StateFailed, Description: "retries exhausted"}, "status=16&a=NACK%2F&f="},
+		{"buffered", 31, bridge.Status{State: bridge.StateBuffered, SMSCMsgID: "abc", Report: strings.Replace(rcpt, "DELIVRD", "ENROUTE", 1)},
+			"status=4&a=" + url.QueryEscape(strings.Replace(rcpt, "DELIVRD", "ENROUTE", 1)) + "&f=abc"},
+		{"buffered not in mask", 27, bridge.Status{State: bridge.StateBuffered, SMSCMsgID: "abc"}, ""},
 		{"sent not in mask", 1, bridge.Status{State: bridge.StateSent}, ""},
 		{"failed not in mask", 9, bridge.Status{State: bridge.StateFailed, SMSCMsgID: "abc"}, ""},
 		{"submit reject only", 16, bridge.Status{State: bridge.StateFailed}, "status=16&a=NACK%2F&f="},
@@ -316,6 +319,32 @@ func TestDLRTypes(t *testing.T) {
 				t.Errorf("url\n got %s\nwant %s", reqs[0].URL, want)
 			}
 		})
+	}
+}
+
+// TestAccountAndMeta: %o is the bind's system_id for reports from a
+// receipt (1, 2, 4) and empty for 8 and 16; %D is Kannel's meta-data of
+// the report (make interop compares both with Kannel's).
+func TestAccountAndMeta(t *testing.T) {
+	a, _ := newTest(t, func(c *Config) { c.SystemIDs = map[string]string{"agg-a": "sys1"} })
+	rp := report{URL: "http://x/?o=%o&D=%D", Mask: 31, To: "1", Coding: -1, MClass: -1}.encode()
+	for _, c := range []struct {
+		st   bridge.Status
+		want string
+	}{
+		{bridge.Status{State: bridge.StateSent}, "http://x/?o=&D=%3Fsmpp_resp%3F%3Forig_msg%3Fdlr_mask%3D31%26"},
+		{bridge.Status{State: bridge.StateDelivered, SMSCMsgID: "m", Report: "id:m stat:DELIVRD err:000 text:"},
+			"http://x/?o=sys1&D=%3Forig_msg%3Fdlr_mask%3D31%26%3Fsmpp%3Fdlr_err%3D%2503%2500%2500%26"},
+		{bridge.Status{State: bridge.StateFailed, SMSCMsgID: "m", Report: "id:m stat:UNDELIV err:261 text:"},
+			"http://x/?o=sys1&D=%3Forig_msg%3Fdlr_mask%3D31%26%3Fsmpp%3Fdlr_err%3D%2503%2501%2505%26"},
+		{bridge.Status{State: bridge.StateBuffered, SMSCMsgID: "m", Report: "id:m stat:ENROUTE err:000 text:"},
+			"http://x/?o=sys1&D=%3Forig_msg%3Fdlr_mask%3D31%26%3Fsmpp%3Fdlr_err%3D%2503%2500%2500%26"},
+	} {
+		c.st.SMSC, c.st.ExternalID, c.st.MTID = "agg-a", rp, "m1"
+		reqs, err := a.Status(c.st)
+		if err != nil || len(reqs) != 1 || reqs[0].URL != c.want {
+			t.Errorf("%v: %+v %v\n want %s", c.st.State, reqs, err, c.want)
+		}
 	}
 }
 

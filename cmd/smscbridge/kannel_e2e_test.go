@@ -245,3 +245,67 @@ func TestKannelFinalStatuses(t *testing.T) {
 		t.Errorf("dropped: %v, want status 16", got)
 	}
 }
+
+// TestKannelBuffered: a receipt saying ENROUTE is reported as 4 when the
+// dlr-mask asks for it, the final DELIVRD after it as 1; a buffered
+// receipt after the final one is not reported (never backwards), and with
+// a mask without 4 nothing is reported for it (platforms.md C.4.1).
+func TestKannelBuffered(t *testing.T) {
+	h := newHarnessWith(t, func(h *harness) { withKannel(h) })
+	h.waitBound()
+	send := func(uuid, to, mask string) smsctest.Submit {
+		t.Helper()
+		q := courierSend(uuid, "buffered "+uuid[len(uuid)-1:], to)
+		q.Set("dlr-mask", mask)
+		q.Set("dlr-url", h.plat.srv.URL+"/c/kn/"+knUUID+"/status?uuid="+uuid+"&status=%d&reply=%A")
+		n := len(h.smsc.Submits())
+		if code, body := h.sendsms(q); code != 202 {
+			t.Fatalf("sendsms = %d %q", code, body)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		subs, err := h.smsc.WaitSubmits(ctx, n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return subs[n]
+	}
+	receipt := func(sub smsctest.Submit, stat string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if st, err := h.smsc.SendReceipt(ctx, sub, smsctest.Receipt{Stat: stat}); err != nil || st != pdu.StatusOK {
+			t.Fatalf("receipt %s: %v %v", stat, st, err)
+		}
+	}
+	const u1, u2 = "0191e180-7d60-7000-aff4-c8d3f7bcc9f1", "0191e180-7d60-7000-aff4-c8d3f7bcc9f2"
+	sub := send(u1, "+250788124001", "31")
+	h.plat.wait(t, "8", func(r []platformReq) bool { return len(knGets(r, u1)) >= 1 })
+	receipt(sub, "ENROUTE")
+	h.plat.wait(t, "4", func(r []platformReq) bool { return len(knGets(r, u1)) >= 2 })
+	receipt(sub, "DELIVRD")
+	h.plat.wait(t, "1", func(r []platformReq) bool { return len(knGets(r, u1)) >= 3 })
+	receipt(sub, "ACCEPTD") // after the final report: dropped
+	sub2 := send(u2, "+250788124002", "27") // 1+2+8+16: no 4
+	receipt(sub2, "ENROUTE")
+	receipt(sub2, "DELIVRD")
+	h.plat.wait(t, "8 and 1 for the second", func(r []platformReq) bool { return len(knGets(r, u2)) >= 2 })
+	quiet()
+	var got []string
+	for _, q := range knGets(h.plat.all(), u1) {
+		got = append(got, q.Get("status"))
+	}
+	if strings.Join(got, " ") != "8 4 1" {
+		t.Errorf("reports %v, want 8 4 1", got)
+	}
+	if b := knGets(h.plat.all(), u1); len(b) >= 2 && !strings.Contains(b[1].Get("reply"), "stat:ENROUTE") {
+		t.Errorf("buffered report %v: want the receipt text", b[1])
+	}
+	got = nil
+	for _, q := range knGets(h.plat.all(), u2) {
+		got = append(got, q.Get("status"))
+	}
+	if strings.Join(got, " ") != "8 1" {
+		t.Errorf("mask 27: reports %v, want 8 1", got)
+	}
+}

@@ -134,8 +134,11 @@ func TestKannelSendsmsCompare(t *testing.T) {
 		smsctest.WithAccount("kannel", "secret"),
 		smsctest.WithAccount("bridge", "secret"),
 		smsctest.WithReceipts(200*time.Millisecond, func(sub smsctest.Submit) smsctest.Receipt {
-			if strings.HasSuffix(sub.SM.DestAddr, "9995") {
+			switch {
+			case strings.HasSuffix(sub.SM.DestAddr, "9995"):
 				return smsctest.Receipt{Stat: "UNDELIV", Err: "001"}
+			case strings.HasSuffix(sub.SM.DestAddr, "9994"):
+				return smsctest.Receipt{Stat: "ENROUTE"} // then DELIVRD, sent by the test
 			}
 			return smsctest.Receipt{Stat: "DELIVRD"}
 		}),
@@ -278,6 +281,7 @@ func TestKannelSendsmsCompare(t *testing.T) {
 			{"ok", "+15550002001", []string{"8", "1"}},
 			{"undeliv", "+15550009995", []string{"8", "2"}},
 			{"reject", "+15550009990", []string{"16"}},
+			{"buffered", "+15550009994", []string{"8", "4", "1"}},
 		} {
 			for who, base := range map[string]string{"kannel": kBase, "bridge": bBase} {
 				q := url.Values{"username": {"u"}, "password": {"p"}, "from": {ourNumber}, "to": {c.to}, "text": {"dlr " + c.tag},
@@ -287,6 +291,16 @@ func TestKannelSendsmsCompare(t *testing.T) {
 				}
 			}
 			for _, typ := range c.types {
+				if typ == "1" && c.tag == "buffered" {
+					// the final receipt after the ENROUTE one, to each
+					for _, sub := range srv.Submits() {
+						if strings.HasSuffix(sub.SM.DestAddr, "15550009994") {
+							if st, err := srv.SendReceipt(ctx, sub, smsctest.Receipt{Stat: "DELIVRD"}); err != nil || st != pdu.StatusOK {
+								t.Fatalf("DELIVRD receipt to %s: %v %v", sub.SystemID, st, err)
+							}
+						}
+					}
+				}
 				kq := d.wait(t, "kannel "+c.tag+" "+typ, dlrMatch("kannel", c.tag, typ))
 				bq := d.wait(t, "bridge "+c.tag+" "+typ, dlrMatch("bridge", c.tag, typ))
 				kn, bn := normDLR(kq), normDLR(bq)
