@@ -285,7 +285,7 @@ func TestKannelBuffered(t *testing.T) {
 	h.plat.wait(t, "4", func(r []platformReq) bool { return len(knGets(r, u1)) >= 2 })
 	receipt(sub, "DELIVRD")
 	h.plat.wait(t, "1", func(r []platformReq) bool { return len(knGets(r, u1)) >= 3 })
-	receipt(sub, "ACCEPTD") // after the final report: dropped
+	receipt(sub, "ACCEPTD")                 // after the final report: dropped
 	sub2 := send(u2, "+250788124002", "27") // 1+2+8+16: no 4
 	receipt(sub2, "ENROUTE")
 	receipt(sub2, "DELIVRD")
