@@ -1,6 +1,7 @@
 package kannel
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -104,7 +105,13 @@ func expand(tmpl string, v vars) string {
 		case 'M':
 			b.WriteString(url.QueryEscape(v.mwi))
 		case 'O':
+			// Kannel works the DCS out of coding, class and MWI here, and
+			// an undefined coding becomes 7-bit for the codes after it.
+			if v.dcs == "" {
+				v.dcs = dcs(v.coding, v.mclass)
+			}
 			b.WriteString(v.dcs)
+			v.coding = max(v.coding, 0)
 		case 'u':
 			b.WriteString(url.QueryEscape(v.udh))
 		case 'B':
@@ -137,4 +144,15 @@ func plus00(n string) string {
 		return "+" + n[2:]
 	}
 	return n
+}
+
+// dcs is Kannel's data coding scheme of a message (its fields_to_dcs): the
+// coding (0 7-bit, 1 8-bit, 2 UCS-2; undefined is 7-bit) in bits 2-3, with
+// a message class (mclass "0".."3") the general coding group with class.
+func dcs(coding int, mclass string) string {
+	d := max(coding, 0) << 2
+	if c, err := strconv.Atoi(mclass); err == nil && c >= 0 && c <= 3 { // decimal, as Kannel prints it
+		d |= 0x10 | c
+	}
+	return fmt.Sprintf("%02d", d)
 }

@@ -262,10 +262,6 @@ type report struct {
 	To       string `json:"t"`
 	From     string `json:"f,omitempty"`
 	User     string `json:"n,omitempty"`
-	Coding   int    `json:"c"` // -1: not given
-	Charset  string `json:"cs,omitempty"`
-	MClass   int    `json:"mc"` // -1: not given
-	UDH      string `json:"h,omitempty"`
 	Account  string `json:"a,omitempty"`
 	BInfo    string `json:"b,omitempty"`
 	Meta     string `json:"md,omitempty"`
@@ -274,9 +270,8 @@ type report struct {
 }
 
 func (q *request) report(to string) report {
-	return report{URL: q.dlrURL, Mask: q.dlrMask, To: to, From: q.from, User: q.user, Coding: q.coding,
-		Charset: q.charset, MClass: q.mclass, UDH: q.udh, Account: q.account, BInfo: q.binfo, Meta: q.meta,
-		Validity: q.validity, Deferred: q.deferred}
+	return report{URL: q.dlrURL, Mask: q.dlrMask, To: to, From: q.from, User: q.user, Account: q.account,
+		BInfo: q.binfo, Meta: q.meta, Validity: q.validity, Deferred: q.deferred}
 }
 
 func (r report) encode() string {
@@ -311,10 +306,11 @@ func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
 	if typ == 0 || rp.Mask&typ == 0 {
 		return nil, nil
 	}
+	// A Kannel report is a message of its own: no coding, class, MWI or
+	// UDH of the original (make interop compares).
 	v := vars{typ: typ, reply: reply, foreign: st.SMSCMsgID, sender: rp.To, receiver: rp.From, smsc: st.SMSC,
-		id: st.MTID, at: st.At, body: reply, coding: rp.Coding, charset: rp.Charset, udh: rp.UDH,
+		id: st.MTID, at: st.At, body: reply, coding: -1, mclass: "-1", mwi: "-1",
 		billing: rp.BInfo, user: rp.User, dlrURL: rp.URL}
-	v.mclass = strconv.Itoa(rp.MClass) // Kannel: -1 when not given
 	v.meta = reportMeta(rp, typ, st.Report)
 	if typ == dlrDelivered || typ == dlrFailed || typ == dlrBuffered { // from a receipt
 		v.account = a.cfg.SystemIDs[st.SMSC]
@@ -363,8 +359,11 @@ func (a *Adapter) MO(mo bridge.MO) ([]bridge.Request, error) {
 	if at.IsZero() {
 		at = a.cfg.Now()
 	}
+	// As Kannel fills them for an SMPP MO (make interop compares): the text
+	// always goes as UTF-8 (coding 0, DCS 00), class and MWI undefined, the
+	// bind's system_id as account, the service (here: channel) name.
 	v := vars{sender: mo.From, receiver: mo.To, smsc: mo.SMSC, id: mo.ID, at: at, body: mo.Text, charset: "UTF-8",
-		user: a.cfg.Username}
+		user: a.cfg.Channel, mclass: "-1", mwi: "-1", dcs: "00", account: a.cfg.SystemIDs[mo.SMSC], meta: "?smpp?"}
 	req := bridge.Request{Method: a.cfg.MOMethod, URL: expand(a.cfg.MOURL, v)}
 	if req.Method == http.MethodPost {
 		req.Header = map[string]string{"Content-Type": "text/plain; charset=\"UTF-8\""}

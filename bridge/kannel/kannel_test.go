@@ -324,21 +324,23 @@ func TestDLRTypes(t *testing.T) {
 
 // TestAccountAndMeta: %o is the bind's system_id for reports from a
 // receipt (1, 2, 4) and empty for 8 and 16; %D is Kannel's meta-data of
-// the report (make interop compares both with Kannel's).
+// the report; coding, class and MWI are undefined in a report, and %O
+// makes the coding 7-bit for the codes after it (make interop compares
+// all of them with Kannel's).
 func TestAccountAndMeta(t *testing.T) {
 	a, _ := newTest(t, func(c *Config) { c.SystemIDs = map[string]string{"agg-a": "sys1"} })
-	rp := report{URL: "http://x/?o=%o&D=%D", Mask: 31, To: "1", Coding: -1, MClass: -1}.encode()
+	rp := report{URL: "http://x/?o=%o&D=%D&c=%c&m=%m&M=%M&O=%O&c2=%c", Mask: 31, To: "1"}.encode()
 	for _, c := range []struct {
 		st   bridge.Status
 		want string
 	}{
-		{bridge.Status{State: bridge.StateSent}, "http://x/?o=&D=%3Fsmpp_resp%3F%3Forig_msg%3Fdlr_mask%3D31%26"},
+		{bridge.Status{State: bridge.StateSent}, "http://x/?o=&D=%3Fsmpp_resp%3F%3Forig_msg%3Fdlr_mask%3D31%26&c=-1&m=-1&M=-1&O=00&c2=0"},
 		{bridge.Status{State: bridge.StateDelivered, SMSCMsgID: "m", Report: "id:m stat:DELIVRD err:000 text:"},
-			"http://x/?o=sys1&D=%3Forig_msg%3Fdlr_mask%3D31%26%3Fsmpp%3Fdlr_err%3D%2503%2500%2500%26"},
+			"http://x/?o=sys1&D=%3Forig_msg%3Fdlr_mask%3D31%26%3Fsmpp%3Fdlr_err%3D%2503%2500%2500%26&c=-1&m=-1&M=-1&O=00&c2=0"},
 		{bridge.Status{State: bridge.StateFailed, SMSCMsgID: "m", Report: "id:m stat:UNDELIV err:261 text:"},
-			"http://x/?o=sys1&D=%3Forig_msg%3Fdlr_mask%3D31%26%3Fsmpp%3Fdlr_err%3D%2503%2501%2505%26"},
+			"http://x/?o=sys1&D=%3Forig_msg%3Fdlr_mask%3D31%26%3Fsmpp%3Fdlr_err%3D%2503%2501%2505%26&c=-1&m=-1&M=-1&O=00&c2=0"},
 		{bridge.Status{State: bridge.StateBuffered, SMSCMsgID: "m", Report: "id:m stat:ENROUTE err:000 text:"},
-			"http://x/?o=sys1&D=%3Forig_msg%3Fdlr_mask%3D31%26%3Fsmpp%3Fdlr_err%3D%2503%2500%2500%26"},
+			"http://x/?o=sys1&D=%3Forig_msg%3Fdlr_mask%3D31%26%3Fsmpp%3Fdlr_err%3D%2503%2500%2500%26&c=-1&m=-1&M=-1&O=00&c2=0"},
 	} {
 		c.st.SMSC, c.st.ExternalID, c.st.MTID = "agg-a", rp, "m1"
 		reqs, err := a.Status(c.st)

@@ -37,6 +37,7 @@ type kannelConfig struct {
 	SystemID, Password                     string
 	MsgIDType                              string
 	MOURL                                  string // sms-service get-url
+	MOQuery                                string // its query (with escapes); "" = the default one
 	Pair                                   bool   // bind_transmitter + bind_receiver instead of one transceiver
 	GlobalSender                           string // smsbox global-sender: the from of a sendsms without one
 }

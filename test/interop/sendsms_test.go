@@ -51,7 +51,7 @@ password = "secret"
 bind = "transceiver"
 
 [[channel]]
-id = "kn"
+id = "default"
 kind = "kannel"
 numbers = [%q]
 smsc = ["sim"]
@@ -147,8 +147,8 @@ func TestKannelSendsmsCompare(t *testing.T) {
 	_, port, _ := net.SplitHostPort(srv.Addr())
 	smscPort, _ := strconv.Atoi(port)
 	d := newHTTPSink(t)
-	moTmpl := "?from=%p&to=%P&smsc=%i&coding=%c&charset=%C&udh=%u&msg=%b"
-	k := startKannel(t, kannelConfig{SMSCPort: smscPort, SystemID: "kannel", Password: "secret", MsgIDType: "0x00", MOURL: d.srv.URL + "/mo-kannel",
+	moTmpl := "?from=%p&to=%P&q=%q&Q=%Q&smsc=%i&coding=%c&charset=%C&udh=%u&msg=%b&a=%a&k=%k&s=%s&S=%S&r=%r&T=%T&t=%t&I=%I&n=%n&m=%m&M=%M&O=%O&B=%B&o=%o&D=%D&f=%f&pct=%%&z=%z"
+	k := startKannel(t, kannelConfig{SMSCPort: smscPort, SystemID: "kannel", Password: "secret", MsgIDType: "0x00", MOURL: d.srv.URL + "/mo-kannel", MOQuery: moTmpl,
 		GlobalSender: ourNumber}) // as the channel's first number is for the bridge
 	b := startBridge(t, smscPort, d.srv.URL+"/mo-bridge"+moTmpl)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -273,7 +273,7 @@ func TestKannelSendsmsCompare(t *testing.T) {
 	})
 
 	t.Run("dlr-url", func(t *testing.T) {
-		esc := "&type=%d&reply=%A&to=%p&from=%P&q=%q&Q=%Q&smsc=%i&user=%n&coding=%c&mclass=%m&udh=%u&b=%b&k=%k&f=%f&V=%V&pct=%%&unk=%z&F=%F&o=%o&B=%B&D=%D&T=%T&t=%t&I=%I&R=%R"
+		esc := "&M=%M&O=%O&type=%d&reply=%A&to=%p&from=%P&q=%q&Q=%Q&smsc=%i&user=%n&coding=%c&mclass=%m&udh=%u&b=%b&k=%k&f=%f&V=%V&pct=%%&unk=%z&F=%F&o=%o&B=%B&D=%D&T=%T&t=%t&I=%I&R=%R"
 		for _, c := range []struct {
 			tag, to string
 			types   []string
@@ -282,10 +282,17 @@ func TestKannelSendsmsCompare(t *testing.T) {
 			{"undeliv", "+15550009995", []string{"8", "2"}},
 			{"reject", "+15550009990", []string{"16"}},
 			{"buffered", "+15550009994", []string{"8", "4", "1"}},
+			{"class", "+15550002002", []string{"8", "1"}},
 		} {
 			for who, base := range map[string]string{"kannel": kBase, "bridge": bBase} {
 				q := url.Values{"username": {"u"}, "password": {"p"}, "from": {ourNumber}, "to": {c.to}, "text": {"dlr " + c.tag},
 					"dlr-mask": {"31"}, "dlr-url": {d.srv.URL + "/dlr?who=" + who + "&tag=" + c.tag + esc}}
+				if c.tag == "class" { // a UCS-2 flash message: class and coding in %m, %c, %O
+					q.Set("mclass", "1")
+					q.Set("coding", "2")
+					q.Set("charset", "utf-8")
+					q.Set("text", "clase ☺ ok")
+				}
 				if r := doSendsms(t, "GET", base, q.Encode(), nil, ""); r.code != 202 {
 					t.Fatalf("%s %s: %v", who, c.tag, r)
 				}
@@ -317,15 +324,21 @@ func TestKannelSendsmsCompare(t *testing.T) {
 		for _, s := range srv.BoundSessions() {
 			who := map[string]string{"kannel": "/mo-kannel", "bridge": "/mo-bridge"}[s.SystemID()]
 			st, err := s.Deliver(ctx, &pdu.ShortMessage{SourceTON: 1, SourceNPI: 1, SourceAddr: "15550003001",
-				DestAddr: ourNumber, Message: []byte("MO words here")})
+				DestAddr: ourNumber, Message: []byte("MO words *here* now")})
 			if err != nil || st != pdu.StatusOK {
 				t.Fatalf("deliver to %s: %v %v", who, st, err)
 			}
 		}
 		kq := d.wait(t, "kannel MO", func(q url.Values) bool { return q.Get("path") == "/mo-kannel" })
 		bq := d.wait(t, "bridge MO", func(q url.Values) bool { return q.Get("path") == "/mo-bridge" })
-		kq.Del("path")
-		bq.Del("path")
+		for _, q := range []url.Values{kq, bq} {
+			q.Del("path")
+			q.Set("I", strconv.FormatBool(q.Get("I") != ""))
+			q.Set("o", strings.NewReplacer("kannel", "SYSTEM_ID", "bridge", "SYSTEM_ID").Replace(q.Get("o")))
+			for _, k := range []string{"T", "t"} {
+				q.Set(k, regexp.MustCompile(`[0-9]`).ReplaceAllString(q.Get(k), "9"))
+			}
+		}
 		if kq.Encode() != bq.Encode() {
 			t.Errorf("MO:\n  Kannel  %s\n  bridge  %s", kq.Encode(), bq.Encode())
 		} else {
@@ -354,8 +367,11 @@ func normDLR(q url.Values) string {
 		case "o": // the account: each binds with its own system_id
 			n[k] = []string{strings.NewReplacer(q.Get("who"), "SYSTEM_ID").Replace(v[0])}
 			continue
-		case "F", "T", "t", "I": // differ between two messages: only whether set
+		case "F", "I": // differ between two messages: only whether set
 			n[k] = []string{strconv.FormatBool(v[0] != "")}
+			continue
+		case "T", "t": // times: their shape (every digit a 9)
+			n[k] = []string{regexp.MustCompile(`[0-9]`).ReplaceAllString(v[0], "9")}
 			continue
 		}
 		n[k] = []string{receiptVarying.ReplaceAllString(v[0], "${1}X")}
