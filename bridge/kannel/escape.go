@@ -2,7 +2,6 @@ package kannel
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -55,19 +54,19 @@ func expand(tmpl string, v vars) string {
 		case 'd':
 			b.WriteString(strconv.Itoa(v.typ))
 		case 'A':
-			b.WriteString(url.QueryEscape(v.reply))
+			b.WriteString(escape(v.reply))
 		case 'F':
-			b.WriteString(url.QueryEscape(v.foreign))
+			b.WriteString(escape(v.foreign))
 		case 'p':
-			b.WriteString(url.QueryEscape(v.sender))
+			b.WriteString(escape(v.sender))
 		case 'P':
-			b.WriteString(url.QueryEscape(v.receiver))
+			b.WriteString(escape(v.receiver))
 		case 'q':
-			b.WriteString(url.QueryEscape(plus00(v.sender)))
+			b.WriteString(escape(plus00(v.sender)))
 		case 'Q':
-			b.WriteString(url.QueryEscape(plus00(v.receiver)))
+			b.WriteString(escape(plus00(v.receiver)))
 		case 'i':
-			b.WriteString(url.QueryEscape(v.smsc))
+			b.WriteString(escape(v.smsc))
 		case 'I':
 			b.WriteString(v.id)
 		case 'T':
@@ -75,16 +74,16 @@ func expand(tmpl string, v vars) string {
 		case 't':
 			b.WriteString(v.at.UTC().Format("2006-01-02+15:04:05"))
 		case 'b':
-			b.WriteString(url.QueryEscape(v.body))
+			b.WriteString(escape(v.body))
 		case 'a':
-			b.WriteString(url.QueryEscape(strings.Join(words, " ")))
+			b.WriteString(escape(strings.Join(words, " ")))
 		case 'k':
 			if len(words) > 0 {
-				b.WriteString(url.QueryEscape(words[0]))
+				b.WriteString(escape(words[0]))
 			}
 		case 's':
 			if next < len(words) {
-				b.WriteString(url.QueryEscape(words[next]))
+				b.WriteString(escape(words[next]))
 				next++
 			}
 		case 'S':
@@ -94,16 +93,16 @@ func expand(tmpl string, v vars) string {
 			}
 		case 'r':
 			if next < len(words) {
-				b.WriteString(url.QueryEscape(strings.Join(words[next:], " ")))
+				b.WriteString(escape(strings.Join(words[next:], " ")))
 			}
 		case 'c':
 			b.WriteString(strconv.Itoa(v.coding))
 		case 'C':
 			b.WriteString(v.charset)
 		case 'm':
-			b.WriteString(url.QueryEscape(v.mclass))
+			b.WriteString(escape(v.mclass))
 		case 'M':
-			b.WriteString(url.QueryEscape(v.mwi))
+			b.WriteString(escape(v.mwi))
 		case 'O':
 			// Kannel works the DCS out of coding, class and MWI here, and
 			// an undefined coding becomes 7-bit for the codes after it.
@@ -113,17 +112,17 @@ func expand(tmpl string, v vars) string {
 			b.WriteString(v.dcs)
 			v.coding = max(v.coding, 0)
 		case 'u':
-			b.WriteString(url.QueryEscape(v.udh))
+			b.WriteString(escape(v.udh))
 		case 'B':
-			b.WriteString(url.QueryEscape(v.billing))
+			b.WriteString(escape(v.billing))
 		case 'o':
-			b.WriteString(url.QueryEscape(v.account))
+			b.WriteString(escape(v.account))
 		case 'n':
-			b.WriteString(url.QueryEscape(v.user))
+			b.WriteString(escape(v.user))
 		case 'R':
-			b.WriteString(url.QueryEscape(v.dlrURL))
+			b.WriteString(escape(v.dlrURL))
 		case 'D':
-			b.WriteString(url.QueryEscape(v.meta))
+			b.WriteString(escape(v.meta))
 		case 'v':
 			b.WriteString(v.validity)
 		case 'V':
@@ -133,6 +132,29 @@ func expand(tmpl string, v vars) string {
 		default:
 			b.WriteByte('%')
 			b.WriteByte(tmpl[i])
+		}
+	}
+	return b.String()
+}
+
+// escape URL-encodes s as Kannel does (octstr_url_encode): letters,
+// digits and the marks - _ . ! ~ * ' ( ) stay, a space becomes +, every
+// other octet %XX.
+func escape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-_.!~*'()", c) >= 0:
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
 		}
 	}
 	return b.String()

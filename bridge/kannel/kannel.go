@@ -389,7 +389,7 @@ func reportMeta(rp report, typ int, receipt string) string {
 		if sm := receiptErr.FindStringSubmatch(receipt); sm != nil {
 			e, _ = strconv.Atoi(sm[1])
 		}
-		m += "?smpp?dlr_err=" + url.QueryEscape(string([]byte{3, byte(e >> 8), byte(e)})) + "&"
+		m += "?smpp?dlr_err=" + escape(string([]byte{3, byte(e >> 8), byte(e)})) + "&"
 	}
 	return m
 }

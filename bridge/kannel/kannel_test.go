@@ -358,8 +358,8 @@ func TestExpand(t *testing.T) {
 		meta: "?smpp?x=1", validity: "10", deferred: "5"}
 	cases := map[string]string{
 		"%d": "1", "%A": "a+b", "%F": "F%2F1", "%p": "0044+77", "%P": "00123", "%q": "%2B44+77", "%Q": "%2B123",
-		"%i": "s+1", "%I": "I1", "%T": "1767323045", "%t": "2026-01-02+03:04:05", "%b": "++Join++the+%2Aclub+now+",
-		"%a": "Join+the+%2Aclub+now", "%k": "Join", "%s%s": "the%2Aclub", "%S": "the", "%s%S": "the~club", "%s%r": "the%2Aclub+now",
+		"%i": "s+1", "%I": "I1", "%T": "1767323045", "%t": "2026-01-02+03:04:05", "%b": "++Join++the+*club+now+",
+		"%a": "Join+the+*club+now", "%k": "Join", "%s%s": "the*club", "%S": "the", "%s%S": "the~club", "%s%r": "the*club+now",
 		"%c": "2", "%C": "UTF-16BE", "%m": "1", "%M": "2", "%O": "8", "%u": "%05", "%B": "b+i", "%o": "acc", "%n": "u+s",
 		"%R": "http%3A%2F%2Fx%2F%3Fa%3D%25d", "%D": "%3Fsmpp%3Fx%3D1", "%v": "10", "%V": "5", "%f": "", "%%": "%",
 		"%z": "%z", "50%": "50%", "a%db": "a1b",
@@ -393,6 +393,13 @@ func TestMO(t *testing.T) {
 	n, _ := newTest(t, func(c *Config) { c.MOURL = "" })
 	if _, err := n.MO(mo); err == nil {
 		t.Error("MO without mo_url: no error")
+	}
+}
+
+// TestEscape: Kannel's URL encoding (make interop compares raw URLs).
+func TestEscape(t *testing.T) {
+	if got, want := escape("a Z9-_.!~*'()+%/?&=é"), "a+Z9-_.!~*'()%2B%25%2F%3F%26%3D%C3%A9"; got != want {
+		t.Errorf("escape = %q, want %q", got, want)
 	}
 }
 

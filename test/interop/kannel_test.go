@@ -168,6 +168,7 @@ func newHTTPSink(t *testing.T) *httpSink {
 	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		q.Set("path", r.URL.Path)
+		q.Set("raw", r.URL.RawQuery) // as sent, for comparing encodings
 		d.mu.Lock()
 		d.got = append(d.got, q)
 		close(d.more)

@@ -324,15 +324,22 @@ func TestKannelSendsmsCompare(t *testing.T) {
 		for _, s := range srv.BoundSessions() {
 			who := map[string]string{"kannel": "/mo-kannel", "bridge": "/mo-bridge"}[s.SystemID()]
 			st, err := s.Deliver(ctx, &pdu.ShortMessage{SourceTON: 1, SourceNPI: 1, SourceAddr: "15550003001",
-				DestAddr: ourNumber, Message: []byte("MO words *here* now")})
+				DestAddr: ourNumber, Message: []byte("MO words *here* now: 50% (a+b) ~x! 'q' \"d\" _.-,;/?")})
 			if err != nil || st != pdu.StatusOK {
 				t.Fatalf("deliver to %s: %v %v", who, st, err)
 			}
 		}
 		kq := d.wait(t, "kannel MO", func(q url.Values) bool { return q.Get("path") == "/mo-kannel" })
 		bq := d.wait(t, "bridge MO", func(q url.Values) bool { return q.Get("path") == "/mo-bridge" })
+		// The raw query strings too (Kannel's URL encoding), but for the
+		// id and times.
+		vary := regexp.MustCompile(`\b(I|T|t|o)=[^&]*`) // o: each its own system_id
+		if kr, br := vary.ReplaceAllString(kq.Get("raw"), "$1=X"), vary.ReplaceAllString(bq.Get("raw"), "$1=X"); kr != br {
+			t.Errorf("MO raw query:\n  Kannel  %s\n  bridge  %s", kr, br)
+		}
 		for _, q := range []url.Values{kq, bq} {
 			q.Del("path")
+			q.Del("raw")
 			q.Set("I", strconv.FormatBool(q.Get("I") != ""))
 			q.Set("o", strings.NewReplacer("kannel", "SYSTEM_ID", "bridge", "SYSTEM_ID").Replace(q.Get("o")))
 			for _, k := range []string{"T", "t"} {
@@ -362,7 +369,7 @@ func normDLR(q url.Values) string {
 	n := url.Values{}
 	for k, v := range q {
 		switch k {
-		case "who", "R":
+		case "who", "R", "raw":
 			continue
 		case "o": // the account: each binds with its own system_id
 			n[k] = []string{strings.NewReplacer(q.Get("who"), "SYSTEM_ID").Replace(v[0])}
