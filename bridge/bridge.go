@@ -62,6 +62,10 @@ type MT struct {
 	// AllowEmpty accepts an empty Text (one empty SMS), as Kannel's
 	// sendsms does; other platforms' empty texts are refused.
 	AllowEmpty bool
+	// SMSC, when it names one of the SMSCs the MT may go through (its
+	// route's or channel's list), is tried first (Kannel's smsc
+	// parameter); otherwise it is ignored.
+	SMSC string
 	// Submit holds submit_sm settings the platform chose (Kannel's
 	// priority, validity, deferred, binfo); the zero value leaves the
 	// SMSC's defaults.

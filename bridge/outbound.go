@@ -53,6 +53,9 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	if len(list) == 0 {
 		return "", fmt.Errorf("%w: %s", ErrNoRoute, to)
 	}
+	if i := slices.Index(list, mt.SMSC); i > 0 { // the platform's preferred SMSC first
+		list = append([]string{mt.SMSC}, slices.Delete(slices.Clone(list), i, i+1)...)
+	}
 	s := b.pickSMSC(list)
 	c := s.Alphabet.Pick(mt.Text, s.Coding)
 	if n := coding.Parts(mt.Text, c, udhLen(s.Long)); n > s.MaxParts {

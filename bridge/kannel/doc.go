@@ -43,9 +43,9 @@
 // number (Kannel's global-sender). priority, validity and deferred
 // (minutes) and binfo become submit_sm's priority_flag, validity_period,
 // schedule_delivery_time (relative) and service_type
-// (bridge.SubmitParams); smsc, udh, mclass, mwi, alt-dcs, pid, rpi,
-// compress and account are checked and ignored; coding=1 text is taken as
-// text.
+// (bridge.SubmitParams); smsc is the preferred SMSC (bridge.MT.SMSC); udh,
+// mclass, mwi, alt-dcs, pid, rpi, compress and account are checked and
+// ignored; coding=1 text is taken as text.
 //
 // # Reports: bridge → dlr-url
 //

@@ -186,7 +186,7 @@ func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
 	var failed []string
 	var first *answer // the answer for the first receiver that failed
 	for _, to := range receivers(*q.to) {
-		mt := bridge.MT{Channel: a.cfg.Channel, To: to, From: q.from, Text: text, AllowEmpty: true, Submit: q.submit()}
+		mt := bridge.MT{Channel: a.cfg.Channel, To: to, From: q.from, Text: text, AllowEmpty: true, Submit: q.submit(), SMSC: q.smsc}
 		if q.dlrURL != "" && q.dlrMask > 0 {
 			mt.ExternalID = q.report(to).encode()
 			mt.DedupKey, mt.DedupWindow = "kannel\x00"+q.dlrURL+"\x00"+to, DedupWindow

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -307,5 +308,53 @@ func TestKannelBuffered(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "8 1" {
 		t.Errorf("mask 27: reports %v, want 8 1", got)
+	}
+}
+
+// TestKannelSMSCParameter: sendsms's smsc names the preferred link. An
+// [[smsc]] of the channel's list takes the message (both bound); an
+// unknown id is ignored, as the channel's list decides (Kannel answers
+// 202 for it too, make interop).
+func TestKannelSMSCParameter(t *testing.T) {
+	simB := smsctest.NewServer(smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(simB.Close)
+	h := newHarnessWith(t, func(h *harness) {
+		withKannel(h)
+		b := h.cfg.SMSC[0]
+		b.ID = "agg-b"
+		_, port, _ := strings.Cut(simB.Addr(), ":")
+		fmt.Sscan(port, &b.Port)
+		h.cfg.SMSC = append(h.cfg.SMSC, b)
+		for i := range h.cfg.Channel {
+			h.cfg.Channel[i].SMSC = []string{"agg-a", "agg-b"}
+		}
+	})
+	h.waitBound()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := simB.WaitBound(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for !h.d.clients["agg-b"].Bound() && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	q := url.Values{"username": {"rapidpro"}, "password": {"kn-secret"}, "to": {"+250788126001"}, "text": {"via b"}, "smsc": {"agg-b"}}
+	if code, body := h.sendsms(q); code != 202 {
+		t.Fatalf("sendsms = %d %q", code, body)
+	}
+	if _, err := simB.WaitSubmits(ctx, 1); err != nil {
+		t.Fatalf("agg-b got no submit_sm: %v", err)
+	}
+	q.Set("smsc", "nope")
+	q.Set("text", "via a")
+	if code, body := h.sendsms(q); code != 202 {
+		t.Fatalf("sendsms = %d %q", code, body)
+	}
+	if _, err := h.smsc.WaitSubmits(ctx, 1); err != nil {
+		t.Fatalf("agg-a (first of the list) got no submit_sm: %v", err)
+	}
+	quiet()
+	if a, b := len(h.smsc.Submits()), len(simB.Submits()); a != 1 || b != 1 {
+		t.Errorf("submits: agg-a %d, agg-b %d; want 1 and 1", a, b)
 	}
 }

@@ -205,6 +205,8 @@ func TestKannelSendsmsCompare(t *testing.T) {
 			{"valid extras", "GET", auth + "&to=15550001011&text=extras&priority=1&validity=60&mclass=1&dlr-mask=0", nil, ""},
 			{"post headers", "POST", "", map[string]string{"Content-Type": "text/plain", "X-Kannel-Username": "u",
 				"X-Kannel-Password": "p", "X-Kannel-From": ourNumber, "X-Kannel-To": "15550001012"}, "posted"},
+			{"smsc known", "GET", auth + "&to=15550001021&text=hi&smsc=sim", nil, ""},
+			{"smsc unknown", "GET", auth + "&to=15550001022&text=hi&smsc=nope", nil, ""},
 			{"PUT", "PUT", auth + "&to=15550001017&text=put", nil, ""},
 			{"HEAD", "HEAD", auth + "&to=15550001018&text=head", nil, ""},
 			{"unknown path", "GET", "/cgi-bin/sendmms?username=u", nil, ""},
