@@ -59,6 +59,9 @@ type MT struct {
 	From       string // sender override; empty means the channel's default
 	Text       string // text to send; the bridge picks coding and segments
 	ExternalID string // the platform's own id, echoed exactly in status callbacks (RapidPro "id")
+	// TraceRef is the platform's id of the message as people search for
+	// it (smscbridge trace); empty means ExternalID.
+	TraceRef string
 	// AllowEmpty accepts an empty Text (one empty SMS), as Kannel's
 	// sendsms does; other platforms' empty texts are refused.
 	AllowEmpty bool
@@ -155,6 +158,8 @@ var (
 	ErrUnavailable = errors.New("bridge: temporarily unavailable")
 	// ErrNoRoute means no SMSC can take messages to that number: answer 400.
 	ErrNoRoute = errors.New("bridge: no route to destination")
+	// ErrUnknownSMSC: the id names no configured SMSC (SuspendMT).
+	ErrUnknownSMSC = errors.New("bridge: unknown smsc")
 	// ErrInvalid wraps validation problems found by the core (e.g. a text
 	// longer than the channel allows): answer 400 with the message.
 	ErrInvalid = errors.New("bridge: invalid message")
@@ -197,6 +202,18 @@ func Invalid(err error) (field, msg string) {
 		msg = msg[i+len(ErrInvalid.Error())+2:]
 	}
 	return "", msg
+}
+
+// StatusLogger is an optional interface of an Adapter whose platform takes
+// no status callbacks (template notifications, platforms.md D.4 and E).
+// When its Status builds no request, the callback lane still takes the
+// status through the same rules as a callback (a message's parts merged,
+// never backwards, recorded in the store's status mark) and, instead of
+// sending anything, logs each change of the merged status at INFO
+// ("notification status" with msg_id and status).
+type StatusLogger interface {
+	Adapter
+	LogsStatus()
 }
 
 // Retryer is an optional interface of an Adapter whose platform does not

@@ -20,6 +20,9 @@ type statusOf struct {
 	Parts int    `json:"n,omitempty"`    // SMS parts of the MT
 	Part  int    `json:"part,omitempty"` // the part reported on (1-based); 0 = every part
 	Dedup string `json:"dd,omitempty"`   // the MT's store dedup key
+	// For the trace: the MO a callback posts, and the contact.
+	MO      string `json:"mo,omitempty"`
+	Contact string `json:"c,omitempty"`
 }
 
 // groupKey is the mark key of the platform message a status belongs to:

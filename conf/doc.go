@@ -55,6 +55,10 @@
 //	                    (and how long the status last reported for it is remembered)
 //	reassembly_timeout  > 0, default "10m": how long MO parts wait for the rest
 //	partial_mo          "deliver" (default: what arrived, flagged) | "dead"
+//	trace_ttl           >= 0, default "72h": how long the hops of each message are kept
+//	                    for `smscbridge trace` and the status page's search; "0s" = no trace
+//	trace_max           >= 1000, default 500000: most trace events kept (a few hundred
+//	                    bytes each on disk); the oldest go first
 //
 // [retry], durable retries with exponential backoff and jitter:
 //
@@ -180,7 +184,8 @@
 //	website_id           required, unique among notify channels
 //	apikey               required (or apikey_file)
 //	from                 required sender: E.164, short code or alphanumeric
-//	allow_private_media  default false
+//	allow_private_media  default false: media links must lead to public addresses (checked
+//	                     after DNS, on every redirect); true also allows private/loopback ones
 //	dedup_window         >= 0, default "10s"; "0s" = off
 //	[[channel.template]] at least one:
 //	  id    required, unique in the channel

@@ -162,6 +162,9 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 
 	t := time.NewTimer(timeout)
 	defer t.Stop()
+	if c.o.Meter != nil && r.cmd == pdu.SubmitSM {
+		defer c.observeSubmit(time.Now())
+	}
 	select {
 	case c.reqs <- outPDU{p: p, req: r}:
 	case <-c.ctx.Done():
@@ -181,6 +184,10 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 	case <-ctx.Done():
 		return c.abandoned(r, ctx.Err())
 	}
+}
+
+func (c *conn) observeSubmit(start time.Time) {
+	c.o.Meter.SubmitLatency(c.o.ID, time.Since(start))
 }
 
 // abandoned settles a request whose wait ended without a response: once
@@ -328,6 +335,9 @@ func (c *conn) appendOp(buf []byte, reqs []batched, op outPDU) ([]byte, []batche
 	}
 	if op.req != nil {
 		reqs = append(reqs, batched{req: op.req, end: len(out)})
+	}
+	if c.o.Meter != nil {
+		c.o.Meter.PDU(c.o.ID, false, op.p.Header.ID, op.p.Header.Status)
 	}
 	return out, reqs
 }

@@ -1,6 +1,7 @@
 package kannel
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -190,6 +191,7 @@ func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
 		if q.dlrURL != "" && q.dlrMask > 0 {
 			mt.ExternalID = q.report(to).encode()
 			mt.DedupKey, mt.DedupWindow = "kannel\x00"+q.dlrURL+"\x00"+to, DedupWindow
+			mt.TraceRef = traceRef(q.dlrURL)
 		}
 		id, err := a.acc.Accept(r.Context(), mt)
 		if err == nil {
@@ -392,4 +394,16 @@ func reportMeta(rp report, typ int, receipt string) string {
 		m += "?smpp?dlr_err=" + escape(string([]byte{3, byte(e >> 8), byte(e)})) + "&"
 	}
 	return m
+}
+
+// traceRef is what people search a message by: the uuid (current courier)
+// or id (older courier) in its dlr-url, else the dlr-url itself.
+func traceRef(dlrURL string) string {
+	if u, err := url.Parse(dlrURL); err == nil {
+		q := u.Query()
+		if v := cmp.Or(q.Get("uuid"), q.Get("id")); v != "" {
+			return v
+		}
+	}
+	return dlrURL
 }

@@ -28,8 +28,16 @@ func BenchmarkMOEndToEnd(b *testing.B) { benchMO(b, benchContacts) }
 // one sender: the throughput of one contact's ordered stream.
 func BenchmarkMOEndToEndOneContact(b *testing.B) { benchMO(b, 1) }
 
-func benchMO(b *testing.B, contacts int) {
-	h := newHarness(b)
+// BenchmarkMOEndToEndNoTrace is BenchmarkMOEndToEnd with the message
+// trace off ([store] trace_ttl = "0s"): the difference is the trace's cost.
+func BenchmarkMOEndToEndNoTrace(b *testing.B) {
+	benchMOWith(b, benchContacts, func(h *harness) { h.cfg.Store.TraceTTL.Duration = 0 })
+}
+
+func benchMO(b *testing.B, contacts int) { benchMOWith(b, contacts, nil) }
+
+func benchMOWith(b *testing.B, contacts int, mod func(*harness)) {
+	h := newHarnessWith(b, mod)
 	h.waitBound()
 	work := make(chan int, b.N)
 	for i := range b.N {
@@ -64,8 +72,16 @@ func BenchmarkMTEndToEnd(b *testing.B) { benchMT(b, benchContacts) }
 // recipient.
 func BenchmarkMTEndToEndOneContact(b *testing.B) { benchMT(b, 1) }
 
-func benchMT(b *testing.B, contacts int) {
-	h := newHarness(b)
+// BenchmarkMTEndToEndNoTrace is BenchmarkMTEndToEnd with the message
+// trace off ([store] trace_ttl = "0s").
+func BenchmarkMTEndToEndNoTrace(b *testing.B) {
+	benchMTWith(b, benchContacts, func(h *harness) { h.cfg.Store.TraceTTL.Duration = 0 })
+}
+
+func benchMT(b *testing.B, contacts int) { benchMTWith(b, contacts, nil) }
+
+func benchMTWith(b *testing.B, contacts int, mod func(*harness)) {
+	h := newHarnessWith(b, mod)
 	h.waitBound()
 	work := make(chan int, b.N)
 	for i := range b.N {

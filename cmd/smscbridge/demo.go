@@ -28,7 +28,8 @@ import (
 )
 
 // demoCmd is `smscbridge demo`: an SMSC simulator, the bridge and stand-in
-// platforms (RapidPro and a custom channel) in one process on loopback. It
+// platforms (RapidPro and a custom channel) and a template-notifications
+// client in one process on loopback. It
 // sends a few MO and MT both ways and prints each message's path.
 func demoCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -98,11 +99,18 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	if verbose {
 		logger = slog.New(slog.NewTextHandler(p, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	var answered atomic.Int64 // platform requests the bridge saw a 2xx for
+	var answered atomic.Int64        // platform requests the bridge saw a 2xx for
+	notified := make(chan string, 8) // notification statuses the bridge logged
 	d, err := newDaemon(cfg, daemonOptions{Logger: logger, Observe: func(e bridge.Event) {
 		p.say("bridge", "%s", e.Text)
 		if e.Kind == "http" && strings.Contains(e.Text, "→ 2") {
 			answered.Add(1)
+		}
+		if e.Kind == "status" && e.Channel == "events" && strings.Contains(e.Text, ": delivered") {
+			select {
+			case notified <- "notify-delivered":
+			default:
+			}
 		}
 	}})
 	if err != nil {
@@ -131,6 +139,10 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 				if e == want {
 					return nil
 				}
+			case e := <-notified:
+				if e == want {
+					return nil
+				}
 			case <-ctx.Done():
 				return fmt.Errorf("gave up waiting for %s: %w", want, ctx.Err())
 			}
@@ -152,7 +164,7 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 		}, "rp-mo"},
 		{"MT: RapidPro sends a message (GSM-7 with extension characters); sent and delivered go back", func() error {
 			return demoPost(p, httpc, "rapidpro", base+"/rapidpro/rp-demo/send", "",
-				`{"uuid":"0191e180-7d60-7000-aded-7d8b151cbd5b","text":"Welcome! Your code is {1234} and costs 2€.","to":"+250788123123","from":"`+demoRPNumber+`"}`)
+				`{"uuid":"`+demoRPUUID+`","text":"Welcome! Your code is {1234} and costs 2€.","to":"+250788123123","from":"`+demoRPNumber+`"}`)
 		}, "rp-delivered"},
 		{"MT: the custom-channel platform sends a quick reply, rendered as SMS text (UCS-2)", func() error {
 			return demoPost(p, httpc, "custom", base+"/custom/telenet/message", "Bearer demo-token",
@@ -164,6 +176,10 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 				"dlr-url": {"http://" + plat.Addr().String() + "/c/kn/" + demoKNUUID + "/status?uuid=0191e180-7d60-7000-aff4-c8d3f7bcc9d3&status=%d"}}
 			return demoGet(p, httpc, "kannel", base+"/cgi-bin/sendsms?"+q.Encode())
 		}, "kn-delivered"},
+		{"Notification: an app fires template 7 (Cliengo-style API); the rendered text goes out as SMS, its status is logged", func() error {
+			return demoNotify(p, httpc, base+"/website/"+demoWebsite+"/hsm/notifications",
+				`{"templateId":"7","destination":"542994843975","params":{"name":"Julieta","order":"A-12"}}`)
+		}, "notify-delivered"},
 	}
 	for i, st := range steps {
 		p.printf("\n── %d. %s\n", i+1, st.title)
@@ -183,8 +199,42 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	}
 	stats := sim.Stats()
 	p.printf("\ndone: the SMSC sent %d deliver_sm (MO parts) and %d receipts and got %d submit_sm; every message reached its platform.\n", stats.MOSent, stats.ReceiptsSent, stats.Submits)
-	p.printf("Try it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
+	if err := demoTrace(ctx, p, d, demoRPUUID); err != nil {
+		return err
+	}
+	p.printf("\nTry it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
 	return nil
+}
+
+// demoRPUUID is the RapidPro id of the demo's MT, whose trace ends the demo.
+const demoRPUUID = "0191e180-7d60-7000-aded-7d8b151cbd5b"
+
+// demoTrace prints the trace of the message q names, as `smscbridge trace`
+// does, once its delivered callback is in it (the store writes trace
+// events in batches, every 250 ms).
+func demoTrace(ctx context.Context, p *printer, d *daemon, q string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		evs, err := d.store.Trace(ctx, q, 100)
+		if err != nil {
+			return fmt.Errorf("trace %s: %w", q, err)
+		}
+		for _, e := range evs {
+			if e.Hop == "callback" && strings.HasPrefix(e.Detail, "delivered") {
+				p.printf("\n── where is my message? `smscbridge trace %s` shows every hop:\n", q)
+				p.mu.Lock()
+				printTrace(p.w, q, evs)
+				p.mu.Unlock()
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the trace of %s never showed its delivered callback: %v", q, evs)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // demoMO has the simulator deliver text as MO, split as a phone would
@@ -213,6 +263,7 @@ const (
 	demoCustomNumber = "+60177872890"
 	demoKNNumber     = "+250788000020"
 	demoKNUUID       = "9a7c2b1e-4f0d-4c6b-8e2a-1d3f5b7c9e0a"
+	demoWebsite      = "64652663e65219005dc61bd6"
 )
 
 func demoConfig(smscAddr, platURL, db string) *conf.Config {
@@ -232,8 +283,30 @@ func demoConfig(smscAddr, platURL, db string) *conf.Config {
 		{ID: "rp-kannel", Kind: conf.KindKannel, Numbers: []string{demoKNNumber}, SMSC: []string{"demo-smsc"},
 			Username: "rapidpro", Password: "kannel-pw", MOMethod: "POST",
 			MOURL: platURL + "/c/kn/" + demoKNUUID + "/receive?backend=%i&sender=%p&message=%b&ts=%T&id=%I&to=%P"},
+		{ID: "events", Kind: conf.KindNotify, SMSC: []string{"demo-smsc"}, WebsiteID: demoWebsite, APIKey: "demo-apikey",
+			From: "MyBrand", Template: []conf.Template{{ID: "7", Type: "text", Text: "Hola {{name}}, tu pedido {{order}} está listo."}}},
 	}
 	return &cfg
+}
+
+// demoNotify fires a template notification as an external application
+// would (apikey header) and fails unless it is answered SUCCESS.
+func demoNotify(p *printer, c *http.Client, u, body string) error {
+	p.say("app", "POST %s %s", u[strings.Index(u[7:], "/")+7:], body)
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("apikey", "demo-apikey")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	p.say("app", "← %d %s (X-Smscbridge-Id %s)", resp.StatusCode, strings.TrimSpace(string(b)), resp.Header.Get("X-Smscbridge-Id"))
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("notification refused: %d %s", resp.StatusCode, b)
+	}
+	return nil
 }
 
 func demoPost(p *printer, c *http.Client, who, u, auth, body string) error {

@@ -634,7 +634,11 @@ func TestDemoCompletes(t *testing.T) {
 	if err := runDemo(ctx, &out, false); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`, "0: Accepted for delivery", "dlr-url status=1", "done:"} {
+	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`,
+		"HSM notification sent to 542994843975.", `to 542994843975 data_coding 0x08: "Hola Julieta, tu pedido A-12 está listo."`,
+		"to +542994843975: delivered", "0: Accepted for delivery", "dlr-url status=1", "done:",
+		// It ends with the trace of the RapidPro MT, every hop.
+		"smscbridge trace " + demoRPUUID, "http_in", "submit_sm  1", "→ submit_sm_resp OK message_id", "receipt for message_id", "delivered POST"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

@@ -104,6 +104,11 @@ func TestKannelRoundTrip(t *testing.T) {
 	if n := len(knGets(h.plat.all(), uuid)); n != 2 {
 		t.Errorf("%d dlr-url fetches, want 2", n)
 	}
+	// The trace finds the message by courier's message uuid.
+	if code, body := h.adminGet("/trace?q="+uuid, ""); code != 200 || !strings.Contains(string(body), `"http_in"`) ||
+		!strings.Contains(string(body), `"submit_sm"`) || !strings.Contains(string(body), `"receipt"`) || strings.Contains(string(body), `"ref": "{`) {
+		t.Errorf("trace by the courier uuid = %d %s", code, body)
+	}
 
 	h.deliverMO("+2349067554729", knNumber, "Join")
 	reqs = h.plat.wait(t, "KN receive", func(r []platformReq) bool { return len(withPath(r, "/c/kn/"+knUUID+"/receive")) > 0 })
