@@ -308,20 +308,14 @@ func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
 	if typ == 0 || rp.Mask&typ == 0 {
 		return nil, nil
 	}
-	// A Kannel report is a message of its own: no coding, class, MWI or
-	// UDH of the original (make interop compares).
+	// A Kannel report is a message of its own: no coding, class, MWI,
+	// UDH, validity, deferral or billing info of the original (make
+	// interop compares).
 	v := vars{typ: typ, reply: reply, foreign: st.SMSCMsgID, sender: rp.To, receiver: rp.From, smsc: st.SMSC,
-		id: st.MTID, at: st.At, body: reply, coding: -1, mclass: "-1", mwi: "-1",
-		billing: rp.BInfo, user: rp.User, dlrURL: rp.URL}
+		id: st.MTID, at: st.At, body: reply, coding: -1, mclass: "-1", mwi: "-1", user: rp.User, dlrURL: rp.URL}
 	v.meta = reportMeta(rp, typ, st.Report)
 	if typ == dlrDelivered || typ == dlrFailed || typ == dlrBuffered { // from a receipt
 		v.account = a.cfg.SystemIDs[st.SMSC]
-	}
-	if rp.Validity > 0 {
-		v.validity = strconv.Itoa(rp.Validity)
-	}
-	if rp.Deferred > 0 {
-		v.deferred = strconv.Itoa(rp.Deferred)
 	}
 	if v.at.IsZero() {
 		v.at = a.cfg.Now()
@@ -376,24 +370,51 @@ func (a *Adapter) MO(mo bridge.MO) ([]bridge.Request, error) {
 // receiptErr is the err: field of a receipt text.
 var receiptErr = regexp.MustCompile(`(?:^| )err:(\d{1,5})(?: |$)`)
 
-// reportMeta is Kannel's meta-data (%D) of a report: the sendsms
-// meta-data, then for 8 and 16 the SMPP response group, then the original
-// dlr-mask, then for receipts the error as 3 octets (type 3, GSM; the
-// receipt's err: value).
+// reportMeta is Kannel's meta-data (%D) of a report, as Debian's Kannel
+// writes it (make interop compares): the sendsms meta-data (but its smpp
+// group, which a receipt's replaces), the original dlr-mask, and for 8
+// and 16 the (empty) SMPP response group, for receipts the error as 3
+// octets (type 3, GSM; the receipt's err: value) in the smpp group.
 func reportMeta(rp report, typ int, receipt string) string {
-	m := rp.Meta
-	if typ == dlrSubmit || typ == dlrReject {
-		m += "?smpp_resp?"
-	}
-	m += "?orig_msg?dlr_mask=" + strconv.Itoa(rp.Mask) + "&"
-	if typ == dlrDelivered || typ == dlrFailed || typ == dlrBuffered {
-		e := 0
-		if sm := receiptErr.FindStringSubmatch(receipt); sm != nil {
-			e, _ = strconv.Atoi(sm[1])
+	orig := "?orig_msg?dlr_mask=" + strconv.Itoa(rp.Mask) + "&"
+	switch typ {
+	case dlrSubmit, dlrReject:
+		if rp.Meta == "" {
+			return "?smpp_resp?" + orig
 		}
-		m += "?smpp?dlr_err=" + escape(string([]byte{3, byte(e >> 8), byte(e)})) + "&"
+		return rp.Meta + orig + "?smpp_resp?"
 	}
-	return m
+	e := 0
+	if sm := receiptErr.FindStringSubmatch(receipt); sm != nil {
+		e, _ = strconv.Atoi(sm[1])
+	}
+	return withoutGroup(rp.Meta, "smpp") + orig + "?smpp?dlr_err=" + escape(string([]byte{3, byte(e >> 8), byte(e)})) + "&"
+}
+
+// withoutGroup removes group g ("?g?k=v&...") from Kannel meta-data m.
+func withoutGroup(m, g string) string {
+	var out strings.Builder
+	for rest := m; rest != ""; {
+		if rest[0] != '?' {
+			out.WriteString(rest)
+			break
+		}
+		name, after, ok := strings.Cut(rest[1:], "?")
+		if !ok {
+			out.WriteString(rest)
+			break
+		}
+		body := after
+		if i := strings.Index(after, "?"); i >= 0 {
+			body, rest = after[:i], after[i:]
+		} else {
+			rest = ""
+		}
+		if name != g {
+			out.WriteString("?" + name + "?" + body)
+		}
+	}
+	return out.String()
 }
 
 // traceRef is what people search a message by: the uuid (current courier)

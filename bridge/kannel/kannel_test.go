@@ -350,6 +350,21 @@ func TestAccountAndMeta(t *testing.T) {
 	}
 }
 
+// TestReportMetaWithClientMeta: the sendsms meta-data leads a submit
+// report and loses its smpp group to a receipt's (as Kannel, make interop).
+func TestReportMetaWithClientMeta(t *testing.T) {
+	rp := report{Mask: 31, Meta: "?smpp?x=1&?app?k=v&"}
+	if got, want := reportMeta(rp, dlrSubmit, ""), "?smpp?x=1&?app?k=v&?orig_msg?dlr_mask=31&?smpp_resp?"; got != want {
+		t.Errorf("submit: %q, want %q", got, want)
+	}
+	if got, want := reportMeta(rp, dlrDelivered, "id:1 stat:DELIVRD err:000"), "?app?k=v&?orig_msg?dlr_mask=31&?smpp?dlr_err=%03%00%00&"; got != want {
+		t.Errorf("receipt: %q, want %q", got, want)
+	}
+	if got := withoutGroup("?a?x=1&?b?y=2&", "a"); got != "?b?y=2&" {
+		t.Errorf("withoutGroup = %q", got)
+	}
+}
+
 // TestExpand covers every escape code of C.4.2.
 func TestExpand(t *testing.T) {
 	v := vars{typ: 1, reply: "a b", foreign: "F/1", sender: "0044 77", receiver: "00123", smsc: "s 1", id: "I1",

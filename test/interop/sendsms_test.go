@@ -275,7 +275,7 @@ func TestKannelSendsmsCompare(t *testing.T) {
 	})
 
 	t.Run("dlr-url", func(t *testing.T) {
-		esc := "&M=%M&O=%O&type=%d&reply=%A&to=%p&from=%P&q=%q&Q=%Q&smsc=%i&user=%n&coding=%c&mclass=%m&udh=%u&b=%b&k=%k&f=%f&V=%V&pct=%%&unk=%z&F=%F&o=%o&B=%B&D=%D&T=%T&t=%t&I=%I&R=%R"
+		esc := "&v=%v&M=%M&O=%O&type=%d&reply=%A&to=%p&from=%P&q=%q&Q=%Q&smsc=%i&user=%n&coding=%c&mclass=%m&udh=%u&b=%b&k=%k&f=%f&V=%V&pct=%%&unk=%z&F=%F&o=%o&B=%B&D=%D&T=%T&t=%t&I=%I&R=%R"
 		for _, c := range []struct {
 			tag, to string
 			types   []string
@@ -294,6 +294,11 @@ func TestKannelSendsmsCompare(t *testing.T) {
 					q.Set("coding", "2")
 					q.Set("charset", "utf-8")
 					q.Set("text", "clase ☺ ok")
+					q.Set("validity", "60")
+					q.Set("deferred", "1")
+					q.Set("binfo", "bi")
+					q.Set("account", "acct")
+					q.Set("meta-data", "?smpp?x=1&")
 				}
 				if r := doSendsms(t, "GET", base, q.Encode(), nil, ""); r.code != 202 {
 					t.Fatalf("%s %s: %v", who, c.tag, r)
