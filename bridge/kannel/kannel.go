@@ -37,6 +37,9 @@ type Config struct {
 	// MOMethod is GET or POST (default). POST puts everything in the
 	// query string and sends an empty body, as courier's KN receive needs.
 	MOMethod string
+	// From is the sender of an MT whose sendsms gives none (the channel's
+	// first number, as the core sends it): the %P of its reports.
+	From string
 	// SystemIDs maps each SMSC id to the system_id the bridge binds with:
 	// Kannel's %o of a receipt's report.
 	SystemIDs map[string]string
@@ -189,7 +192,9 @@ func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
 	for _, to := range receivers(*q.to) {
 		mt := bridge.MT{Channel: a.cfg.Channel, To: to, From: q.from, Text: text, AllowEmpty: true, Submit: q.submit(), SMSC: q.smsc}
 		if q.dlrURL != "" && q.dlrMask > 0 {
-			mt.ExternalID = q.report(to).encode()
+			rp := q.report(to)
+			rp.From = cmp.Or(rp.From, a.cfg.From)
+			mt.ExternalID = rp.encode()
 			mt.DedupKey, mt.DedupWindow = "kannel\x00"+q.dlrURL+"\x00"+to, DedupWindow
 			mt.TraceRef = traceRef(q.dlrURL)
 		}
@@ -259,21 +264,16 @@ func (q *request) submit() bridge.SubmitParams {
 // it travels with the MT as its ExternalID (so the core also keys the
 // MT's statuses, and its dlr-url's resend rule, by it).
 type report struct {
-	URL      string `json:"u"`
-	Mask     int    `json:"m"`
-	To       string `json:"t"`
-	From     string `json:"f,omitempty"`
-	User     string `json:"n,omitempty"`
-	Account  string `json:"a,omitempty"`
-	BInfo    string `json:"b,omitempty"`
-	Meta     string `json:"md,omitempty"`
-	Validity int    `json:"v,omitempty"`
-	Deferred int    `json:"d,omitempty"`
+	URL  string `json:"u"`
+	Mask int    `json:"m"`
+	To   string `json:"t"`
+	From string `json:"f,omitempty"`
+	User string `json:"n,omitempty"`
+	Meta string `json:"md,omitempty"`
 }
 
 func (q *request) report(to string) report {
-	return report{URL: q.dlrURL, Mask: q.dlrMask, To: to, From: q.from, User: q.user, Account: q.account,
-		BInfo: q.binfo, Meta: q.meta, Validity: q.validity, Deferred: q.deferred}
+	return report{URL: q.dlrURL, Mask: q.dlrMask, To: to, From: q.from, User: q.user, Meta: q.meta}
 }
 
 func (r report) encode() string {

@@ -256,6 +256,17 @@ func TestHeadIsGet(t *testing.T) {
 	}
 }
 
+// TestDefaultFromInReports: without from, %P of the reports is the
+// channel's number the MT goes out from.
+func TestDefaultFromInReports(t *testing.T) {
+	a, acc := newTest(t, func(c *Config) { c.From = "+250788000020" })
+	do(a, http.MethodGet, Path+"?username=Username&password=Password&to=123&text=hi&dlr-mask=8&dlr-url=http%3A%2F%2Fx%2F%3FP%3D%25P", "", nil)
+	reqs, err := a.Status(bridge.Status{State: bridge.StateSent, ExternalID: acc.mts[0].ExternalID})
+	if err != nil || len(reqs) != 1 || reqs[0].URL != "http://x/?P=%2B250788000020" {
+		t.Errorf("%+v %v", reqs, err)
+	}
+}
+
 // TestNoDLRNoDedup: without a dlr-url there is no id to de-duplicate on.
 func TestNoDLRNoDedup(t *testing.T) {
 	a, acc := newTest(t, nil)

@@ -166,12 +166,16 @@ func newAdapter(cfg *conf.Config, c conf.Channel, acc bridge.Accepter, log *slog
 		return rapidpro.New(rapidpro.Config{Channel: c.ID, ReceiveURL: c.ReceiveURL, SentURL: c.SentURL,
 			DeliveredURL: c.DeliveredURL, FailedURL: c.FailedURL, SendAuthorization: c.SendAuthorization}, acc, l)
 	case conf.KindKannel:
+		from := "" // the sender the core gives an MT without one
+		if len(c.Numbers) > 0 {
+			from = c.Numbers[0]
+		}
 		systemIDs := map[string]string{} // Kannel's %o of receipt reports
 		for _, s := range cfg.SMSC {
 			systemIDs[s.ID] = s.SystemID
 		}
 		return kannel.New(kannel.Config{Channel: c.ID, Username: c.Username, Password: c.Password,
-			MOURL: c.MOURL, MOMethod: c.MOMethod, SystemIDs: systemIDs}, acc, l)
+			MOURL: c.MOURL, MOMethod: c.MOMethod, SystemIDs: systemIDs, From: from}, acc, l)
 	case conf.KindCustom:
 		return custom.New(custom.Config{Channel: c.ID, ChannelID: c.ChannelID, APIToken: c.APIToken,
 			WebhookURL: c.WebhookURL, IDType: c.IDType, DedupWindow: c.DedupWindow.Duration}, acc, l)

@@ -285,10 +285,14 @@ func TestKannelSendsmsCompare(t *testing.T) {
 			{"reject", "+15550009990", []string{"16"}},
 			{"buffered", "+15550009994", []string{"8", "4", "1"}},
 			{"class", "+15550002002", []string{"8", "1"}},
+			{"nofrom", "+15550002003", []string{"8"}}, // the sender: Kannel's global-sender, the channel's number
 		} {
 			for who, base := range map[string]string{"kannel": kBase, "bridge": bBase} {
 				q := url.Values{"username": {"u"}, "password": {"p"}, "from": {ourNumber}, "to": {c.to}, "text": {"dlr " + c.tag},
 					"dlr-mask": {"31"}, "dlr-url": {d.srv.URL + "/dlr?who=" + who + "&tag=" + c.tag + esc}}
+				if c.tag == "nofrom" {
+					q.Del("from")
+				}
 				if c.tag == "class" { // a UCS-2 flash message: class and coding in %m, %c, %O
 					q.Set("mclass", "1")
 					q.Set("coding", "2")
