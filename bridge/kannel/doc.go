@@ -50,9 +50,11 @@
 // # Reports: bridge → dlr-url
 //
 // An MT with a dlr-url and a dlr-mask above 0 carries both, with what the
-// escape codes need, as its bridge.MT.ExternalID; its dedup key is the
-// dlr-url and the receiver, kept 24 h while the message is pending or
-// went out. Status turns each state change into a GET of the dlr-url with
+// escape codes need, as its bridge.MT.ExternalID. When the dlr-url names
+// its message, as courier's does (no escape code but %d), its dedup key is
+// the dlr-url, the receiver and a hash of the text, kept 24 h while the
+// message is pending or went out; a dlr-url template with other codes
+// (%F, %I, ...) is shared by many messages and de-duplicates nothing. Status turns each state change into a GET of the dlr-url with
 // Kannel's escape codes (C.4.2) filled in, when the mask selects its type:
 //
 //	bridge.StateSent                      8   %A "ACK/"

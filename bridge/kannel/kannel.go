@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,7 +196,11 @@ func (a *Adapter) accept(r *http.Request, q *request, text string) answer {
 			rp := q.report(to)
 			rp.From = cmp.Or(rp.From, a.cfg.From)
 			mt.ExternalID = rp.encode()
-			mt.DedupKey, mt.DedupWindow = "kannel\x00"+q.dlrURL+"\x00"+to, DedupWindow
+			if identifies(q.dlrURL) {
+				sum := sha256.Sum256([]byte(text))
+				mt.DedupKey = "kannel\x00" + q.dlrURL + "\x00" + to + "\x00" + hex.EncodeToString(sum[:])
+				mt.DedupWindow = DedupWindow
+			}
 			mt.TraceRef = traceRef(q.dlrURL)
 		}
 		id, err := a.acc.Accept(r.Context(), mt)
@@ -427,4 +432,22 @@ func traceRef(dlrURL string) string {
 		}
 	}
 	return dlrURL
+}
+
+// identifies reports whether a dlr-url can name one message, as courier's
+// does (…/status?uuid=<message uuid>&status=%d): it uses no escape code
+// but %d (and %%). A dlr-url with others (%I, %F, %p, ...) is a template
+// its client fills per message through Kannel's codes, the same for many
+// messages: it cannot serve as a de-duplication key.
+func identifies(dlrURL string) bool {
+	for i := strings.IndexByte(dlrURL, '%'); i >= 0 && i+1 < len(dlrURL); i = strings.IndexByte(dlrURL, '%') {
+		switch c := dlrURL[i+1]; {
+		case c == 'd', c == '%':
+		case '0' <= c && c <= '9': // a percent-encoded octet ("%2F"; Kannel takes "%A…" as a code)
+		default:
+			return false
+		}
+		dlrURL = dlrURL[i+2:]
+	}
+	return true
 }

@@ -267,6 +267,39 @@ func TestDefaultFromInReports(t *testing.T) {
 	}
 }
 
+// TestDedupOnlyOnIdentifyingDLRURL: courier's dlr-url names its message,
+// so a repeat of it (and of the text, to the same receiver) is a
+// duplicate; a client's dlr-url template filled through Kannel's codes
+// (%F, %I, %p, ...) is the same for many messages and de-duplicates
+// nothing.
+func TestDedupOnlyOnIdentifyingDLRURL(t *testing.T) {
+	for u, want := range map[string]bool{
+		"https://c.example/c/kn/8eb23e93/status?uuid=0191e180&status=%d": true,
+		"https://c.example/c/kn/8eb23e93/status?id=10&status=%d&x=%2F%%": true,
+		"http://app.example/dlr.php?status=%d&id=%F":                     false,
+		"http://app.example/dlr?s=%d&msg=%I":                             false,
+		"http://app.example/dlr?s=%d&to=%p":                              false,
+		"http://app.example/dlr?s=%d&r=%A%C3%A9":                         false,
+	} {
+		if got := identifies(u); got != want {
+			t.Errorf("identifies(%q) = %v, want %v", u, got, want)
+		}
+	}
+	a, acc := newTest(t, nil)
+	for _, text := range []string{"one", "two"} {
+		do(a, http.MethodGet, Path+"?username=Username&password=Password&to=123&dlr-mask=1&text="+text+
+			"&dlr-url="+url.QueryEscape("http://app.example/dlr?s=%d&id=%F"), "", nil)
+		do(a, http.MethodGet, Path+"?username=Username&password=Password&to=123&dlr-mask=1&text="+text+
+			"&dlr-url="+url.QueryEscape("https://c.example/status?uuid=u1&status=%d"), "", nil)
+	}
+	if acc.mts[0].DedupKey != "" || acc.mts[2].DedupKey != "" {
+		t.Errorf("template dlr-url got dedup keys %q, %q", acc.mts[0].DedupKey, acc.mts[2].DedupKey)
+	}
+	if k1, k2 := acc.mts[1].DedupKey, acc.mts[3].DedupKey; k1 == "" || k2 == "" || k1 == k2 {
+		t.Errorf("courier dlr-url dedup keys %q, %q: want set, and apart for other texts", k1, k2)
+	}
+}
+
 // TestNoDLRNoDedup: without a dlr-url there is no id to de-duplicate on.
 func TestNoDLRNoDedup(t *testing.T) {
 	a, acc := newTest(t, nil)
