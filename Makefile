@@ -43,7 +43,7 @@ bench:
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time).
 FUZZ_TARGETS := FuzzDecode:./smsc/pdu FuzzDecodeLenient:./smsc/pdu FuzzRoundTrip:./smsc/pdu FuzzDecode:./smsc/coding FuzzAlphabet:./smsc/coding \
 	FuzzUnpackGSM7:./smsc/coding FuzzParse:./smsc/dlr FuzzParseInbound:./smsc \
-	FuzzParseSend:./bridge/rapidpro FuzzParseSend:./bridge/custom FuzzParseRequest:./bridge/notify FuzzParse:./conf \
+	FuzzParseSend:./bridge/rapidpro FuzzParseSend:./bridge/custom FuzzSendsms:./bridge/kannel FuzzExpand:./bridge/kannel FuzzParseRequest:./bridge/notify FuzzParse:./conf \
 	FuzzDecodeParts:./store
 
 fuzz:

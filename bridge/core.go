@@ -531,11 +531,20 @@ func (cs *channelState) allow(w http.ResponseWriter) bool {
 }
 
 // ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send,
+// GET and POST /cgi-bin/sendsms (kannel channels, told apart by username),
 // POST /custom/{channel}/message (also .../{channel}//message, as platforms
 // send it when their base URL ends in a slash) and POST
 // /website/{websiteId}/hsm/notifications (serveNotify). Every error, the core's and
 // the adapter's, has the shape of the platform the path names (WriteError).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == SendsmsPath:
+		b.serveSendsms(w, r) // Kannel's path: the username names the channel
+		return
+	case strings.HasPrefix(r.URL.Path, "/cgi-bin/"):
+		kannelReply(w, http.StatusNotFound, "Unknown request.") // as Kannel's smsbox
+		return
+	}
 	parts := strings.FieldsFunc(r.URL.Path, func(c rune) bool { return c == '/' })
 	kind := ""
 	if len(parts) > 0 {

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -227,6 +228,7 @@ type receiptData struct {
 	ExternalID string `json:"ext,omitempty"`
 	To         string `json:"to,omitempty"`
 	Dedup      string `json:"dd,omitempty"` // the MT's store dedup key
+	TraceRef   string `json:"tr,omitempty"` // MT.TraceRef, when set
 }
 
 func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecord) {
@@ -256,6 +258,8 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		st = StateDelivered // of this part; the callback lane merges the parts
 	case r.State == dlr.Failed:
 		st = StateFailed
+	case r.State == dlr.Intermediate && t.channels[m.Channel] != nil && reportsBuffered(t.channels[m.Channel].adapter):
+		st = StateBuffered // the SMSC holds it: only for platforms that take such reports
 	default:
 		b.complete(ctx, it, store.Completion{})
 		return
@@ -268,7 +272,7 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		return
 	}
 	status := Status{MTID: d.MTID, ExternalID: d.ExternalID, To: d.To, Channel: cs.ID, State: st, SMSC: s.ID,
-		SMSCMsgID: r.ID, At: b.o.Now()}
+		SMSCMsgID: r.ID, At: b.o.Now(), Report: receiptText(r)}
 	if st == StateFailed {
 		status.ErrorCode, status.Description = r.Err, r.Stat
 	}
@@ -280,7 +284,7 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 	of := statusOf{MTID: d.MTID, State: st, Group: groupKey(cs.ID, status), Parts: m.Parts, Part: m.Part, Dedup: d.Dedup}
 	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.To, of, cs.logOnly(status, reqs))}) {
 		b.meter().Message("receipt", cs.ID)
-		b.trace(store.TraceEvent{ID: d.MTID, Ref: d.ExternalID, Number: d.To, Hop: "receipt", SMSC: s.ID, Channel: cs.ID,
+		b.trace(store.TraceEvent{ID: d.MTID, Ref: cmp.Or(d.TraceRef, d.ExternalID), Number: d.To, Hop: "receipt", SMSC: s.ID, Channel: cs.ID,
 			Detail: fmt.Sprintf("receipt for message_id %s stat %s (part %d): %s callback queued", r.ID, r.Stat, max(m.Part, 1), st)})
 		b.observe(Event{Kind: "receipt", SMSC: s.ID, Channel: cs.ID, ID: d.MTID,
 			Text: fmt.Sprintf("receipt %s (stat %s) matched MT %s: %s callback queued", r.ID, r.Stat, d.MTID, st)})
@@ -348,4 +352,11 @@ func abbreviate(s string) string {
 		return string(r[:37]) + "..."
 	}
 	return s
+}
+
+// receiptText is a receipt in the text form of SMPP 3.4 Appendix B, as the
+// SMSC sends it (Kannel's %A of a delivery report).
+func receiptText(r *dlr.Receipt) string {
+	return fmt.Sprintf("id:%s sub:%s dlvrd:%s submit date:%s done date:%s stat:%s err:%s text:%s",
+		r.ID, r.Sub, r.Dlvrd, r.SubmitDate, r.DoneDate, r.Stat, r.Err, r.Text)
 }

@@ -179,8 +179,14 @@
 //
 //	username   required; unique among kannel channels
 //	password   required (or password_file)
-//	mo_url     absolute http(s) URL; Kannel escapes (%p, %b, ...) allowed
-//	mo_method  "GET" | "POST" (default; courier's KN receive takes POST only)
+//	mo_url     absolute http(s) URL; Kannel escapes (%p, %b, ...) allowed; empty:
+//	           MO to the channel's numbers become dead letters ("no mo_url configured")
+//	mo_method  "GET" | "POST" (default; courier's KN receive takes POST only:
+//	           everything in the query string, empty body)
+//
+// A kannel channel is served at GET/POST /cgi-bin/sendsms, found by the
+// username the client sends; package bridge/kannel documents the
+// parameters and answers.
 //
 // kind = "custom" (platforms.md A):
 //

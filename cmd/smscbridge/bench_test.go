@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,6 +104,42 @@ func benchMTWith(b *testing.B, contacts int, mod func(*harness)) {
 	wg.Wait()
 	waitCount(b, func() int { return h.smsc.Stats().Submits }, b.N)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "MT/s")
+}
+
+// BenchmarkKannelSendsms measures Kannel sendsms calls as courier makes
+// them (10 concurrent, benchContacts recipients, each with its dlr-url) →
+// committed → 202 → submit_sm to smsctest, until every submit has arrived.
+// It also reports the mean time to the 202 answer.
+func BenchmarkKannelSendsms(b *testing.B) {
+	h := newHarnessWith(b, func(h *harness) { withKannel(h) })
+	h.waitBound()
+	work := make(chan int, b.N)
+	for i := range b.N {
+		work <- i
+	}
+	close(work)
+	var answerNs atomic.Int64
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for i := range work {
+				uuid := fmt.Sprintf("0191e180-7d60-7000-aff4-%012d", i)
+				q := courierSend(uuid, "benchmark MT text", fmt.Sprint("+250788", 100000+i%benchContacts))
+				q.Set("dlr-url", h.plat.srv.URL+"/c/kn/"+knUUID+"/status?uuid="+uuid+"&status=%d")
+				start := time.Now()
+				if code, body := h.sendsms(q); code != 202 {
+					b.Errorf("sendsms = %d %s", code, body)
+					return
+				}
+				answerNs.Add(int64(time.Since(start)))
+			}
+		})
+	}
+	wg.Wait()
+	waitCount(b, func() int { return h.smsc.Stats().Submits }, b.N)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "MT/s")
+	b.ReportMetric(float64(answerNs.Load())/float64(b.N)/1e6, "ms/answer")
 }
 
 func waitCount(b *testing.B, count func() int, n int) {

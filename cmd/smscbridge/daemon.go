@@ -20,6 +20,7 @@ import (
 
 	"github.com/smscbridge/smscbridge/bridge"
 	"github.com/smscbridge/smscbridge/bridge/custom"
+	"github.com/smscbridge/smscbridge/bridge/kannel"
 	"github.com/smscbridge/smscbridge/bridge/notify"
 	"github.com/smscbridge/smscbridge/bridge/rapidpro"
 	"github.com/smscbridge/smscbridge/conf"
@@ -200,7 +201,7 @@ func bridgeConfig(cfg *conf.Config, log *slog.Logger) (bridge.Config, error) {
 		bc.Routes = append(bc.Routes, bridge.Route{Prefix: r.Prefix, SMSC: r.SMSC})
 	}
 	for _, c := range cfg.Channel {
-		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom && c.Kind != conf.KindNotify {
+		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom && c.Kind != conf.KindKannel && c.Kind != conf.KindNotify {
 			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
 			continue
 		}
@@ -237,7 +238,7 @@ func (d *daemon) newClient(s conf.SMSC) (*smsc.Client, error) {
 func (d *daemon) adapters(cfg *conf.Config, bc bridge.Config) (map[string]bridge.Adapter, error) {
 	out := map[string]bridge.Adapter{}
 	for _, c := range bc.Channels {
-		a, err := newAdapter(*cfg.ChannelByID(c.ID), d.bridge, d.log)
+		a, err := newAdapter(cfg, *cfg.ChannelByID(c.ID), d.bridge, d.log)
 		if err != nil {
 			return nil, fmt.Errorf("channel %q: %w", c.ID, err)
 		}
@@ -299,12 +300,23 @@ func partialPolicy(s string) store.PartialPolicy {
 	return store.DeliverPartial
 }
 
-func newAdapter(c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.Adapter, error) {
+func newAdapter(cfg *conf.Config, c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.Adapter, error) {
 	l := log.With("component", c.Kind)
 	switch c.Kind {
 	case conf.KindRapidPro:
 		return rapidpro.New(rapidpro.Config{Channel: c.ID, ReceiveURL: c.ReceiveURL, SentURL: c.SentURL,
 			DeliveredURL: c.DeliveredURL, FailedURL: c.FailedURL, SendAuthorization: c.SendAuthorization}, acc, l)
+	case conf.KindKannel:
+		from := "" // the sender the core gives an MT without one
+		if len(c.Numbers) > 0 {
+			from = c.Numbers[0]
+		}
+		systemIDs := map[string]string{} // Kannel's %o of receipt reports
+		for _, s := range cfg.SMSC {
+			systemIDs[s.ID] = s.SystemID
+		}
+		return kannel.New(kannel.Config{Channel: c.ID, Username: c.Username, Password: c.Password,
+			MOURL: c.MOURL, MOMethod: c.MOMethod, SystemIDs: systemIDs, From: from}, acc, l)
 	case conf.KindCustom:
 		return custom.New(custom.Config{Channel: c.ID, ChannelID: c.ChannelID, APIToken: c.APIToken,
 			WebhookURL: c.WebhookURL, IDType: c.IDType, DedupWindow: c.DedupWindow.Duration}, acc, l)

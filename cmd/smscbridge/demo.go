@@ -124,7 +124,7 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	<-ready
 
 	p.printf("smscbridge demo: SMSC simulator on %s, bridge on %s, stand-in platforms on %s\n", sim.Addr(), d.HTTPAddr(), plat.Addr())
-	p.printf("channels: rapidpro %q owns %s, custom %q owns %s; database %s\n\n", "rp-demo", demoRPNumber, "telenet", demoCustomNumber, cfg.Store.Path)
+	p.printf("channels: rapidpro %q owns %s, custom %q owns %s, kannel %q owns %s; database %s\n\n", "rp-demo", demoRPNumber, "telenet", demoCustomNumber, "rp-kannel", demoKNNumber, cfg.Store.Path)
 	if err := sim.WaitBound(ctx, 1); err != nil {
 		return fmt.Errorf("bridge never bound to the simulator: %w", err)
 	}
@@ -170,6 +170,12 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 			return demoPost(p, httpc, "custom", base+"/custom/telenet/message", "Bearer demo-token",
 				`{"channelId":"demo-channel","contactId":"+60123456789","message":{"type":"quick_reply","title":"Which language? 🌐","replies":["Malay","English"]}}`)
 		}, "custom-delivered"},
+		{"MT: a RapidPro Kannel channel (any Kannel client) calls /cgi-bin/sendsms; its dlr-url hears 8 (sent) then 1 (delivered)", func() error {
+			q := url.Values{"username": {"rapidpro"}, "password": {"kannel-pw"}, "from": {demoKNNumber}, "to": {"+250788383383"},
+				"text": {"Hola desde Kannel"}, "dlr-mask": {"27"},
+				"dlr-url": {"http://" + plat.Addr().String() + "/c/kn/" + demoKNUUID + "/status?uuid=0191e180-7d60-7000-aff4-c8d3f7bcc9d3&status=%d"}}
+			return demoGet(p, httpc, "kannel", base+"/cgi-bin/sendsms?"+q.Encode())
+		}, "kn-delivered"},
 		{"Notification: an app fires template 7 (Cliengo-style API); the rendered text goes out as SMS, its status is logged", func() error {
 			return demoNotify(p, httpc, base+"/website/"+demoWebsite+"/hsm/notifications",
 				`{"templateId":"7","destination":"542994843975","params":{"name":"Julieta","order":"A-12"}}`)
@@ -255,6 +261,8 @@ func demoMO(ctx context.Context, p *printer, sim *smsctest.Server, from, to, tex
 const (
 	demoRPNumber     = "+5582999489287"
 	demoCustomNumber = "+60177872890"
+	demoKNNumber     = "+250788000020"
+	demoKNUUID       = "9a7c2b1e-4f0d-4c6b-8e2a-1d3f5b7c9e0a"
 	demoWebsite      = "64652663e65219005dc61bd6"
 )
 
@@ -272,6 +280,9 @@ func demoConfig(smscAddr, platURL, db string) *conf.Config {
 			ReceiveURL: platURL + "/c/ex/8eb23e93-5ecb-45ba-b726-3b064e0c56ab/receive"},
 		{ID: "telenet", Kind: conf.KindCustom, Numbers: []string{demoCustomNumber}, SMSC: []string{"demo-smsc"},
 			ChannelID: "demo-channel", APIToken: "demo-token", WebhookURL: platURL + "/custom/webhook", IDType: "phone"},
+		{ID: "rp-kannel", Kind: conf.KindKannel, Numbers: []string{demoKNNumber}, SMSC: []string{"demo-smsc"},
+			Username: "rapidpro", Password: "kannel-pw", MOMethod: "POST",
+			MOURL: platURL + "/c/kn/" + demoKNUUID + "/receive?backend=%i&sender=%p&message=%b&ts=%T&id=%I&to=%P"},
 		{ID: "events", Kind: conf.KindNotify, SMSC: []string{"demo-smsc"}, WebsiteID: demoWebsite, APIKey: "demo-apikey",
 			From: "MyBrand", Template: []conf.Template{{ID: "7", Type: "text", Text: "Hola {{name}}, tu pedido {{order}} está listo."}}},
 	}
@@ -313,6 +324,22 @@ func demoPost(p *printer, c *http.Client, who, u, auth, body string) error {
 	b, _ := io.ReadAll(resp.Body)
 	p.say(who, "← %d %s", resp.StatusCode, strings.TrimSpace(string(b)))
 	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s send refused: %d %s", who, resp.StatusCode, b)
+	}
+	return nil
+}
+
+// demoGet makes a Kannel sendsms call and fails unless it is accepted (202).
+func demoGet(p *printer, c *http.Client, who, u string) error {
+	p.say(who, "GET %s", strings.Replace(u[strings.Index(u[7:], "/")+7:], "password=kannel-pw", "password=xxxxx", 1))
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	p.say(who, "← %d %s", resp.StatusCode, strings.TrimSpace(string(b)))
+	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("%s send refused: %d %s", who, resp.StatusCode, b)
 	}
 	return nil
@@ -369,6 +396,21 @@ func newDemoPlatform(p *printer, received *atomic.Int64) (net.Listener, <-chan s
 		w.Header().Set("Content-Type", "application/json")
 		received.Add(1)
 		io.WriteString(w, `{"message":"Accepted"}`)
+	})
+	mux.HandleFunc("/c/kn/", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if strings.HasSuffix(r.URL.Path, "/receive") {
+			p.say("kannel", "← MO from %s: %q", q.Get("sender"), q.Get("message"))
+			events("kn-mo")
+		} else {
+			p.say("kannel", "← GET dlr-url status=%s for uuid %s", q.Get("status"), q.Get("uuid"))
+			if q.Get("status") == "1" {
+				events("kn-delivered")
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		received.Add(1)
+		io.WriteString(w, `{"message":"Status Update Accepted"}`)
 	})
 	mux.HandleFunc("/custom/webhook", func(w http.ResponseWriter, r *http.Request) {
 		var env struct {

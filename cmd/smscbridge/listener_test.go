@@ -86,14 +86,17 @@ func isTimeout(err error) bool {
 }
 
 // TestChannelRateLimit: over its max_requests_per_second a channel's
-// endpoint answers 503 with Retry-After in the platform's error shape,
-// never 429; other channels are not affected (issue 15 item 9).
+// endpoint (RapidPro, template notifications, Kannel sendsms) answers 503
+// with Retry-After in the platform's error shape, never 429; other
+// channels are not affected (issue 15 item 9).
 func TestChannelRateLimit(t *testing.T) {
 	h, _ := newHarnessLogged(t, func(h *harness) {
 		h.cfg.Channel[0].MaxRequestsPerSecond = 0.01 // one now, the next in 100 s
 		h.cfg.Channel = append(h.cfg.Channel, conf.Channel{ID: "events", Kind: conf.KindNotify, SMSC: []string{"agg-a"},
 			WebsiteID: "64652663e65219005dc61bd6", APIKey: "k", From: "MyBrand", MaxRequestsPerSecond: 0.01,
-			Template: []conf.Template{{ID: "7", Type: "text", Text: "Hola {{name}}"}}})
+			Template: []conf.Template{{ID: "7", Type: "text", Text: "Hola {{name}}"}}},
+			conf.Channel{ID: "kn", Kind: conf.KindKannel, Numbers: []string{"12345"}, SMSC: []string{"agg-a"},
+				Username: "rapidpro", Password: "kpw", MaxRequestsPerSecond: 0.01})
 		h.cfg.Complete()
 	})
 	h.waitBound()
@@ -136,6 +139,20 @@ func TestChannelRateLimit(t *testing.T) {
 		}
 		if want == 503 && (resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), `"code":"SERVICE_UNAVAILABLE"`)) {
 			t.Errorf("notification over the limit: Retry-After %q, body %s", resp.Header.Get("Retry-After"), b)
+		}
+	}
+	for i, want := range []int{http.StatusAccepted, http.StatusServiceUnavailable} {
+		resp, err := http.Get(h.baseURL + "/cgi-bin/sendsms?username=rapidpro&password=kpw&to=%2B250788123123&text=hi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("sendsms %d = %d %s, want %d", i, resp.StatusCode, b, want)
+		}
+		if want == 503 && resp.Header.Get("Retry-After") == "" {
+			t.Errorf("sendsms over the limit: no Retry-After")
 		}
 	}
 	code, b := h.post("/custom/telenet/message", "application/json", "Bearer "+customToken,

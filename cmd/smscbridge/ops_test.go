@@ -60,7 +60,7 @@ func checkKeys(t *testing.T, path string, v any) {
 // age, uptime, version and the config file.
 func TestStatusJSON(t *testing.T) {
 	h := newHarness(t)
-	h.waitBound() // the page must show a bound session: wait for the bind
+	h.waitBound()                                  // the page must show a bound session: wait for the bind
 	h.cfg.File = "/etc/smscbridge/smscbridge.toml" // the config in force (h.d.cfg)
 	if code, body := h.adminCall("POST", "/smsc/agg-a/suspend"); code != 200 {
 		t.Fatalf("suspend = %d %s", code, body) // the MT below stays queued

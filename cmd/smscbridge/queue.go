@@ -383,7 +383,7 @@ func offlineBridge(cfg *conf.Config, s *store.Store) (*bridge.Bridge, error) {
 		bo.SMSCs = append(bo.SMSCs, bridge.SMSC{ID: sc.ID})
 	}
 	for _, c := range cfg.Channel {
-		if c.Kind == conf.KindRapidPro || c.Kind == conf.KindCustom || c.Kind == conf.KindNotify {
+		if c.Kind == conf.KindRapidPro || c.Kind == conf.KindCustom || c.Kind == conf.KindKannel || c.Kind == conf.KindNotify {
 			bo.Channels = append(bo.Channels, bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, WebsiteID: c.WebsiteID})
 		}
 	}
@@ -392,7 +392,7 @@ func offlineBridge(cfg *conf.Config, s *store.Store) (*bridge.Bridge, error) {
 		return nil, err
 	}
 	for _, c := range bo.Channels {
-		a, err := newAdapter(*cfg.ChannelByID(c.ID), b, slog.New(slog.DiscardHandler))
+		a, err := newAdapter(cfg, *cfg.ChannelByID(c.ID), b, slog.New(slog.DiscardHandler))
 		if err != nil {
 			return nil, fmt.Errorf("channel %q: %w", c.ID, err)
 		}

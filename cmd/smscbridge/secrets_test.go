@@ -82,6 +82,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	h.plat.setFail(503)
 	h.deliverMO("+2349067554729", rpNumber, "hello rapidpro")
 	h.deliverMO("+60123456789", customNumber, "hello custom")
+	h.deliverMO("+2349067554730", "12345", "hello kannel")
 	h.plat.wait(t, "failed attempts", func(r []platformReq) bool { return len(r) >= 4 })
 	h.plat.setFail(0)
 	do("POST", h.baseURL+"/rapidpro/rp-main/send", secretRPAuth, form, "id=1&text=hi&to=%2B250788123123")
