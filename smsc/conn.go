@@ -398,13 +398,16 @@ func (c *conn) encodeFailed(op outPDU, err error) {
 }
 
 // drain waits up to UnbindTimeout for outstanding submits to be answered
-// and reports whether they all were.
+// and for running Handler calls to answer their deliver_sm (an MO committed
+// but not answered before the unbind would be delivered again), and
+// reports whether they all were.
 func (c *conn) drain() bool {
 	deadline := time.NewTimer(c.o.UnbindTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for c.inflight() > 0 && c.ctx.Err() == nil {
+	busy := func() bool { return c.inflight() > 0 || len(c.handlers) > 0 }
+	for busy() && c.ctx.Err() == nil {
 		select {
 		case <-deadline.C:
 			return false
@@ -412,7 +415,7 @@ func (c *conn) drain() bool {
 		case <-tick.C:
 		}
 	}
-	return c.inflight() == 0
+	return !busy()
 }
 
 // rebind ends a link whose SMSC lost our session (ESME_RINVBNDSTS or
