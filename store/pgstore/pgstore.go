@@ -32,8 +32,9 @@
 //
 // # Wake-ups
 //
-// A transaction that makes a head due sends NOTIFY on the schema's channel
-// with the lane; every node LISTENs and wakes its LeaseWait callers. The
+// After a transaction that makes a head due commits, the node sends NOTIFY
+// on the schema's channel with the lane (coalesced: one statement for the
+// commits of a burst); every node LISTENs and wakes its LeaseWait callers. The
 // node's own commits wake its callers directly, and LeaseWait also looks
 // again every Options.PollInterval, so a lost notification (a dropped
 // listener connection) costs at most that.
@@ -102,8 +103,10 @@ type Store struct {
 	closeOnce sync.Once
 	fatal     chan struct{}
 
-	mu     sync.Mutex
-	waitCh map[string]chan struct{}
+	mu      sync.Mutex
+	waitCh  map[string]chan struct{}
+	pending map[string]bool // lanes to notify
+	kick    chan struct{}
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -188,7 +191,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
 	}
 	s := &Store{opt: o, pool: pool, channel: "smscbridge:" + o.Schema,
-		quit: make(chan struct{}), fatal: make(chan struct{}), waitCh: map[string]chan struct{}{}}
+		quit: make(chan struct{}), fatal: make(chan struct{}), waitCh: map[string]chan struct{}{},
+		pending: map[string]bool{}, kick: make(chan struct{}, 1)}
 	if err := s.update(ctx, func(w *wtx) error {
 		rows, err := w.tx.Query(ctx, `UPDATE sb_items SET leased = false, token = 0, idx = least(next_due, $2)
 WHERE leased AND owner = $1 RETURNING lane`, o.Node, w.now)
@@ -204,8 +208,9 @@ WHERE leased AND owner = $1 RETURNING lane`, o.Node, w.now)
 		pool.Close()
 		return nil, err
 	}
-	s.listening.Add(1)
+	s.listening.Add(2)
 	go s.listen(cfg.ConnConfig)
+	go s.notifier()
 	return s, nil
 }
 
@@ -250,6 +255,7 @@ func (s *Store) update(ctx context.Context, fn func(*wtx) error) error {
 		w, err = s.try(ctx, fn)
 		if err == nil {
 			s.wakeLocal(w.wake)
+			s.notify(w.wake)
 			return nil
 		}
 		var pe *pgconn.PgError
@@ -270,19 +276,57 @@ func (s *Store) try(ctx context.Context, fn func(*wtx) error) (*wtx, error) {
 	if err := fn(w); err != nil {
 		return w, err
 	}
-	if len(w.wake) > 0 {
-		lanes := make([]string, 0, len(w.wake))
-		for l := range w.wake {
-			lanes = append(lanes, notifyPayload(l))
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, l) FROM unnest($2::text[]) l`, s.channel, lanes); err != nil {
-			return w, err
-		}
-	}
 	if err := tx.Commit(ctx); err != nil {
 		return w, fmt.Errorf("pgstore: commit: %w", err)
 	}
 	return w, nil
+}
+
+// notify hands lanes to the notifier, which tells the other nodes. NOTIFY
+// is sent after the commit, not in it: PostgreSQL serialises the commits
+// of notifying transactions under one lock, which would cost every
+// transaction its own WAL flush (no group commit). A notification lost to
+// a crash between the commit and the NOTIFY costs the other nodes at most
+// PollInterval.
+func (s *Store) notify(lanes map[string]bool) {
+	if len(lanes) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for l := range lanes {
+		s.pending[l] = true
+	}
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// notifier sends the pending notifications, coalescing the lanes of every
+// commit since its last round into one statement.
+func (s *Store) notifier() {
+	defer s.listening.Done()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-s.kick:
+		}
+		s.mu.Lock()
+		lanes := make([]string, 0, len(s.pending))
+		for l := range s.pending {
+			lanes = append(lanes, notifyPayload(l))
+		}
+		clear(s.pending)
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := s.pool.Exec(ctx, `SELECT pg_notify($1, l) FROM unnest($2::text[]) l`, s.channel, lanes)
+		cancel()
+		if err != nil && s.opt.Report != nil {
+			s.opt.Report(fmt.Errorf("pgstore: notify: %w (other nodes poll every %s)", err, s.opt.PollInterval))
+		}
+	}
 }
 
 // notifyPayload is the NOTIFY payload for lane: its hex (payloads must be
