@@ -31,7 +31,7 @@ import (
 type daemon struct {
 	cfg     *conf.Config
 	log     *slog.Logger
-	store   *store.Store
+	store   store.Backend
 	bridge  *bridge.Bridge
 	clients map[string]*smsc.Client
 	httpLn  net.Listener
@@ -60,17 +60,8 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 			d.close()
 		}
 	}()
-	d.store, err = store.Open(store.Options{
-		Path: cfg.Store.Path,
-		Retry: store.RetryPolicy{MaxAttempts: cfg.Retry.MaxAttempts, InitialBackoff: cfg.Retry.InitialBackoff.Duration,
-			MaxBackoff: cfg.Retry.MaxBackoff.Duration, MaxAge: cfg.Retry.MaxAge.Duration},
-		ReceiptTTL:        cfg.Store.ReceiptTTL.Duration,
-		ReassemblyTimeout: cfg.Store.ReassemblyTimeout.Duration,
-		PartialMO:         partialPolicy(cfg.Store.PartialMO),
-		Report:            func(err error) { log.Error("store sweep", "err", err) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+	if d.store, err = openStore(cfg, log, ""); err != nil {
+		return nil, err
 	}
 	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), MaxBackoff: cfg.Retry.MaxBackoff.Duration,
 		Logger: log.With("component", "bridge"), Observe: o.Observe, ReceiptGrace: o.ReceiptGrace}
