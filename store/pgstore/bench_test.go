@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,6 +40,9 @@ func benchEnqueueAck(b *testing.B, producers int, lease bool) {
 				lane = fmt.Sprint("mt:", p)
 			}
 			key := fmt.Sprint("k", p)
+			if os.Getenv("BENCH_NOKEY") != "" {
+				key = ""
+			}
 			for next.Add(1) <= int64(b.N) {
 				id, _, err := s.Enqueue(ctx, store.NewItem{Lane: lane, Key: key, Payload: payload})
 				if err != nil {

@@ -258,12 +258,40 @@ func (s *Store) update(ctx context.Context, fn func(*wtx) error) error {
 			s.notify(w.wake)
 			return nil
 		}
-		var pe *pgconn.PgError
-		if !errors.As(err, &pe) || (pe.Code != "40P01" && pe.Code != "40001") {
+		if !retryable(err) {
 			break
 		}
 	}
 	return err
+}
+
+// once runs fn (one statement on the pool: its own transaction), again
+// (up to 5 times) after a deadlock or a serialisation failure.
+func (s *Store) once(ctx context.Context, fn func() error) error {
+	select {
+	case <-s.quit:
+		return store.ErrClosed
+	default:
+	}
+	var err error
+	for range 5 {
+		if err = fn(); !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// woke wakes the waiters of lane, here and on the other nodes.
+func (s *Store) woke(lane string) {
+	m := map[string]bool{lane: true}
+	s.wakeLocal(m)
+	s.notify(m)
 }
 
 func (s *Store) try(ctx context.Context, fn func(*wtx) error) (*wtx, error) {
@@ -339,7 +367,8 @@ func notifyPayload(lane string) string {
 }
 
 // lock takes a transaction-scoped advisory lock on a name in a namespace
-// ('k' keys, 'd' dedup keys, 'g' reassembly sets).
+// ('d' dedup keys, 'g' reassembly sets; keys are locked in SQL, by
+// sb_lock_key).
 func (w *wtx) lock(ns byte, parts ...string) error {
 	h := fnv.New64a()
 	h.Write([]byte{ns})

@@ -49,6 +49,22 @@ func (s *Store) Enqueue(ctx context.Context, it store.NewItem) (id string, dup b
 	if err := it.Validate(); err != nil {
 		return "", false, err
 	}
+	if it.DedupKey == "" || it.DedupTTL <= 0 { // one statement, its own transaction
+		now := s.opt.Now().UnixNano()
+		id = store.NewID(time.Unix(0, now))
+		var head bool
+		err := s.once(ctx, func() error {
+			return s.pool.QueryRow(ctx, `SELECT sb_put($1, $2, $3, $4, 0, $5, $5, $5, '')`, id, []byte(it.Lane), []byte(it.Key),
+				nonNil(it.Payload), now).Scan(&head)
+		})
+		if err != nil {
+			return "", false, err
+		}
+		if head {
+			s.woke(it.Lane)
+		}
+		return id, false, nil
+	}
 	err = s.update(ctx, func(w *wtx) (err error) {
 		id, dup, err = w.enqueue(it)
 		return err
@@ -98,19 +114,9 @@ ON CONFLICT (key) DO UPDATE SET item_id = excluded.item_id, expires = excluded.e
 // putNew inserts x at the end of its key: its head (due at x.nextDue) if
 // the key has no items, else waiting behind them.
 func (w *wtx) putNew(x *row) error {
-	x.head, x.idx = true, x.nextDue
-	q := `INSERT INTO sb_items (id, lane, key, seq, payload, attempts, first_seen, age_from, next_due, idx, last_error, head)
-VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $8, $9, true) RETURNING head`
-	if x.key != "" {
-		if err := w.lock('k', x.lane, x.key); err != nil {
-			return err
-		}
-		q = `INSERT INTO sb_items (id, lane, key, seq, payload, attempts, first_seen, age_from, next_due, idx, last_error, head)
-VALUES ($1, $2, $3, nextval('sb_counter'), $4, $5, $6, $7, $8, $8, $9,
-	NOT EXISTS (SELECT 1 FROM sb_items WHERE lane = $2 AND key = $3)) RETURNING head`
-	}
-	if err := w.tx.QueryRow(w.ctx, q, x.id, []byte(x.lane), []byte(x.key), x.payload, x.attempts, x.firstSeen, x.ageFrom,
-		x.nextDue, []byte(x.lastError)).Scan(&x.head); err != nil {
+	x.idx = x.nextDue
+	if err := w.tx.QueryRow(w.ctx, `SELECT sb_put($1, $2, $3, $4, $5, $6, $7, $8, $9)`, x.id, []byte(x.lane), []byte(x.key),
+		x.payload, x.attempts, x.firstSeen, x.ageFrom, x.nextDue, []byte(x.lastError)).Scan(&x.head); err != nil {
 		return err
 	}
 	if x.head {
@@ -142,21 +148,14 @@ func (w *wtx) held(lane, id string, token uint64, check bool) (row, error) {
 // unqueue deletes a queued item; if it was its key's head, the key's next
 // item becomes the head, due at the later of its own due time and now.
 func (w *wtx) unqueue(x *row) error {
-	if _, err := w.tx.Exec(w.ctx, `DELETE FROM sb_items WHERE id = $1`, x.id); err != nil {
+	var promoted []byte
+	if err := w.tx.QueryRow(w.ctx, `SELECT sb_unqueue($1, $2)`, x.id, w.now).Scan(&promoted); err != nil {
 		return err
 	}
-	if x.key == "" || !x.head {
-		return nil
-	}
-	if err := w.lock('k', x.lane, x.key); err != nil {
-		return err
-	}
-	tag, err := w.tx.Exec(w.ctx, `UPDATE sb_items SET head = true, next_due = greatest(next_due, $3), idx = greatest(next_due, $3)
-WHERE id = (SELECT id FROM sb_items WHERE lane = $1 AND key = $2 ORDER BY seq LIMIT 1)`, []byte(x.lane), []byte(x.key), w.now)
-	if err == nil && tag.RowsAffected() > 0 {
+	if promoted != nil {
 		w.wake[x.lane] = true
 	}
-	return err
+	return nil
 }
 
 // toDead writes x (already unqueued, or new) as a dead letter.
@@ -174,13 +173,14 @@ func (s *Store) Lease(ctx context.Context, lane string, max int) ([]store.Item, 
 		return nil, fmt.Errorf("%w: lease of %d items", store.ErrInvalid, max)
 	}
 	var items []store.Item
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.once(ctx, func() error {
 		items = nil
-		rows, err := w.tx.Query(w.ctx, `WITH c AS (
+		now := s.opt.Now().UnixNano()
+		rows, err := s.pool.Query(ctx, `WITH c AS (
 	SELECT id, idx AS due FROM sb_items WHERE lane = $1 AND head AND idx <= $2 ORDER BY idx, id LIMIT $3 FOR UPDATE SKIP LOCKED)
 UPDATE sb_items i SET idx = $4, leased = true, token = nextval('sb_counter'), owner = $5 FROM c WHERE i.id = c.id
 RETURNING c.due, i.id, i.lane, i.key, i.seq, i.payload, i.attempts, i.first_seen, i.age_from, i.next_due, i.idx, i.last_error, i.head, i.leased, i.token`,
-			[]byte(lane), w.now, max, w.now+int64(s.opt.LeaseTTL), s.opt.Node)
+			[]byte(lane), now, max, now+int64(s.opt.LeaseTTL), s.opt.Node)
 		if err != nil {
 			return err
 		}
@@ -295,10 +295,29 @@ func (s *Store) LeaseWait(ctx context.Context, lane string, max int) ([]store.It
 	}
 }
 
-// Ack deletes a held item; the next item of its key becomes the head.
+// Ack deletes a held item; the next item of its key becomes the head. One
+// statement (function sb_ack), its own transaction.
 func (s *Store) Ack(ctx context.Context, lane, id string, token uint64) error {
-	_, err := s.Complete(ctx, store.Completion{Lane: lane, ID: id, Token: token})
-	return err
+	if !store.ValidID(id) {
+		return fmt.Errorf("%w: bad id %q", store.ErrNotFound, id)
+	}
+	var code int
+	if err := s.once(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT sb_ack($1, $2, $3, $4)`, []byte(lane), id, int64(token), s.opt.Now().UnixNano()).Scan(&code)
+	}); err != nil {
+		return err
+	}
+	switch code {
+	case 1:
+		s.woke(lane)
+	case -1:
+		return fmt.Errorf("%w: %s", store.ErrNotFound, id)
+	case -2:
+		return fmt.Errorf("%w: %s is not in lane %q", store.ErrNotFound, id, lane)
+	case -3:
+		return fmt.Errorf("%w: %s (token %d)", store.ErrStaleLease, id, token)
+	}
+	return nil
 }
 
 // Retry records a failed attempt and schedules the next (see store.Store.Retry).

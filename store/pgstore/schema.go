@@ -84,7 +84,74 @@ CREATE TABLE sb_parts (
 	hash bytea   NOT NULL,
 	data bytea,
 	PRIMARY KEY (gkey, seq)
-);`,
+);
+
+-- A transaction-scoped advisory lock on hashtextextended(lane/key)
+-- serialises changes to the order of one (lane, key): an enqueue deciding
+-- whether it is the head, a head handing over to the next. (Written out in
+-- both functions: PL/pgSQL caches its plans, an SQL helper would be
+-- planned at every call.)
+
+-- sb_put queues an item at the end of its key and says whether it is the
+-- key's head (due at p_due). Each statement of a volatile function takes
+-- a fresh snapshot, so the check after the lock sees every earlier holder.
+CREATE FUNCTION sb_put(p_id text, p_lane bytea, p_key bytea, p_payload bytea, p_attempts integer,
+	p_first bigint, p_age bigint, p_due bigint, p_err bytea) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+	h boolean := true;
+	q bigint := 0;
+BEGIN
+	IF p_key <> '' THEN
+		PERFORM pg_advisory_xact_lock(hashtextextended(encode(p_lane, 'base64') || '/' || encode(p_key, 'base64'), 7248));
+		h := NOT EXISTS (SELECT 1 FROM sb_items WHERE lane = p_lane AND key = p_key);
+		q := nextval('sb_counter');
+	END IF;
+	INSERT INTO sb_items (id, lane, key, seq, payload, attempts, first_seen, age_from, next_due, idx, last_error, head)
+	VALUES (p_id, p_lane, p_key, q, p_payload, p_attempts, p_first, p_age, p_due, p_due, p_err, h);
+	RETURN h;
+END
+$$;
+
+-- sb_unqueue deletes a queued item; if it was its key's head, the key's
+-- next item becomes the head, due at the later of its due time and p_now.
+-- It returns the lane if a head was promoted (to wake its workers).
+CREATE FUNCTION sb_unqueue(p_id text, p_now bigint) RETURNS bytea LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+BEGIN
+	DELETE FROM sb_items WHERE id = p_id RETURNING lane, key, head INTO r;
+	IF NOT FOUND OR NOT r.head OR r.key = '' THEN
+		RETURN NULL;
+	END IF;
+	PERFORM pg_advisory_xact_lock(hashtextextended(encode(r.lane, 'base64') || '/' || encode(r.key, 'base64'), 7248));
+	UPDATE sb_items SET head = true, next_due = greatest(next_due, p_now), idx = greatest(next_due, p_now)
+	WHERE id = (SELECT id FROM sb_items WHERE lane = r.lane AND key = r.key ORDER BY seq LIMIT 1);
+	IF FOUND THEN
+		RETURN r.lane;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- sb_ack acks a held item: 1 (acked, a new head in its lane), 0 (acked),
+-- -1 (not queued), -2 (in another lane), -3 (stale token).
+CREATE FUNCTION sb_ack(p_lane bytea, p_id text, p_token bigint, p_now bigint) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+BEGIN
+	SELECT lane, token INTO r FROM sb_items WHERE id = p_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN -1;
+	ELSIF r.lane <> p_lane THEN
+		RETURN -2;
+	ELSIF r.token <> p_token THEN
+		RETURN -3;
+	ELSIF sb_unqueue(p_id, p_now) IS NULL THEN
+		RETURN 0;
+	END IF;
+	RETURN 1;
+END
+$$;`,
 }
 
 // SchemaVersion is the schema version this build writes and reads.
