@@ -69,4 +69,5 @@ func benchEnqueueAck(b *testing.B, producers int, lease bool) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pairs/s")
+	b.ReportMetric(float64(2*b.N)/float64(s.batches.Load()), "calls/batch")
 }

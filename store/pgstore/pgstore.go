@@ -55,6 +55,7 @@ import (
 	"hash/fnv"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,10 +71,11 @@ var ErrSchema = errors.New("pgstore: incompatible schema")
 // Options configure a Store.
 type Options struct {
 	// Options are the store policy (Retry, LeaseTTL, ReceiptTTL,
-	// ReassemblyTimeout, PartialMO, SweepInterval, Report, Now), with the
-	// same meaning and defaults as for the bbolt store, except LeaseTTL:
-	// default 15s here, as it is how long a dead node's work waits. Path,
-	// LockTimeout and MaxBatch are not used.
+	// ReassemblyTimeout, PartialMO, SweepInterval, Report, Now, MaxBatch:
+	// the most enqueues and acks sharing one commit), with the same meaning
+	// and defaults as for the bbolt store, except LeaseTTL: default 15s
+	// here, as it is how long a dead node's work waits. Path and
+	// LockTimeout are not used.
 	store.Options
 	// DSN is the PostgreSQL connection string (URL or key=value). Required.
 	// It may hold a password: never log it.
@@ -107,6 +109,8 @@ type Store struct {
 	waitCh  map[string]chan struct{}
 	pending map[string]bool // lanes to notify
 	kick    chan struct{}
+	ops     chan *op     // to the batcher
+	batches atomic.Int64 // batches sent (benchmarks report calls per batch)
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -192,7 +196,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	s := &Store{opt: o, pool: pool, channel: "smscbridge:" + o.Schema,
 		quit: make(chan struct{}), fatal: make(chan struct{}), waitCh: map[string]chan struct{}{},
-		pending: map[string]bool{}, kick: make(chan struct{}, 1)}
+		pending: map[string]bool{}, kick: make(chan struct{}, 1), ops: make(chan *op)}
 	if err := s.update(ctx, func(w *wtx) error {
 		rows, err := w.tx.Query(ctx, `UPDATE sb_items SET leased = false, token = 0, idx = least(next_due, $2)
 WHERE leased AND owner = $1 RETURNING lane`, o.Node, w.now)
@@ -208,9 +212,10 @@ WHERE leased AND owner = $1 RETURNING lane`, o.Node, w.now)
 		pool.Close()
 		return nil, err
 	}
-	s.listening.Add(2)
+	s.listening.Add(3)
 	go s.listen(cfg.ConnConfig)
 	go s.notifier()
+	go s.batcher()
 	return s, nil
 }
 

@@ -49,14 +49,12 @@ func (s *Store) Enqueue(ctx context.Context, it store.NewItem) (id string, dup b
 	if err := it.Validate(); err != nil {
 		return "", false, err
 	}
-	if it.DedupKey == "" || it.DedupTTL <= 0 { // one statement, its own transaction
+	if it.DedupKey == "" || it.DedupTTL <= 0 { // one statement, group-committed (batch.go)
 		now := s.opt.Now().UnixNano()
 		id = store.NewID(time.Unix(0, now))
 		var head bool
-		err := s.once(ctx, func() error {
-			return s.pool.QueryRow(ctx, `SELECT sb_put($1, $2, $3, $4, 0, $5, $5, $5, '')`, id, []byte(it.Lane), []byte(it.Key),
-				nonNil(it.Payload), now).Scan(&head)
-		})
+		err := s.batched(ctx, `SELECT sb_put($1, $2, $3, $4, 0, $5, $5, $5, '')`, &head, id, []byte(it.Lane), []byte(it.Key),
+			nonNil(it.Payload), now)
 		if err != nil {
 			return "", false, err
 		}
@@ -296,15 +294,13 @@ func (s *Store) LeaseWait(ctx context.Context, lane string, max int) ([]store.It
 }
 
 // Ack deletes a held item; the next item of its key becomes the head. One
-// statement (function sb_ack), its own transaction.
+// statement (function sb_ack), group-committed (batch.go).
 func (s *Store) Ack(ctx context.Context, lane, id string, token uint64) error {
 	if !store.ValidID(id) {
 		return fmt.Errorf("%w: bad id %q", store.ErrNotFound, id)
 	}
 	var code int
-	if err := s.once(ctx, func() error {
-		return s.pool.QueryRow(ctx, `SELECT sb_ack($1, $2, $3, $4)`, []byte(lane), id, int64(token), s.opt.Now().UnixNano()).Scan(&code)
-	}); err != nil {
+	if err := s.batched(ctx, `SELECT sb_ack($1, $2, $3, $4)`, &code, []byte(lane), id, int64(token), s.opt.Now().UnixNano()); err != nil {
 		return err
 	}
 	switch code {
