@@ -21,15 +21,27 @@ const benchContacts = 1000
 // (10 in flight) from benchContacts senders → committed → acknowledged →
 // POSTed to a stand-in RapidPro. It reports MO/s once every POST has
 // arrived.
-func BenchmarkMOEndToEnd(b *testing.B) { benchMO(b, benchContacts) }
+func BenchmarkMOEndToEnd(b *testing.B) { benchMO(b, benchContacts, nil) }
 
 // BenchmarkMOEndToEndOneContact is BenchmarkMOEndToEnd with every MO from
 // one sender: the throughput of one contact's ordered stream.
-func BenchmarkMOEndToEndOneContact(b *testing.B) { benchMO(b, 1) }
+func BenchmarkMOEndToEndOneContact(b *testing.B) { benchMO(b, 1, nil) }
 
-func benchMO(b *testing.B, contacts int) {
-	h := newHarness(b)
-	h.waitBound()
+// BenchmarkMOEndToEndPostgres1 is BenchmarkMOEndToEnd with the store on
+// PostgreSQL (skipped without one: package pgtest), one node.
+func BenchmarkMOEndToEndPostgres1(b *testing.B) { benchMO(b, benchContacts, pgNodes(b, 1)) }
+
+// BenchmarkMOEndToEndPostgres2 is the same with two nodes sharing the
+// database, each with its own bind (the SMSC spreads the MO over both).
+func BenchmarkMOEndToEndPostgres2(b *testing.B) { benchMO(b, benchContacts, pgNodes(b, 2)) }
+
+// benchMO runs on nodes (nil: one node on bbolt).
+func benchMO(b *testing.B, contacts int, nodes []*harness) {
+	if nodes == nil {
+		nodes = []*harness{newHarness(b)}
+		nodes[0].waitBound()
+	}
+	h := nodes[0]
 	work := make(chan int, b.N)
 	for i := range b.N {
 		work <- i
@@ -57,15 +69,27 @@ func benchMO(b *testing.B, contacts int) {
 // BenchmarkMTEndToEnd measures RapidPro send calls (10 concurrent, to
 // benchContacts recipients) → committed → 200 → submit_sm to smsctest,
 // until every submit has arrived.
-func BenchmarkMTEndToEnd(b *testing.B) { benchMT(b, benchContacts) }
+func BenchmarkMTEndToEnd(b *testing.B) { benchMT(b, benchContacts, nil) }
 
 // BenchmarkMTEndToEndOneContact is BenchmarkMTEndToEnd with every MT to one
 // recipient.
-func BenchmarkMTEndToEndOneContact(b *testing.B) { benchMT(b, 1) }
+func BenchmarkMTEndToEndOneContact(b *testing.B) { benchMT(b, 1, nil) }
 
-func benchMT(b *testing.B, contacts int) {
-	h := newHarness(b)
-	h.waitBound()
+// BenchmarkMTEndToEndPostgres1 is BenchmarkMTEndToEnd with the store on
+// PostgreSQL, one node.
+func BenchmarkMTEndToEndPostgres1(b *testing.B) { benchMT(b, benchContacts, pgNodes(b, 1)) }
+
+// BenchmarkMTEndToEndPostgres2 is the same with two nodes, the send calls
+// spread over both nodes' HTTP listeners.
+func BenchmarkMTEndToEndPostgres2(b *testing.B) { benchMT(b, benchContacts, pgNodes(b, 2)) }
+
+// benchMT runs on nodes (nil: one node on bbolt).
+func benchMT(b *testing.B, contacts int, nodes []*harness) {
+	if nodes == nil {
+		nodes = []*harness{newHarness(b)}
+		nodes[0].waitBound()
+	}
+	h := nodes[0]
 	work := make(chan int, b.N)
 	for i := range b.N {
 		work <- i
@@ -77,7 +101,7 @@ func benchMT(b *testing.B, contacts int) {
 		wg.Go(func() {
 			for i := range work {
 				body := url.Values{"id": {fmt.Sprint(i + 1)}, "text": {"benchmark MT text"}, "to": {fmt.Sprint("+250788", 100000+i%contacts)}}.Encode()
-				if code, resp := h.post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "", body); code != 200 {
+				if code, resp := nodes[i%len(nodes)].post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "", body); code != 200 {
 					b.Errorf("send = %d %s", code, resp)
 					return
 				}

@@ -14,7 +14,7 @@ import (
 // pgNodes starts n daemons sharing one PostgreSQL schema, each with its
 // own bind to the same simulated SMSC and its own HTTP listener. The
 // test skips without PostgreSQL (see package pgtest).
-func pgNodes(t *testing.T, n int, opts ...smsctest.Option) []*harness {
+func pgNodes(t testing.TB, n int, opts ...smsctest.Option) []*harness {
 	dsn := pgtest.DSN(t)
 	schema := pgtest.Schema(t, dsn)
 	opts = append([]smsctest.Option{smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret")}, opts...)
