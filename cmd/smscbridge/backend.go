@@ -55,12 +55,18 @@ func openStore(cfg *conf.Config, log *slog.Logger, node string) (store.Backend, 
 	return s, nil
 }
 
-const migrateUsage = `usage: smscbridge migrate -config FILE [-check]
+const migrateUsage = `usage: smscbridge migrate -config FILE [-check] [-from-bbolt PATH]
 
 For [store] backend = "postgres": creates the schema in the database, or
 applies the migrations a newer smscbridge needs (the daemon does the same
 when it starts). With -check it changes nothing and exits 1 unless the
 schema is current. Prints the schema version found and the version now.
+
+With -from-bbolt PATH it then copies everything in that bbolt store (the
+node using it must be stopped) into the database: queued items in their
+order, dead letters, receipt mappings, marks, dedup keys and incomplete
+long MO. The file is not changed; move it aside once the nodes run on
+PostgreSQL. Running the copy again skips what is already there.
 `
 
 // migrateCmd implements "smscbridge migrate". Exit status 0 when the
@@ -71,13 +77,14 @@ func migrateCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, migrateUsage) }
 	path := fs.String("config", defaultConfig, "configuration file")
 	check := fs.Bool("check", false, "only check the schema version")
+	fromBbolt := fs.String("from-bbolt", "", "copy this bbolt store into the database")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 || (*check && *fromBbolt != "") {
 		fs.Usage()
 		return 2
 	}
@@ -108,7 +115,71 @@ func migrateCmd(args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintf(stdout, "schema version %d → %d\n", from, to)
 	}
+	if *fromBbolt != "" {
+		if err := copyFromBbolt(cfg, *fromBbolt, stdout); err != nil {
+			fmt.Fprintf(stderr, "smscbridge migrate: %v\n", explain(err))
+			return 1
+		}
+	}
 	return 0
+}
+
+// copyFromBbolt exports the bbolt store at path into cfg's PostgreSQL
+// store, 500 records per transaction.
+func copyFromBbolt(cfg *conf.Config, path string, w io.Writer) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no store at %s: %w", path, err)
+	}
+	src, err := store.Open(store.Options{Path: path, LockTimeout: 2 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := openStore(cfg, slog.New(slog.DiscardHandler), adminNode())
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	pg := dst.(*pgstore.Store)
+	ctx := context.Background()
+	var chunk []store.Entry
+	var queued, dead, receipts, marks, dedup, parts int
+	flush := func() error {
+		err := pg.Import(ctx, chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	err = src.Export(ctx, func(e store.Entry) error {
+		switch {
+		case e.Item != nil && e.Item.DeadReason != "":
+			dead++
+		case e.Item != nil:
+			queued++
+		case e.Receipt != nil:
+			receipts++
+		case e.Mark != nil:
+			marks++
+		case e.Dedup != nil:
+			dedup++
+		case e.Part != nil:
+			parts++
+		}
+		chunk = append(chunk, e)
+		if len(chunk) < 500 {
+			return nil
+		}
+		return flush()
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("copy from %s: %w", path, err)
+	}
+	fmt.Fprintf(w, "copied from %s: %d queued items, %d dead letters, %d receipt mappings, %d marks, %d dedup keys, %d parts of incomplete MO\n",
+		path, queued, dead, receipts, marks, dedup, parts)
+	fmt.Fprintf(w, "%s is unchanged: move it aside before the node runs on PostgreSQL\n", path)
+	return nil
 }
 
 // adminNode names an administrative command's connection to a shared

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/smscbridge/smscbridge/store"
 	"github.com/smscbridge/smscbridge/store/pgstore"
 	"github.com/smscbridge/smscbridge/store/pgstore/pgtest"
 )
@@ -72,5 +74,35 @@ func TestMigrateBbolt(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := mainCmd([]string{"migrate", "-config", "../../testdata/smscbridge.toml"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "bbolt") {
 		t.Fatalf("migrate (bbolt) = %d %q", code, errb.String())
+	}
+}
+
+// migrate -from-bbolt copies a stopped node's bbolt store into the
+// database: its queued items are worked from PostgreSQL afterwards.
+func TestMigrateFromBbolt(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	cfg := pgConfig(t, dsn, pgtest.Schema(t, dsn))
+	db := filepath.Join(t.TempDir(), "bridge.db")
+	bb, err := store.Open(store.Options{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 3 {
+		if _, _, err := bb.Enqueue(ctx, store.NewItem{Lane: "mt:agg-a", Key: "k", Payload: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bb.Close()
+	var out, errb bytes.Buffer
+	if code := mainCmd([]string{"migrate", "-config", cfg, "-from-bbolt", db}, &out, &errb); code != 0 {
+		t.Fatalf("migrate -from-bbolt = %d %q %q", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "3 queued items") {
+		t.Errorf("migrate output %q", out.String())
+	}
+	out.Reset()
+	if code := mainCmd([]string{"queue", "ls", "-config", cfg, "-lane", "mt:agg-a", "-json"}, &out, &errb); code != 0 || strings.Count(out.String(), `"id"`) != 3 {
+		t.Errorf("queue ls on postgres after the copy = %d %q %q", code, out.String(), errb.String())
 	}
 }
