@@ -45,6 +45,7 @@ func openStore(cfg *conf.Config, log *slog.Logger, node string) (store.Backend, 
 	if node == "" {
 		node = cfg.Store.Node
 	}
+	o.Report = func(err error) { log.Error("store", "err", err) } // sweeps, and the listener's reconnects
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := pgstore.Open(ctx, pgstore.Options{Options: o, DSN: cfg.Store.DSN, MaxConns: cfg.Store.PoolSize,

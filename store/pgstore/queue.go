@@ -250,27 +250,24 @@ func (s *Store) peek(ctx context.Context, lane string) (due bool, next int64, er
 // LeaseWait is Lease that waits for at least one item to be due: it wakes
 // on a notification for the lane (from any node), when the lane's earliest
 // due time or lease expiry comes, and every PollInterval. It returns
-// ctx.Err() when ctx ends and store.ErrClosed when the store closes.
+// ctx.Err() when ctx ends, store.ErrClosed when the store closes, and the
+// error when the database cannot be reached (the caller waits and calls
+// again).
 func (s *Store) LeaseWait(ctx context.Context, lane string, max int) ([]store.Item, error) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		woken := s.waitChan(lane)
 		due, next, err := s.peek(ctx, lane)
-		if err != nil && ctx.Err() == nil {
-			// The database is away: wait and look again (as callers of the
-			// bbolt store never see such errors from LeaseWait).
-			if s.opt.Report != nil {
-				s.opt.Report(fmt.Errorf("pgstore: lease wait %q: %w", lane, err))
+		if err != nil { // the database is away: the caller waits and calls again
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
 			}
+			return nil, fmt.Errorf("pgstore: lease wait %q: %w", lane, err)
 		}
 		if due {
 			items, err := s.Lease(ctx, lane, max)
-			if err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrClosed) {
-				if s.opt.Report != nil {
-					s.opt.Report(fmt.Errorf("pgstore: lease %q: %w", lane, err))
-				}
-			} else if err != nil || len(items) > 0 {
+			if err != nil || len(items) > 0 {
 				return items, err
 			}
 		}
