@@ -16,7 +16,8 @@ import (
 
 // The PostgreSQL tests need a server. They use $SMSCBRIDGE_TEST_PG_DSN, or
 // else the local default below if it answers; with neither they skip, so
-// `make test` passes on a machine without PostgreSQL. To run them:
+// `make test` passes on a machine without PostgreSQL (an empty
+// SMSCBRIDGE_TEST_PG_DSN turns them off too). To run them:
 //
 //	apt-get install postgresql   # or any PostgreSQL >= 13 you can reach
 //	export SMSCBRIDGE_TEST_PG_DSN='postgres://user:pass@host:5432/db?sslmode=disable'
@@ -32,7 +33,10 @@ const DefaultDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&
 func DSN(t testing.TB) string {
 	t.Helper()
 	dsn, explicit := os.LookupEnv("SMSCBRIDGE_TEST_PG_DSN")
-	if !explicit {
+	switch {
+	case explicit && dsn == "":
+		t.Skip("SMSCBRIDGE_TEST_PG_DSN is empty: PostgreSQL tests off")
+	case !explicit:
 		dsn = DefaultDSN
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
