@@ -149,6 +149,9 @@ func poolConfig(o Options) (*pgxpool.Config, error) {
 	if o.Schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.Schema}.Sanitize()
 	}
+	if o.Node != "" { // pg_stat_activity shows which node a connection is
+		cfg.ConnConfig.RuntimeParams["application_name"] = "smscbridge:" + o.Node
+	}
 	return cfg, nil
 }
 

@@ -211,3 +211,45 @@ func TestBadDSNNotEchoed(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// When a node's LISTEN connection dies, it reconnects, and a later commit
+// on another node still wakes its LeaseWait (polling is an hour here).
+func TestListenerReconnects(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, b := two(t, storetest.NewClock(), time.Hour)
+	conn, err := pgx.Connect(ctx, a.opt.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	killed := 0
+	for killed == 0 && ctx.Err() == nil {
+		if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE application_name = 'smscbridge:a' AND query LIKE 'LISTEN%'`).Scan(&killed); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	done := make(chan []store.Item, 1)
+	go func() {
+		items, _ := a.LeaseWait(ctx, "mo", 5)
+		done <- items
+	}()
+	// Enqueue until a's new listener hears one (each enqueue notifies).
+	for i := 0; ; i++ {
+		if _, _, err := b.Enqueue(ctx, store.NewItem{Lane: "mo", Payload: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case items := <-done:
+			if len(items) == 0 {
+				t.Fatal("LeaseWait returned nothing")
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatal("node a's LeaseWait never woke after its listener was killed")
+		}
+	}
+}
