@@ -186,3 +186,24 @@ func copyFromBbolt(cfg *conf.Config, path string, w io.Writer) error {
 // adminNode names an administrative command's connection to a shared
 // store, so that it releases no daemon's leases.
 func adminNode() string { return fmt.Sprintf("admin-%d", os.Getpid()) }
+
+// sharedStore is a store several nodes use at once (pgstore).
+type sharedStore interface {
+	Node() string
+	Leases(ctx context.Context) (map[string]map[string]int, error)
+}
+
+// addNodes adds, for a shared store, this node's name ("node") and what
+// every node holds leased, per lane ("leases"), to a /status answer.
+func addNodes(ctx context.Context, s store.Backend, st map[string]any) {
+	sh, ok := s.(sharedStore)
+	if !ok {
+		return
+	}
+	st["node"] = sh.Node()
+	if l, err := sh.Leases(ctx); err == nil {
+		st["leases"] = l
+	} else {
+		st["leases_error"] = err.Error()
+	}
+}

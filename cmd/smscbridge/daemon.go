@@ -312,6 +312,7 @@ func (d *daemon) adminHandler() http.Handler {
 		}
 		st["smsc"] = binds
 		st["orphaned_lanes"] = d.orphanedLanes()
+		addNodes(r.Context(), d.store, st)
 		respondJSON(w, http.StatusOK, st)
 	})
 	mux.HandleFunc("GET /queue/dead", d.admin(func(w http.ResponseWriter, r *http.Request) {

@@ -53,7 +53,7 @@ func TestMigrateCommand(t *testing.T) {
 	if code, out, stderr := run("migrate", "-config", cfg, "-check"); code != 0 || out != fmt.Sprintf("schema version %d: current\n", pgstore.SchemaVersion) {
 		t.Fatalf("migrate -check after = %d %q %q", code, out, stderr)
 	}
-	if code, out, stderr := run("queue", "stats", "-config", cfg); code != 0 || !strings.Contains(out, "LANE") {
+	if code, out, stderr := run("queue", "stats", "-config", cfg); code != 0 || !strings.Contains(out, "LANE") || !strings.Contains(out, "NODE") {
 		t.Fatalf("queue stats = %d %q %q", code, out, stderr)
 	}
 	if code, _, stderr := run("queue", "compact", "-config", cfg); code != 2 || !strings.Contains(stderr, "bbolt") {

@@ -76,4 +76,13 @@ func TestPostgresTwoNodes(t *testing.T) {
 	if len(texts) != mos {
 		t.Errorf("MO posts for %d distinct texts, want %d: %v", len(texts), mos, texts)
 	}
+	// /status names the node and shows what every node holds leased.
+	code, body := nodes[1].adminCall("GET", "/status")
+	var st map[string]any
+	if err := json.Unmarshal(body, &st); code != 200 || err != nil {
+		t.Fatalf("/status = %d %s", code, body)
+	}
+	if _, ok := st["leases"].(map[string]any); st["node"] != "node2" || !ok {
+		t.Errorf("/status node = %v, leases = %v; want node2 and a map", st["node"], st["leases"])
+	}
 }

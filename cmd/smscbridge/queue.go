@@ -208,6 +208,39 @@ func queueLs(ctx context.Context, f *queueFlags, w io.Writer) error {
 	})
 }
 
+// nodeTable prints, for a shared store, what each node holds leased.
+func nodeTable(ctx context.Context, w io.Writer, s store.Backend, lane string) error {
+	sh, ok := s.(sharedStore)
+	if !ok {
+		return nil
+	}
+	leases, err := sh.Leases(ctx)
+	if err != nil {
+		return err
+	}
+	nodes := make([]string, 0, len(leases))
+	for n := range leases {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tLANE\tLEASED")
+	for _, n := range nodes {
+		ls := make([]string, 0, len(leases[n]))
+		for l := range leases[n] {
+			if lane == "" || l == lane {
+				ls = append(ls, l)
+			}
+		}
+		sort.Strings(ls)
+		for _, l := range ls {
+			fmt.Fprintf(tw, "%s\t%s\t%d\n", n, l, leases[n][l])
+		}
+	}
+	return tw.Flush()
+}
+
 func queueStats(ctx context.Context, f *queueFlags, w io.Writer) error {
 	return withStore(f, func(s store.Backend) error {
 		stats := s.Stats()
@@ -231,7 +264,10 @@ func queueStats(ctx context.Context, f *queueFlags, w io.Writer) error {
 			st := stats[l]
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", l, st.Queued, st.Leased, st.Dead)
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return nodeTable(ctx, w, s, f.lane)
 	})
 }
 

@@ -252,3 +252,31 @@ UNION ALL SELECT lane, 0, 0, count(*) FROM sb_dead GROUP BY lane`)
 	}
 	return out
 }
+
+// Leases says, per node (Options.Node) and lane, how many items the node
+// holds under an unexpired lease: what each node is working on now.
+func (s *Store) Leases(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT owner, lane, count(*) FROM sb_items WHERE leased AND idx > $1 GROUP BY owner, lane`,
+		s.opt.Now().UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var node string
+		var lane []byte
+		var n int
+		if err := rows.Scan(&node, &lane, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if out[node] == nil {
+			out[node] = map[string]int{}
+		}
+		out[node][string(lane)] = n
+	}
+	return out, rows.Err()
+}
+
+// Node is this store's node name (Options.Node).
+func (s *Store) Node() string { return s.opt.Node }

@@ -253,3 +253,25 @@ WHERE application_name = 'smscbridge:a' AND query LIKE 'LISTEN%'`).Scan(&killed)
 		}
 	}
 }
+
+// Leases shows what each node holds, until the leases expire.
+func TestLeasesPerNode(t *testing.T) {
+	ctx := context.Background()
+	clk := storetest.NewClock()
+	a, b := two(t, clk, time.Second)
+	for i := range 3 {
+		if _, _, err := a.Enqueue(ctx, store.NewItem{Lane: "mt", Payload: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Lease(ctx, "mt", 2)
+	b.Lease(ctx, "mt", 2)
+	got, err := b.Leases(ctx)
+	if err != nil || fmt.Sprint(got) != "map[a:map[mt:2] b:map[mt:1]]" {
+		t.Fatalf("Leases = %v, %v", got, err)
+	}
+	clk.Add(10 * time.Second)
+	if got, _ := a.Leases(ctx); len(got) != 0 {
+		t.Fatalf("Leases after expiry = %v", got)
+	}
+}
