@@ -7,7 +7,7 @@ BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 BIN       := bin
 
-.PHONY: build test demo interop bench fuzz fmt vet check-config clean
+.PHONY: build test test-pg demo interop bench fuzz fmt vet check-config clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
@@ -20,6 +20,11 @@ demo:
 
 interop: build
 	bash test/interop/run.sh
+
+# The PostgreSQL store tests against a real server (they skip in `make test`
+# when none answers); starts a throwaway one if need be: test/pg/run.sh.
+test-pg:
+	bash test/pg/run.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
