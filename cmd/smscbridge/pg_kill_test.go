@@ -58,7 +58,7 @@ backend = "postgres"
 dsn_file = "pg-dsn"
 schema = %q
 node = "node%d"
-lease_time = "2s"
+lease_time = "5s"
 [retry]
 initial_backoff = "20ms"
 max_backoff = "200ms"
@@ -227,7 +227,7 @@ receive_url = "%s/c/ex/%s/receive"
 	for _, n := range submitted() {
 		dupMT += n - 1
 	}
-	t.Logf("acknowledged %d MO and %d MT; %d items pending at the kill, all finished by the surviving node %.1fs after it (lease_time 2s); duplicates: %d MO, %d MT",
+	t.Logf("acknowledged %d MO and %d MT; %d items pending at the kill, all finished by the surviving node %.1fs after it (lease_time 5s); duplicates: %d MO, %d MT",
 		len(ackedMO), len(ackedMT), pendingAtKill, finished.Seconds(), dupMO, dupMT)
 
 	order := map[string][]int{}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/smscbridge/smscbridge/store"
 )
@@ -332,6 +333,9 @@ func (s *Store) Complete(ctx context.Context, c store.Completion) (res store.Com
 	if err := c.Validate(); err != nil {
 		return res, err
 	}
+	if plainAck(c) {
+		return s.completeAck(ctx, c)
+	}
 	err = s.update(ctx, func(w *wtx) error {
 		res = store.CompleteResult{}
 		x, err := w.held(c.Lane, c.ID, c.Token, true)
@@ -372,6 +376,96 @@ func (s *Store) Complete(ctx context.Context, c store.Completion) (res store.Com
 	if err != nil {
 		return store.CompleteResult{}, err
 	}
+	return res, nil
+}
+
+// plainAck says whether c acks its item, with follow-ups that need no
+// dedup lookup: the bridge's usual completion, sent as one batch.
+func plainAck(c store.Completion) bool {
+	if c.DeadReason != "" || c.Retry != nil || c.Payload != nil {
+		return false
+	}
+	for _, it := range c.Enqueue {
+		if it.DedupKey != "" && it.DedupTTL > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// completeAck does a plain-ack Complete in one pipelined batch (one
+// implicit transaction: one round trip, one commit). sb_ack_or_fail fails
+// the whole batch if the item is not held, so nothing of it happens then.
+func (s *Store) completeAck(ctx context.Context, c store.Completion) (store.CompleteResult, error) {
+	if !store.ValidID(c.ID) {
+		return store.CompleteResult{}, fmt.Errorf("%w: bad id %q", store.ErrNotFound, c.ID)
+	}
+	now := s.opt.Now().UnixNano()
+	res := store.CompleteResult{}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT sb_ack_or_fail($1, $2, $3, $4)`, []byte(c.Lane), c.ID, int64(c.Token), now)
+	for _, it := range c.Enqueue {
+		id := store.NewID(time.Unix(0, now))
+		res.IDs = append(res.IDs, id)
+		b.Queue(`SELECT sb_put($1, $2, $3, $4, 0, $5, $5, $5, '')`, id, []byte(it.Lane), []byte(it.Key), nonNil(it.Payload), now)
+	}
+	for _, rc := range c.Receipts {
+		if rc.ItemID == "" {
+			rc.ItemID = c.ID
+		}
+		b.Queue(receiptUpsert, receiptArgs(rc, now+int64(s.opt.ReceiptTTL))...)
+	}
+	for _, k := range c.DropDedup {
+		b.Queue(`DELETE FROM sb_dedup WHERE key = $1`, []byte(k))
+	}
+	for _, m := range c.Marks {
+		sql, args := s.markStatement(m, now)
+		b.Queue(sql, args...)
+	}
+	wake := map[string]bool{}
+	err := s.once(ctx, func() error {
+		clear(wake)
+		br := s.pool.SendBatch(ctx, b)
+		var code int
+		err := br.QueryRow().Scan(&code)
+		if code == 1 {
+			wake[c.Lane] = true
+		}
+		for _, it := range c.Enqueue {
+			var head bool
+			if e := br.QueryRow().Scan(&head); e != nil && err == nil {
+				err = e
+			}
+			if head {
+				wake[it.Lane] = true
+			}
+		}
+		for range len(c.Receipts) + len(c.DropDedup) + len(c.Marks) {
+			if _, e := br.Exec(); e != nil && err == nil {
+				err = e
+			}
+		}
+		if e := br.Close(); e != nil && err == nil {
+			err = e
+		}
+		return err
+	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "SBNF1":
+			return store.CompleteResult{}, fmt.Errorf("%w: %s", store.ErrNotFound, c.ID)
+		case "SBNF2":
+			return store.CompleteResult{}, fmt.Errorf("%w: %s is not in lane %q", store.ErrNotFound, c.ID, c.Lane)
+		case "SBSTL":
+			return store.CompleteResult{}, fmt.Errorf("%w: %s (token %d)", store.ErrStaleLease, c.ID, c.Token)
+		}
+	}
+	if err != nil {
+		return store.CompleteResult{}, err
+	}
+	s.wakeLocal(wake)
+	s.notify(wake)
 	return res, nil
 }
 

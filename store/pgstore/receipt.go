@@ -16,12 +16,16 @@ func (w *wtx) putReceipt(r store.Receipt) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	_, err := w.tx.Exec(w.ctx, `INSERT INTO sb_receipts (smsc, msg_id, item_id, channel, part, parts, data, expires)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (smsc, msg_id) DO UPDATE SET item_id = excluded.item_id,
-channel = excluded.channel, part = excluded.part, parts = excluded.parts, data = excluded.data, expires = excluded.expires`,
-		[]byte(r.SMSC), []byte(r.MsgID), r.ItemID, []byte(r.Channel), max(r.Part, 0), max(r.Parts, 0), r.Data,
-		w.now+int64(w.s.opt.ReceiptTTL))
+	_, err := w.tx.Exec(w.ctx, receiptUpsert, receiptArgs(r, w.now+int64(w.s.opt.ReceiptTTL))...)
 	return err
+}
+
+const receiptUpsert = `INSERT INTO sb_receipts (smsc, msg_id, item_id, channel, part, parts, data, expires)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (smsc, msg_id) DO UPDATE SET item_id = excluded.item_id,
+channel = excluded.channel, part = excluded.part, parts = excluded.parts, data = excluded.data, expires = excluded.expires`
+
+func receiptArgs(r store.Receipt, expires int64) []any {
+	return []any{[]byte(r.SMSC), []byte(r.MsgID), r.ItemID, []byte(r.Channel), max(r.Part, 0), max(r.Parts, 0), r.Data, expires}
 }
 
 // PutReceipt stores receipt mappings on their own (Complete is the usual way).
@@ -60,17 +64,22 @@ WHERE smsc = $1 AND msg_id = $2 AND expires > $3`, []byte(smsc), []byte(msgID), 
 }
 
 func (w *wtx) putMark(m store.Mark) error {
+	sql, args := w.s.markStatement(m, w.now)
+	_, err := w.tx.Exec(w.ctx, sql, args...)
+	return err
+}
+
+// markStatement puts (or, with a nil Value, deletes) a mark.
+func (s *Store) markStatement(m store.Mark, now int64) (string, []any) {
 	if m.Value == nil {
-		_, err := w.tx.Exec(w.ctx, `DELETE FROM sb_marks WHERE key = $1`, []byte(m.Key))
-		return err
+		return `DELETE FROM sb_marks WHERE key = $1`, []any{[]byte(m.Key)}
 	}
 	ttl := m.TTL
 	if ttl <= 0 {
-		ttl = w.s.opt.ReceiptTTL
+		ttl = s.opt.ReceiptTTL
 	}
-	_, err := w.tx.Exec(w.ctx, `INSERT INTO sb_marks (key, value, expires) VALUES ($1, $2, $3)
-ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires`, []byte(m.Key), m.Value, w.now+int64(ttl))
-	return err
+	return `INSERT INTO sb_marks (key, value, expires) VALUES ($1, $2, $3)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires`, []any{[]byte(m.Key), nonNil(m.Value), now + int64(ttl)}
 }
 
 // GetMark returns the value of an unexpired mark.

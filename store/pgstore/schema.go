@@ -151,6 +151,24 @@ BEGIN
 	END IF;
 	RETURN 1;
 END
+$$;
+
+-- sb_ack_or_fail is sb_ack that fails the transaction unless the item is
+-- acked (SQLSTATE SBNF1 not queued, SBNF2 another lane, SBSTL stale token),
+-- so a completion sent as one batch changes nothing when it is refused.
+CREATE FUNCTION sb_ack_or_fail(p_lane bytea, p_id text, p_token bigint, p_now bigint) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+	c integer := sb_ack(p_lane, p_id, p_token, p_now);
+BEGIN
+	IF c = -1 THEN
+		RAISE EXCEPTION 'not queued' USING ERRCODE = 'SBNF1';
+	ELSIF c = -2 THEN
+		RAISE EXCEPTION 'in another lane' USING ERRCODE = 'SBNF2';
+	ELSIF c = -3 THEN
+		RAISE EXCEPTION 'stale lease' USING ERRCODE = 'SBSTL';
+	END IF;
+	RETURN c;
+END
 $$;`,
 }
 
