@@ -278,7 +278,7 @@ func TestLeasesPerNode(t *testing.T) {
 
 // The functions look a key's items up with parameters, so PostgreSQL runs
 // them with generic plans: those must use the key index, or every enqueue
-// and ack would scan the whole queue (as a partial index on key <> ”
+// and ack would scan the whole queue (as a partial index for non-empty keys
 // did: 160 µs per call at 5,000 items instead of 15).
 func TestKeyLookupUsesIndexInGenericPlan(t *testing.T) {
 	ctx := context.Background()
