@@ -320,3 +320,31 @@ func TestKeyLookupUsesIndexInGenericPlan(t *testing.T) {
 		}
 	}
 }
+
+// When the database drops a node's connections (a restart, a failover),
+// calls fail with an error, change nothing, and work again on fresh
+// connections without reopening the store.
+func TestConnectionsDroppedRecover(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, b := two(t, storetest.NewClock(), time.Second)
+	if _, _, err := a.Enqueue(ctx, store.NewItem{Lane: "l", Payload: []byte("before")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'smscbridge:a'`); err != nil {
+		t.Fatal(err)
+	}
+	ok := 0
+	for i := 0; i < 20 && ok == 0; i++ {
+		if _, _, err := a.Enqueue(ctx, store.NewItem{Lane: "l", Payload: []byte("after")}); err == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		t.Fatal("node a never enqueued again after its connections were dropped")
+	}
+	items, err := a.Lease(ctx, "l", 10)
+	if err != nil || len(items) != 2 || string(items[0].Payload) != "before" || string(items[1].Payload) != "after" {
+		t.Fatalf("after reconnecting: %v, %v; want before and after, once each", items, err)
+	}
+}
