@@ -7,13 +7,21 @@ BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 BIN       := bin
 
-.PHONY: build test test-pg demo interop bench fuzz fmt vet check-config clean
+.PHONY: build test test-pg test-browser demo interop bench fuzz fmt vet check-config clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 test:
 	$(GO) test $(RACE) -count=1 ./...
+
+# The status page rendered in headless Chromium (Debian's package, installed
+# here when missing); the screenshot goes to $(ARTIFACTS).
+ARTIFACTS ?= $(CURDIR)/test-artifacts
+test-browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installable: the browser test will skip"
+	mkdir -p $(ARTIFACTS)
+	$(GO) test -tags browser -count=1 -run TestStatusPageInChromium -v -artifacts -outputdir $(ARTIFACTS) ./cmd/smscbridge
 
 demo:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/smscbridge demo
@@ -32,7 +40,7 @@ bench:
 # Each fuzz target runs for FUZZTIME (go test -fuzz takes one target at a time).
 FUZZ_TARGETS := FuzzDecode:./smsc/pdu FuzzDecodeLenient:./smsc/pdu FuzzRoundTrip:./smsc/pdu FuzzDecode:./smsc/coding FuzzAlphabet:./smsc/coding \
 	FuzzUnpackGSM7:./smsc/coding FuzzParse:./smsc/dlr FuzzParseInbound:./smsc \
-	FuzzParseSend:./bridge/rapidpro FuzzParseSend:./bridge/custom FuzzParse:./conf \
+	FuzzParseSend:./bridge/rapidpro FuzzParseSend:./bridge/custom FuzzSendsms:./bridge/kannel FuzzExpand:./bridge/kannel FuzzParseRequest:./bridge/notify FuzzParse:./conf \
 	FuzzDecodeParts:./store
 
 fuzz:
@@ -47,6 +55,7 @@ fmt:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags interop ./test/interop/
+	$(GO) vet -tags browser ./cmd/smscbridge/
 
 check-config:
 	@for f in testdata/*.toml; do echo "check-config $$f"; $(GO) run ./cmd/smscbridge check-config $$f || exit 1; done

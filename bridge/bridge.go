@@ -18,6 +18,10 @@ const (
 	StateSent      State = iota + 1 // submit_sm_resp ESME_ROK (or a receipt saying ENROUTE/ACCEPTED)
 	StateDelivered                  // receipt DELIVRD
 	StateFailed                     // permanent submit error, or receipt UNDELIV/REJECTD/EXPIRED/DELETED/UNKNOWN
+	// StateBuffered is a receipt saying the SMSC holds the message
+	// (ENROUTE, ACCEPTD, BUFFRED, ...): between sent and delivered. Only
+	// adapters that are BufferedReporters get it.
+	StateBuffered State = 4
 )
 
 func (s State) String() string {
@@ -28,6 +32,8 @@ func (s State) String() string {
 		return "delivered"
 	case StateFailed:
 		return "failed"
+	case StateBuffered:
+		return "buffered"
 	}
 	return "unknown"
 }
@@ -53,11 +59,37 @@ type MT struct {
 	From       string // sender override; empty means the channel's default
 	Text       string // text to send; the bridge picks coding and segments
 	ExternalID string // the platform's own id, echoed exactly in status callbacks (RapidPro "id")
+	// TraceRef is the platform's id of the message as people search for
+	// it (smscbridge trace); empty means ExternalID.
+	TraceRef string
+	// AllowEmpty accepts an empty Text (one empty SMS), as Kannel's
+	// sendsms does; other platforms' empty texts are refused.
+	AllowEmpty bool
+	// SMSC, when it names one of the SMSCs the MT may go through (its
+	// route's or channel's list), is tried first (Kannel's smsc
+	// parameter); otherwise it is ignored.
+	SMSC string
+	// Submit holds submit_sm settings the platform chose (Kannel's
+	// priority, validity, deferred, binfo); the zero value leaves the
+	// SMSC's defaults.
+	Submit SubmitParams
 	// DedupKey, when set, makes Accept idempotent: a second Accept with the
 	// same key within DedupWindow returns the first id and queues nothing.
 	DedupKey    string
 	DedupWindow time.Duration
 }
+
+// SubmitParams are per-message submit_sm settings (smpp.md §4.4.1), kept
+// with the MT and applied to each of its submit_sm.
+type SubmitParams struct {
+	Priority    uint8         `json:"pri,omitempty"` // priority_flag, 0..3
+	Validity    time.Duration `json:"val,omitempty"` // validity_period, relative to each submit (0: the SMSC's default)
+	Deferred    time.Duration `json:"def,omitempty"` // schedule_delivery_time, relative to each submit (0: at once)
+	ServiceType string        `json:"st,omitempty"`  // service_type, at most 5 characters
+}
+
+// IsZero reports whether p changes nothing.
+func (p SubmitParams) IsZero() bool { return p == SubmitParams{} }
 
 // Status is a state change of an MT, to be reported to its channel's platform.
 type Status struct {
@@ -70,6 +102,7 @@ type Status struct {
 	SMSCMsgID   string // message id from submit_sm_resp / the receipt
 	ErrorCode   string // SMPP command_status or receipt err: field, when failed
 	Description string // human readable reason, when failed
+	Report      string // the receipt's text as the SMSC sent it, for a status from a receipt
 	At          time.Time
 }
 
@@ -105,6 +138,19 @@ type Adapter interface {
 	Status(st Status) ([]Request, error)
 }
 
+// BufferedReporter is an optional interface of an Adapter whose platform
+// takes intermediate reports (Kannel's dlr type 4): receipts that say the
+// SMSC still holds the message become StateBuffered statuses for it when
+// ReportsBuffered is true. Other adapters never see StateBuffered.
+type BufferedReporter interface {
+	ReportsBuffered() bool
+}
+
+func reportsBuffered(a Adapter) bool {
+	br, ok := a.(BufferedReporter)
+	return ok && br.ReportsBuffered()
+}
+
 // Errors an Accepter returns; adapters map them to HTTP answers.
 var (
 	// ErrUnavailable means the MT could not be committed (disk full, store
@@ -112,6 +158,8 @@ var (
 	ErrUnavailable = errors.New("bridge: temporarily unavailable")
 	// ErrNoRoute means no SMSC can take messages to that number: answer 400.
 	ErrNoRoute = errors.New("bridge: no route to destination")
+	// ErrUnknownSMSC: the id names no configured SMSC (SuspendMT).
+	ErrUnknownSMSC = errors.New("bridge: unknown smsc")
 	// ErrInvalid wraps validation problems found by the core (e.g. a text
 	// longer than the channel allows): answer 400 with the message.
 	ErrInvalid = errors.New("bridge: invalid message")
@@ -154,6 +202,18 @@ func Invalid(err error) (field, msg string) {
 		msg = msg[i+len(ErrInvalid.Error())+2:]
 	}
 	return "", msg
+}
+
+// StatusLogger is an optional interface of an Adapter whose platform takes
+// no status callbacks (template notifications, platforms.md D.4 and E).
+// When its Status builds no request, the callback lane still takes the
+// status through the same rules as a callback (a message's parts merged,
+// never backwards, recorded in the store's status mark) and, instead of
+// sending anything, logs each change of the merged status at INFO
+// ("notification status" with msg_id and status).
+type StatusLogger interface {
+	Adapter
+	LogsStatus()
 }
 
 // Retryer is an optional interface of an Adapter whose platform does not

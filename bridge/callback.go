@@ -22,7 +22,34 @@ import (
 type callback struct {
 	Request Request `json:"req"`
 	statusOf
+	// Log, instead of a request, is a status of a StatusLogger's channel:
+	// the lane logs it rather than sending anything.
+	Log *statusNote `json:"log,omitempty"`
 }
+
+// statusNote is what the log line of a StatusLogger's status says besides
+// the message id and state.
+type statusNote struct {
+	To          string `json:"to,omitempty"`
+	SMSC        string `json:"smsc,omitempty"`
+	SMSCMsgID   string `json:"smsc_msg_id,omitempty"`
+	ErrorCode   string `json:"err_code,omitempty"`
+	Description string `json:"reason,omitempty"`
+}
+
+// logOnly returns reqs, or for a StatusLogger's status with no request a
+// single request with no URL that stands for "log it" (callbackItems turns
+// it into a callback with Log set).
+func (cs *channelState) logOnly(st Status, reqs []Request) []Request {
+	if _, ok := cs.adapter.(StatusLogger); !ok || len(reqs) > 0 {
+		return reqs
+	}
+	note, _ := json.Marshal(statusNote{To: st.To, SMSC: st.SMSC, SMSCMsgID: st.SMSCMsgID, ErrorCode: st.ErrorCode, Description: st.Description})
+	return []Request{{Method: logMethod, Body: note}}
+}
+
+// logMethod marks a request that is only logged (logOnly).
+const logMethod = "LOG"
 
 // callbackItems queues reqs in the channel's HTTP lane under the ordering
 // key of the contact they are about (contactKey(channel, contact)), so
@@ -30,8 +57,14 @@ type callback struct {
 // (for status callbacks, of says what they report; zero for MO).
 func callbackItems(channel, contact string, of statusOf, reqs []Request) []store.NewItem {
 	out := make([]store.NewItem, 0, len(reqs))
+	of.Contact = contact
 	for _, r := range reqs {
-		data, _ := json.Marshal(callback{Request: r, statusOf: of})
+		cb := callback{Request: r, statusOf: of}
+		if r.Method == logMethod && r.URL == "" {
+			cb.Request, cb.Log = Request{}, &statusNote{}
+			_ = json.Unmarshal(r.Body, cb.Log)
+		}
+		data, _ := json.Marshal(cb)
 		out = append(out, store.NewItem{Lane: laneHTTP(channel), Key: contactKey(channel, contact), Payload: data})
 	}
 	return out
@@ -80,9 +113,14 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 			// changes nothing the platform sees (or would move it
 			// backwards): record the part's state only.
 			b.log.Debug("status callback not sent: merged status unchanged", "msg_id", cb.MTID, "status", cb.State)
+			b.traceCallback(it, &cb, fmt.Sprintf("%s not sent: the message's merged status is unchanged", cb.State))
 			b.complete(ctx, it, merge.completion(false, b.o.Now()))
 			return
 		}
+	}
+	if cb.Log != nil {
+		b.logStatus(ctx, it, &cb, merge)
+		return
 	}
 	cs := b.channels[strings.TrimPrefix(it.Lane, "http:")]
 	client := b.client
@@ -103,8 +141,11 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	for k, v := range cb.Request.Header {
 		req.Header.Set(k, v)
 	}
+	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
+		b.meter().Callback(it.Lane[len("http:"):], 0, time.Since(start))
+		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %s, will retry", cb.Request.Method, redactURL(cb.Request.URL), redactErr(err)))
 		b.retry(ctx, it, "http: "+redactErr(err), 0)
 		return
 	}
@@ -112,21 +153,42 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	resp.Body.Close()
 	code := resp.StatusCode
 	channel := it.Lane[len("http:"):]
+	b.meter().Callback(channel, code, time.Since(start))
 	switch {
 	case code >= 200 && code < 300:
 		if b.complete(ctx, it, merge.completion(true, b.o.Now())) {
+			b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code))
 			b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code)})
 		}
 	case b.retryable(channel, code, body):
 		b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, redactURL(cb.Request.URL), code)})
+		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, redactURL(cb.Request.URL), code))
 		delay := min(retryAfter(resp.Header.Get("Retry-After"), b.o.Now()), b.o.MaxBackoff)
 		b.retry(ctx, it, fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body)), delay)
 	default:
 		if code == 401 || code == 403 {
 			b.log.Error("platform refused our credentials", "channel", channel, "status", code)
 		}
+		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d, not retried: dead letter", cb.Request.Method, redactURL(cb.Request.URL), code))
 		b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body))})
 	}
+}
+
+// traceCallback records an attempt of a callback in the trace of the
+// message it is about (the MT of a status, the MO it posts).
+func (b *Bridge) traceCallback(it store.Item, cb *callback, detail string) {
+	if b.o.Trace == nil {
+		return
+	}
+	id, what := cb.MO, "MO "
+	if cb.MTID != "" {
+		id, what = cb.MTID, cb.State.String()+" "
+	}
+	if id == "" {
+		return // queued by an older version: nothing to file it under
+	}
+	b.trace(store.TraceEvent{ID: id, Number: cb.Contact, Hop: "callback", Channel: it.Lane[len("http:"):],
+		Attempt: it.Attempts + 1, Detail: what + detail})
 }
 
 // retryable says whether a non-2xx answer from channel's platform is worth
@@ -153,4 +215,53 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// LoggedStatus is the last status of an MT of a StatusLogger's channel
+// (a template notification), kept in the store under LoggedStatusKey for
+// as long as receipt mappings (receipt_ttl) so operators can look it up
+// (smscbridge queue show ID).
+type LoggedStatus struct {
+	Channel   string    `json:"channel"`
+	Status    string    `json:"status"` // sent | delivered | failed
+	At        time.Time `json:"at"`
+	To        string    `json:"to,omitempty"`
+	SMSC      string    `json:"smsc,omitempty"`
+	SMSCMsgID string    `json:"smsc_msg_id,omitempty"`
+	ErrorCode string    `json:"err_code,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// LoggedStatusKey is the store mark key of an MT's LoggedStatus.
+func LoggedStatusKey(mtID string) string { return "logged-status\x00" + mtID }
+
+// logStatus reports a StatusLogger channel's status change in the log (at
+// INFO; failed at WARN would read as a bridge problem) and records it in
+// the message's status mark, as a sent callback would be, and as its
+// LoggedStatus, in the same commit.
+func (b *Bridge) logStatus(ctx context.Context, it store.Item, cb *callback, merge *statusMerge) {
+	channel := strings.TrimPrefix(it.Lane, "http:")
+	n := cb.Log
+	c := merge.completion(true, b.o.Now())
+	rec, _ := json.Marshal(LoggedStatus{Channel: channel, Status: cb.State.String(), At: b.o.Now().UTC(), To: n.To,
+		SMSC: n.SMSC, SMSCMsgID: n.SMSCMsgID, ErrorCode: n.ErrorCode, Reason: n.Description})
+	c.Marks = append(c.Marks, store.Mark{Key: LoggedStatusKey(cb.MTID), Value: rec})
+	if !b.complete(ctx, it, c) {
+		return
+	}
+	attrs := []any{"channel", channel, "msg_id", cb.MTID, "status", cb.State.String(), "to", n.To}
+	if n.SMSC != "" {
+		attrs = append(attrs, "smsc", n.SMSC)
+	}
+	if n.SMSCMsgID != "" {
+		attrs = append(attrs, "smsc_msg_id", n.SMSCMsgID)
+	}
+	if n.ErrorCode != "" {
+		attrs = append(attrs, "err_code", n.ErrorCode)
+	}
+	if n.Description != "" {
+		attrs = append(attrs, "reason", n.Description)
+	}
+	b.log.Info("notification status", attrs...)
+	b.observe(Event{Kind: "status", Channel: channel, ID: cb.MTID, Text: fmt.Sprintf("notification %s to %s: %s (logged; the API has no callback)", cb.MTID, n.To, cb.State)})
 }

@@ -83,6 +83,9 @@ type Channel struct {
 	Kind    string   // rapidpro | custom | ...
 	Numbers []string // normalised numbers this channel owns
 	SMSC    []string // SMSCs for MT, in failover order
+	// WebsiteID routes POST /website/{websiteId}/hsm/notifications to this
+	// channel (kind "notify" only).
+	WebsiteID string
 	// RateLimit caps requests per second to the platform (0 = none); e.g.
 	// respond.io documents 20 per second per custom channel.
 	RateLimit float64
@@ -133,7 +136,35 @@ type Options struct {
 	DrainTimeout time.Duration
 	Logger       *slog.Logger
 	Observe      func(Event)
-	Now          func() time.Time
+	// Trace records every hop of every message (smscbridge trace); nil
+	// records nothing. *store.Store satisfies it.
+	Trace TraceRecorder
+	// Meter receives the bridge's measurements (Prometheus metrics); nil
+	// measures nothing.
+	Meter Meter
+	Now   func() time.Time
+}
+
+// TraceRecorder keeps the hops of messages for `smscbridge trace`
+// (store.Tracer is the whole contract). Record must not block.
+type TraceRecorder interface {
+	Record(ev store.TraceEvent)
+}
+
+// Meter receives the bridge's measurements. Its methods are called on the
+// hot path: they must be cheap and never block.
+type Meter interface {
+	// Message counts a message that entered the bridge: kind mo (an MO
+	// routed to channel), mt (accepted from channel's platform) or
+	// receipt (matched to an MT of channel).
+	Message(kind, channel string)
+	// Callback observes one platform request of channel: its HTTP status
+	// (0 when none came: a transport error) and how long it took.
+	Callback(channel string, code int, d time.Duration)
+	// Retry counts an item of lane scheduled for another attempt.
+	Retry(lane string)
+	// Dead counts an item of lane dead-lettered, by reason (DeadClass).
+	Dead(lane, reason string)
 }
 
 // Bridge moves messages between SMSCs, the durable queue and platforms.
@@ -143,6 +174,7 @@ type Bridge struct {
 	q        Queue
 	smscs    map[string]*smscState
 	channels map[string]*channelState
+	websites map[string]*channelState // notify channels by WebsiteID
 	routes   []Route
 	client   *http.Client
 	mu       sync.Mutex // guards submitters and adapters before Run
@@ -154,6 +186,7 @@ type smscState struct {
 	sub       Submitter
 	ref       atomic.Uint32
 	downSince atomic.Int64 // Unix ns since when it has had no bind; 0 while bound
+	suspended atomic.Bool  // MT suspended by an operator (SuspendMT)
 }
 
 // downFor is how long the SMSC has had no bind (0 while it has one).
@@ -188,6 +221,7 @@ const bindPoll = 50 * time.Millisecond
 // once, so that the backlog moves over quickly.
 func (b *Bridge) bindGate(s *smscState) func(context.Context) error {
 	return func(ctx context.Context) error {
+		s.waitResumed(ctx)
 		if !s.sub.Bound() && s.downFor(b.o.Now()) >= s.FailoverAfter && b.otherBound(s.ID) {
 			return ctx.Err()
 		}
@@ -207,7 +241,7 @@ func (s *smscState) bindWait() time.Duration {
 // otherBound reports whether an SMSC other than id has a bind.
 func (b *Bridge) otherBound(id string) bool {
 	for _, o := range b.smscs {
-		if o.ID != id && o.sub != nil && o.sub.Bound() {
+		if o.ID != id && o.usable() {
 			return true
 		}
 	}
@@ -247,7 +281,7 @@ func New(o Options) (*Bridge, error) {
 	}
 	b := &Bridge{o: o, log: o.Logger, q: o.Queue, routes: o.Routes,
 		smscs: map[string]*smscState{}, channels: map[string]*channelState{},
-		client: o.HTTP}
+		websites: map[string]*channelState{}, client: o.HTTP}
 	if b.client == nil {
 		b.client = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -286,6 +320,12 @@ func New(o Options) (*Bridge, error) {
 			}
 		}
 		b.channels[c.ID] = cs
+		if c.Kind == KindNotify {
+			if b.websites[c.WebsiteID] != nil {
+				return nil, fmt.Errorf("bridge: channels %q and %q have the same website id", b.websites[c.WebsiteID].ID, c.ID)
+			}
+			b.websites[c.WebsiteID] = cs
+		}
 	}
 	for _, r := range o.Routes {
 		for _, id := range r.SMSC {
@@ -460,21 +500,73 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// trace records one hop of a message (Options.Trace).
+func (b *Bridge) trace(ev store.TraceEvent) {
+	if b.o.Trace != nil {
+		ev.At = b.o.Now()
+		b.o.Trace.Record(ev)
+	}
+}
+
+// meter returns the Meter, or one that measures nothing.
+func (b *Bridge) meter() Meter {
+	if b.o.Meter == nil {
+		return noMeter{}
+	}
+	return b.o.Meter
+}
+
+type noMeter struct{}
+
+func (noMeter) Message(string, string)              {}
+func (noMeter) Callback(string, int, time.Duration) {}
+func (noMeter) Retry(string)                        {}
+func (noMeter) Dead(string, string)                 {}
+
+// DeadClass is the class of a dead-letter reason, for a metric label and
+// the status page: the reason up to its first colon ("http 400",
+// "submit_sm", "unknown_outcome", "no_route"), at most 32 characters.
+func DeadClass(reason string) string {
+	c, _, _ := strings.Cut(reason, ":")
+	c = strings.TrimSpace(c)
+	if len(c) > 32 {
+		c = c[:32]
+	}
+	if c == "" {
+		return "other"
+	}
+	return c
+}
+
 func (b *Bridge) observe(e Event) {
 	if b.o.Observe != nil {
 		b.o.Observe(e)
 	}
 }
 
-// ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send and
+// ServeHTTP serves the platform-facing API: /rapidpro/{channel}/send,
+// GET and POST /cgi-bin/sendsms (kannel channels, told apart by username),
 // POST /custom/{channel}/message (also .../{channel}//message, as platforms
-// send it when their base URL ends in a slash). Every error, the core's and
+// send it when their base URL ends in a slash) and POST
+// /website/{websiteId}/hsm/notifications (serveNotify). Every error, the core's and
 // the adapter's, has the shape of the platform the path names (WriteError).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == SendsmsPath:
+		b.serveSendsms(w, r) // Kannel's path: the username names the channel
+		return
+	case strings.HasPrefix(r.URL.Path, "/cgi-bin/"):
+		kannelReply(w, http.StatusNotFound, "Unknown request.") // as Kannel's smsbox
+		return
+	}
 	parts := strings.FieldsFunc(r.URL.Path, func(c rune) bool { return c == '/' })
 	kind := ""
 	if len(parts) > 0 {
 		kind = parts[0]
+	}
+	if kind == "website" {
+		b.serveNotify(w, r, parts)
+		return
 	}
 	if len(parts) != 3 {
 		WriteError(w, kind, http.StatusNotFound, "", "not found: "+r.URL.Path)
@@ -496,6 +588,24 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if kind == KindCustom && r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		WriteError(w, kind, http.StatusMethodNotAllowed, "method", "must be POST")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, b.o.MaxBody)
+	cs.adapter.ServeHTTP(w, r)
+}
+
+// serveNotify routes POST /website/{websiteId}/hsm/notifications to the
+// notify channel with that website id. Every answer has the shape of
+// platforms.md D.3 (WriteNotify); an unknown website id is UNAUTHORIZED,
+// as no apikey can be valid for it.
+func (b *Bridge) serveNotify(w http.ResponseWriter, r *http.Request, parts []string) {
+	if len(parts) != 4 || parts[2] != "hsm" || parts[3] != "notifications" {
+		WriteNotify(w, http.StatusNotFound, "NOT_FOUND", "Not found: "+r.URL.Path, nil)
+		return
+	}
+	cs := b.websites[parts[1]]
+	if cs == nil {
+		WriteNotify(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid ApiKey", map[string]string{"websiteId": parts[1]})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, b.o.MaxBody)

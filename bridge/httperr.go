@@ -55,3 +55,28 @@ func WriteError(w http.ResponseWriter, kind string, code int, field, msg string)
 	w.WriteHeader(code)
 	_, _ = w.Write([]byte(body))
 }
+
+// KindNotify is the template-notifications channel kind (platforms.md D),
+// served at POST /website/{websiteId}/hsm/notifications.
+const KindNotify = "notify"
+
+// WriteNotify answers a template-notifications request with the body of
+// platforms.md D.3: {"code","statusCode","description","result"}, where
+// statusCode repeats the HTTP status.
+func WriteNotify(w http.ResponseWriter, status int, code, description string, result any) {
+	var sb strings.Builder
+	enc := json.NewEncoder(&sb) // links and texts stay as typed
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(struct {
+		Code        string `json:"code"`
+		StatusCode  int    `json:"statusCode"`
+		Description string `json:"description"`
+		Result      any    `json:"result"`
+	}{code, status, description, result})
+	body := strings.TrimSuffix(sb.String(), "\n")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}

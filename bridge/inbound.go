@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -73,15 +74,25 @@ func (b *Bridge) handleDeliver(ctx context.Context, smscID string, p *pdu.PDU) p
 	}
 	if rec.Kind == "mo" && in.Concat != nil {
 		c := in.Concat
-		_, _, perr = b.q.AddPart(ctx, store.Part{SMSC: smscID, Source: sm.SourceAddr, Dest: sm.DestAddr,
+		var id string
+		_, id, perr = b.q.AddPart(ctx, store.Part{SMSC: smscID, Source: sm.SourceAddr, Dest: sm.DestAddr,
 			Ref: int(c.Ref), Total: c.Total, Seq: c.Seq, Wide: c.Wide, Data: data, Lane: laneIn(smscID), Key: key})
 		b.observe(Event{Kind: "mo", SMSC: smscID, Text: fmt.Sprintf("deliver_sm part %d/%d from %s committed", c.Seq, c.Total, sm.SourceAddr)})
+		if perr == nil {
+			b.trace(store.TraceEvent{ID: id, Number: sm.SourceAddr, Hop: "deliver_sm", SMSC: smscID,
+				Detail: fmt.Sprintf("part %d/%d (ref %d) to %s committed", c.Seq, c.Total, c.Ref, sm.DestAddr)})
+		}
 	} else {
-		_, _, perr = b.q.Enqueue(ctx, store.NewItem{Lane: laneIn(smscID), Key: key, Payload: data})
+		var id string
+		id, _, perr = b.q.Enqueue(ctx, store.NewItem{Lane: laneIn(smscID), Key: key, Payload: data})
 		if rec.Kind == "dlr" {
 			b.observe(Event{Kind: "receipt", SMSC: smscID, Text: fmt.Sprintf("deliver_sm receipt id:%s stat:%s committed", rec.Receipt.ID, rec.Receipt.Stat)})
 		} else {
 			b.observe(Event{Kind: "mo", SMSC: smscID, Text: fmt.Sprintf("deliver_sm from %s committed", sm.SourceAddr)})
+			if perr == nil {
+				b.trace(store.TraceEvent{ID: id, Number: sm.SourceAddr, Hop: "deliver_sm", SMSC: smscID,
+					Detail: fmt.Sprintf("to %s (data_coding 0x%02X, %d octets) committed, deliver_sm_resp OK", sm.DestAddr, sm.DataCoding, len(sm.Message))})
+			}
 		}
 	}
 	if perr != nil {
@@ -177,6 +188,7 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 	cs := b.routeMO(s, mo.To)
 	if cs == nil {
 		b.observe(Event{Kind: "dead", SMSC: s.ID, ID: it.ID, Text: "MO to " + mo.To + " has no channel: dead letter no_route"})
+		b.trace(store.TraceEvent{ID: it.ID, Number: mo.From, Hop: "dead", SMSC: s.ID, Detail: "no channel owns " + mo.To + ": dead letter no_route"})
 		b.complete(ctx, it, store.Completion{DeadReason: "no_route"})
 		return
 	}
@@ -186,7 +198,10 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 		b.complete(ctx, it, store.Completion{DeadReason: "build platform request: " + err.Error()})
 		return
 	}
-	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, mo.From, statusOf{}, reqs)}) {
+	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, mo.From, statusOf{MO: it.ID}, reqs)}) {
+		b.meter().Message("mo", cs.ID)
+		b.trace(store.TraceEvent{ID: it.ID, Number: mo.From, Hop: "routed", SMSC: s.ID, Channel: cs.ID,
+			Detail: fmt.Sprintf("MO to %s (%d part(s), %d characters) routed to channel %s, %d callback(s) queued", mo.To, mo.Parts, len([]rune(mo.Text)), cs.ID, len(reqs))})
 		b.observe(Event{Kind: "queued", SMSC: s.ID, Channel: cs.ID, ID: it.ID,
 			Text: fmt.Sprintf("MO %s → %s %q (%d part(s)) routed to channel %s, %d callback(s) queued", mo.From, mo.To, abbreviate(mo.Text), mo.Parts, cs.ID, len(reqs))})
 	}
@@ -212,6 +227,7 @@ type receiptData struct {
 	ExternalID string `json:"ext,omitempty"`
 	To         string `json:"to,omitempty"`
 	Dedup      string `json:"dd,omitempty"` // the MT's store dedup key
+	TraceRef   string `json:"tr,omitempty"` // MT.TraceRef, when set
 }
 
 func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecord) {
@@ -240,6 +256,8 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		st = StateDelivered // of this part; the callback lane merges the parts
 	case r.State == dlr.Failed:
 		st = StateFailed
+	case r.State == dlr.Intermediate && b.channels[m.Channel] != nil && reportsBuffered(b.channels[m.Channel].adapter):
+		st = StateBuffered // the SMSC holds it: only for platforms that take such reports
 	default:
 		b.complete(ctx, it, store.Completion{})
 		return
@@ -252,7 +270,7 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		return
 	}
 	status := Status{MTID: d.MTID, ExternalID: d.ExternalID, To: d.To, Channel: cs.ID, State: st, SMSC: s.ID,
-		SMSCMsgID: r.ID, At: b.o.Now()}
+		SMSCMsgID: r.ID, At: b.o.Now(), Report: receiptText(r)}
 	if st == StateFailed {
 		status.ErrorCode, status.Description = r.Err, r.Stat
 	}
@@ -262,7 +280,10 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		return
 	}
 	of := statusOf{MTID: d.MTID, State: st, Group: groupKey(cs.ID, status), Parts: m.Parts, Part: m.Part, Dedup: d.Dedup}
-	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.To, of, reqs)}) {
+	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.To, of, cs.logOnly(status, reqs))}) {
+		b.meter().Message("receipt", cs.ID)
+		b.trace(store.TraceEvent{ID: d.MTID, Ref: cmp.Or(d.TraceRef, d.ExternalID), Number: d.To, Hop: "receipt", SMSC: s.ID, Channel: cs.ID,
+			Detail: fmt.Sprintf("receipt for message_id %s stat %s (part %d): %s callback queued", r.ID, r.Stat, max(m.Part, 1), st)})
 		b.observe(Event{Kind: "receipt", SMSC: s.ID, Channel: cs.ID, ID: d.MTID,
 			Text: fmt.Sprintf("receipt %s (stat %s) matched MT %s: %s callback queued", r.ID, r.Stat, d.MTID, st)})
 	}
@@ -286,6 +307,7 @@ func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion
 	}
 	if c.DeadReason != "" {
 		b.log.Warn("dead letter", "lane", it.Lane, "id", it.ID, "reason", c.DeadReason)
+		b.meter().Dead(it.Lane, DeadClass(c.DeadReason))
 	}
 	return true
 }
@@ -298,8 +320,10 @@ func (b *Bridge) retry(ctx context.Context, it store.Item, cause string, delay t
 	case dead:
 		b.log.Warn("dead letter after retries", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "err", cause)
 		b.observe(Event{Kind: "dead", ID: it.ID, Text: "gave up: " + cause})
+		b.meter().Dead(it.Lane, "retries_exhausted")
 	default:
 		b.log.Debug("retry scheduled", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "err", cause)
+		b.meter().Retry(it.Lane)
 	}
 }
 
@@ -309,4 +333,11 @@ func abbreviate(s string) string {
 		return string(r[:37]) + "..."
 	}
 	return s
+}
+
+// receiptText is a receipt in the text form of SMPP 3.4 Appendix B, as the
+// SMSC sends it (Kannel's %A of a delivery report).
+func receiptText(r *dlr.Receipt) string {
+	return fmt.Sprintf("id:%s sub:%s dlvrd:%s submit date:%s done date:%s stat:%s err:%s text:%s",
+		r.ID, r.Sub, r.Dlvrd, r.SubmitDate, r.DoneDate, r.Stat, r.Err, r.Text)
 }

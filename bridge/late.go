@@ -123,6 +123,8 @@ func (b *Bridge) settleLate(e *lateSubmit, messageID string, st pdu.Status) {
 		what = "requeued the MT: the rest is sent on the next try"
 	}
 	log.Info("late submit_sm_resp "+what, "status", st)
+	b.trace(store.TraceEvent{ID: e.mtid, Hop: "submit_sm", SMSC: e.smscID, Channel: e.cs.ID,
+		Detail: fmt.Sprintf("late submit_sm_resp %s message_id %s: %s", st, messageID, what)})
 	b.observe(Event{Kind: "submit", SMSC: e.smscID, Channel: e.cs.ID, ID: e.mtid,
 		Text: fmt.Sprintf("late submit_sm_resp %s message_id %s %s", st, messageID, what)})
 }

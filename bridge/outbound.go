@@ -20,18 +20,20 @@ import (
 // fields are the progress of a multi-part MT whose later parts are still to
 // be sent: a retry resends only those, under the same reference.
 type mtRecord struct {
-	ID         string   `json:"id,omitempty"` // set when the item moved lanes; else the item's own id
-	Channel    string   `json:"channel"`
-	To         string   `json:"to"`
-	From       string   `json:"from,omitempty"`
-	Text       string   `json:"text"`
-	ExternalID string   `json:"ext,omitempty"`
-	SMSC       []string `json:"smsc"`
-	Dedup      string   `json:"dd,omitempty"` // the store dedup key it was accepted under
-	On         string   `json:"on,omitempty"` // SMSC the parts in Sent went to
-	Ref        uint16   `json:"ref,omitempty"`
-	Parts      int      `json:"parts,omitempty"` // how many parts the text takes on On
-	Sent       []string `json:"sent,omitempty"`  // message ids of the accepted parts, in order
+	ID         string        `json:"id,omitempty"` // set when the item moved lanes; else the item's own id
+	Channel    string        `json:"channel"`
+	To         string        `json:"to"`
+	From       string        `json:"from,omitempty"`
+	Text       string        `json:"text"`
+	ExternalID string        `json:"ext,omitempty"`
+	SMSC       []string      `json:"smsc"`
+	Dedup      string        `json:"dd,omitempty"` // the store dedup key it was accepted under
+	Submit     *SubmitParams `json:"sp,omitempty"` // the platform's submit_sm settings, if any
+	TraceRef   string        `json:"tr,omitempty"` // MT.TraceRef, when set
+	On         string        `json:"on,omitempty"` // SMSC the parts in Sent went to
+	Ref        uint16        `json:"ref,omitempty"`
+	Parts      int           `json:"parts,omitempty"` // how many parts the text takes on On
+	Sent       []string      `json:"sent,omitempty"`  // message ids of the accepted parts, in order
 }
 
 // Accept validates an MT, picks its SMSC and commits it. It returns the
@@ -45,12 +47,15 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	if !IsPhoneNumber(to) && !(allDigits(to) && len(to) <= 15) {
 		return "", invalidf("to", "%q is not a phone number (E.164 with +, or digits)", mt.To)
 	}
-	if strings.TrimSpace(mt.Text) == "" {
+	if strings.TrimSpace(mt.Text) == "" && !mt.AllowEmpty {
 		return "", invalidf("text", "empty")
 	}
 	list := b.smscFor(cs, to)
 	if len(list) == 0 {
 		return "", fmt.Errorf("%w: %s", ErrNoRoute, to)
+	}
+	if i := slices.Index(list, mt.SMSC); i > 0 { // the platform's preferred SMSC first
+		list = append([]string{mt.SMSC}, slices.Delete(slices.Clone(list), i, i+1)...)
 	}
 	s := b.pickSMSC(list)
 	c := s.Alphabet.Pick(mt.Text, s.Coding)
@@ -62,6 +67,14 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 		from = cs.Numbers[0]
 	}
 	rec := mtRecord{Channel: cs.ID, To: to, From: from, Text: mt.Text, ExternalID: mt.ExternalID, SMSC: list}
+	rec.TraceRef = mt.TraceRef
+	if !mt.Submit.IsZero() {
+		if err := checkSubmit(mt.Submit); err != nil {
+			return "", err
+		}
+		sp := mt.Submit
+		rec.Submit = &sp
+	}
 	if mt.DedupKey != "" {
 		rec.Dedup = cs.ID + "\x00" + mt.DedupKey
 	}
@@ -77,8 +90,12 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	}
 	if dup {
 		b.observe(Event{Kind: "mt", Channel: cs.ID, ID: id, Text: "duplicate send ignored, first id returned"})
+		b.trace(store.TraceEvent{ID: id, Ref: cmp.Or(mt.TraceRef, mt.ExternalID), Number: to, Hop: "http_in", Channel: cs.ID, Detail: "repeated send: nothing queued, first id returned"})
 		return id, nil
 	}
+	b.meter().Message("mt", cs.ID)
+	b.trace(store.TraceEvent{ID: id, Ref: cmp.Or(mt.TraceRef, mt.ExternalID), Number: to, Hop: "http_in", SMSC: s.ID, Channel: cs.ID,
+		Detail: fmt.Sprintf("accepted from %s (%d characters) and committed, queued for %s", cs.ID, len([]rune(mt.Text)), s.ID)})
 	b.observe(Event{Kind: "mt", SMSC: s.ID, Channel: cs.ID, ID: id,
 		Text: fmt.Sprintf("MT to %s %q accepted and committed, queued for %s", to, abbreviate(mt.Text), s.ID)})
 	return id, nil
@@ -114,7 +131,7 @@ func (b *Bridge) smscFor(cs *channelState, number string) []string {
 // its MT lane holds the message until the bind comes back.
 func (b *Bridge) pickSMSC(list []string) *smscState {
 	for _, id := range list {
-		if s := b.smscs[id]; s.sub != nil && s.sub.Bound() {
+		if s := b.smscs[id]; s.usable() {
 			return s
 		}
 	}
@@ -151,15 +168,21 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 		return
 	}
 	j := &mtJob{it: it, s: s, cs: cs, mtid: cmp.Or(rec.ID, it.ID), rec: rec}
+	if s.suspended.Load() { // suspended after it was leased: back to the queue, no attempt spent
+		b.retryMT(ctx, j, nil, store.RetrySpec{Cause: "smsc " + s.ID + ": MT suspended", Delay: suspendPoll, Wait: true})
+		return
+	}
 	if !s.sub.Bound() {
 		b.waitForBind(ctx, j)
 		return
 	}
 	src, dst := Outbound(rec.From, s.SourceTON), Outbound(rec.To, s.DestTON)
 	build := func(ref uint16) ([]*pdu.ShortMessage, error) {
-		return smsc.BuildSubmits(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
+		sms, err := smsc.BuildSubmits(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
 			smsc.Address{Addr: dst.Addr, TON: dst.TON, NPI: dst.NPI}, rec.Text,
 			smsc.SubmitOptions{Coding: s.Coding, Alphabet: s.Alphabet, Long: s.Long, MaxParts: s.MaxParts, Ref: ref, RegisteredDelivery: s.RegisteredDelivery})
+		applySubmit(sms, rec.Submit)
+		return sms, err
 	}
 	ref, done := rec.Ref, rec.Sent // done: message ids of the parts accepted so far
 	if rec.On != s.ID || ref == 0 || len(done) == 0 {
@@ -181,6 +204,7 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 	for i := from; i < len(sms); i++ {
 		sm := sms[i]
 		id, err := submitPart(ctx, s.sub, sm)
+		b.traceSubmit(j, i, len(sms), sm.DestAddr, id, err)
 		if err == nil {
 			ids = append(ids, id)
 			b.observe(Event{Kind: "submit", SMSC: s.ID, Channel: cs.ID, ID: j.mtid,
@@ -224,6 +248,19 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 		Enqueue: b.mtStatus(j.cs, s.ID, j.mtid, j.rec, StateSent, ids[0], nil)})
 }
 
+// traceSubmit records the submit_sm of part i (0-based) of n and its
+// response.
+func (b *Bridge) traceSubmit(j *mtJob, i, n int, to, id string, err error) {
+	if b.o.Trace == nil {
+		return
+	}
+	d := fmt.Sprintf("part %d/%d to %s → submit_sm_resp OK message_id %s", i+1, n, to, id)
+	if err != nil {
+		d = fmt.Sprintf("part %d/%d to %s → %v", i+1, n, to, err)
+	}
+	b.trace(store.TraceEvent{ID: j.mtid, Ref: cmp.Or(j.rec.TraceRef, j.rec.ExternalID), Hop: "submit_sm", SMSC: j.s.ID, Channel: j.cs.ID, Attempt: j.it.Attempts + 1, Detail: d})
+}
+
 // payload is the MT record with its progress, as stored for the next try.
 func (j *mtJob) payload() []byte {
 	r := j.rec
@@ -251,8 +288,14 @@ func (b *Bridge) retryMT(ctx context.Context, j *mtJob, rcpts []store.Receipt, s
 	case res.Dead:
 		b.log.Warn("dead letter after retries; platform told failed", "lane", j.it.Lane, "id", j.it.ID, "msg_id", j.mtid, "err", spec.Cause)
 		b.observe(Event{Kind: "dead", SMSC: j.s.ID, Channel: j.cs.ID, ID: j.mtid, Text: "gave up: " + spec.Cause + "; failed callback queued"})
+		b.meter().Dead(j.it.Lane, "retries_exhausted")
+		b.trace(store.TraceEvent{ID: j.mtid, Hop: "dead", SMSC: j.s.ID, Attempt: j.it.Attempts + 1, Detail: "retries exhausted (" + spec.Cause + "): dead letter, failed callback queued"})
 	default:
 		b.log.Debug("retry scheduled", "lane", j.it.Lane, "id", j.it.ID, "wait", spec.Wait, "err", spec.Cause)
+		if !spec.Wait {
+			b.meter().Retry(j.it.Lane)
+			b.trace(store.TraceEvent{ID: j.mtid, Hop: "retry", SMSC: j.s.ID, Attempt: j.it.Attempts + 1, Detail: spec.Cause})
+		}
 	}
 }
 
@@ -271,6 +314,8 @@ func (b *Bridge) waitForBind(ctx context.Context, j *mtJob) {
 			data, _ := json.Marshal(r)
 			if b.complete(ctx, j.it, store.Completion{Enqueue: []store.NewItem{{Lane: laneMT(next.ID), Key: j.it.Key, Payload: data}}}) {
 				b.log.Warn("MT failed over to the next SMSC", "smsc_id", s.ID, "to_smsc", next.ID, "msg_id", j.mtid, "down_for", down.Round(time.Millisecond))
+				b.trace(store.TraceEvent{ID: j.mtid, Hop: "failover", SMSC: next.ID, Channel: j.cs.ID,
+					Detail: fmt.Sprintf("%s has had no bind for %s: moved to %s", s.ID, down.Round(time.Millisecond), next.ID)})
 				b.observe(Event{Kind: "mt", SMSC: next.ID, Channel: j.cs.ID, ID: j.mtid,
 					Text: fmt.Sprintf("%s has had no bind for %s: MT moved to %s", s.ID, down.Round(time.Millisecond), next.ID)})
 			}
@@ -290,7 +335,7 @@ func (b *Bridge) nextSMSC(list []string, cur string) *smscState {
 	at := slices.Index(list, cur) // -1: start at list[0]
 	for k := 1; k <= len(list); k++ {
 		s := b.smscs[list[(at+k)%len(list)]]
-		if s != nil && s.ID != cur && s.sub != nil && s.sub.Bound() {
+		if s != nil && s.ID != cur && s.usable() {
 			return s
 		}
 	}
@@ -320,13 +365,14 @@ func (b *Bridge) statusItems(cs *channelState, st Status, of statusOf) []store.N
 		b.log.Error("build status callback", "channel", cs.ID, "status", st.State.String(), "err", err)
 	}
 	of.MTID, of.State, of.Group = st.MTID, st.State, groupKey(cs.ID, st)
-	return callbackItems(cs.ID, st.To, of, reqs)
+	return callbackItems(cs.ID, st.To, of, cs.logOnly(st, reqs))
 }
 
 // failMT dead-letters an MT that failed for good and queues its "failed"
 // callbacks, in one store call.
 func (b *Bridge) failMT(ctx context.Context, j *mtJob, rcpts []store.Receipt, from int, step string, cause error) {
 	b.observe(Event{Kind: "status", SMSC: j.s.ID, Channel: j.cs.ID, ID: j.mtid, Text: "MT failed: " + cause.Error()})
+	b.trace(store.TraceEvent{ID: j.mtid, Hop: "failed", SMSC: j.s.ID, Channel: j.cs.ID, Attempt: j.it.Attempts + 1, Detail: step + ": " + cause.Error() + ": dead letter, failed callback queued"})
 	b.complete(ctx, j.it, store.Completion{DeadReason: step + ": " + cause.Error(), Payload: j.payload(),
 		Receipts: rcpts, Enqueue: b.mtStatus(j.cs, j.s.ID, j.mtid, j.rec, StateFailed, "", cause)})
 }
@@ -336,7 +382,7 @@ func (b *Bridge) failMT(ctx context.Context, j *mtJob, rcpts []store.Receipt, fr
 func (b *Bridge) receipts(smscID, channel, mtid string, rec mtRecord, ids []string, from int) []store.Receipt {
 	s := b.smscs[smscID]
 	parts := max(rec.Parts, len(ids))
-	data, _ := json.Marshal(receiptData{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To, Dedup: rec.Dedup})
+	data, _ := json.Marshal(receiptData{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To, Dedup: rec.Dedup, TraceRef: rec.TraceRef})
 	out := make([]store.Receipt, 0, len(ids)-from)
 	for i := from; i < len(ids); i++ {
 		out = append(out, store.Receipt{SMSC: smscID, MsgID: s.IDType.SubmitKey(ids[i]), ItemID: mtid, Channel: channel,
@@ -352,4 +398,48 @@ func (b *Bridge) receipts(smscID, channel, mtid string, rec mtRecord, ids []stri
 // when it persisted for the SMSC's throttle_timeout.
 func submitPart(ctx context.Context, sub Submitter, sm *pdu.ShortMessage) (string, error) {
 	return sub.Submit(ctx, sm)
+}
+
+// checkSubmit refuses submit_sm settings SMPP cannot carry.
+func checkSubmit(p SubmitParams) error {
+	switch {
+	case p.Priority > 3:
+		return invalidf("priority", "%d: must be 0..3", p.Priority)
+	case p.Validity < 0 || p.Validity > maxRelative:
+		return invalidf("validity", "%v: must be 0..%v", p.Validity, maxRelative)
+	case p.Deferred < 0 || p.Deferred > maxRelative:
+		return invalidf("deferred", "%v: must be 0..%v", p.Deferred, maxRelative)
+	case len(p.ServiceType) > 5:
+		return invalidf("service_type", "%q: at most 5 characters", p.ServiceType)
+	}
+	return nil
+}
+
+// maxRelative is the longest relative time the bridge writes (99 days in
+// the DD field; longer would need months, whose length SMSCs disagree on).
+const maxRelative = 99 * 24 * time.Hour
+
+// applySubmit sets the platform's submit_sm settings on every segment.
+func applySubmit(sms []*pdu.ShortMessage, p *SubmitParams) {
+	if p == nil {
+		return
+	}
+	for _, sm := range sms {
+		sm.PriorityFlag = p.Priority
+		sm.ValidityPeriod = relativeTime(p.Validity)
+		sm.ScheduleDeliveryTime = relativeTime(p.Deferred)
+		if p.ServiceType != "" {
+			sm.ServiceType = p.ServiceType
+		}
+	}
+}
+
+// relativeTime is d in SMPP's relative time format YYMMDDhhmmss000R (smpp.md
+// §4.4.1, SMPP 3.4 §7.1.1.2), "" for 0.
+func relativeTime(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	s := int64(d.Round(time.Second) / time.Second)
+	return fmt.Sprintf("0000%02d%02d%02d%02d000R", s/86400, s%86400/3600, s%3600/60, s%60)
 }

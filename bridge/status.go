@@ -20,6 +20,9 @@ type statusOf struct {
 	Parts int    `json:"n,omitempty"`    // SMS parts of the MT
 	Part  int    `json:"part,omitempty"` // the part reported on (1-based); 0 = every part
 	Dedup string `json:"dd,omitempty"`   // the MT's store dedup key
+	// For the trace: the MO a callback posts, and the contact.
+	MO      string `json:"mo,omitempty"`
+	Contact string `json:"c,omitempty"`
 }
 
 // groupKey is the mark key of the platform message a status belongs to:
@@ -54,16 +57,18 @@ type statusMerge struct {
 	skip bool // a status of an attempt already reported failed: drop it
 }
 
-// rank orders states for "never backwards": nothing < sent < delivered <
-// failed.
+// rank orders states for "never backwards": nothing < sent < buffered <
+// delivered < failed.
 func rank(s State) int {
 	switch s {
 	case StateSent:
 		return 1
-	case StateDelivered:
+	case StateBuffered:
 		return 2
-	case StateFailed:
+	case StateDelivered:
 		return 3
+	case StateFailed:
+		return 4
 	}
 	return 0
 }
@@ -123,9 +128,10 @@ func acceptedBy(id string, closed int64) bool {
 }
 
 // advance is the state of one part after st is reported for it: a final
-// state (delivered, failed) stays.
+// state (delivered, failed) stays, and so does buffered against a late
+// sent.
 func advance(old, st State) State {
-	if old == StateDelivered || old == StateFailed || st == 0 {
+	if old == StateDelivered || old == StateFailed || st == 0 || rank(st) < rank(old) {
 		return old
 	}
 	return st

@@ -97,3 +97,24 @@ func TestNextSMSC(t *testing.T) {
 		}
 	}
 }
+
+// Buffered ranks between sent and delivered: it moves a part forward from
+// sent, a late sent does not move it back, and delivered or failed win.
+func TestAdvanceBuffered(t *testing.T) {
+	for _, c := range []struct{ old, st, want State }{
+		{0, StateBuffered, StateBuffered},
+		{StateSent, StateBuffered, StateBuffered},
+		{StateBuffered, StateSent, StateBuffered},
+		{StateBuffered, StateDelivered, StateDelivered},
+		{StateDelivered, StateBuffered, StateDelivered},
+		{StateFailed, StateBuffered, StateFailed},
+	} {
+		if got := advance(c.old, c.st); got != c.want {
+			t.Errorf("advance(%v, %v) = %v, want %v", c.old, c.st, got, c.want)
+		}
+	}
+	m := statusMark{MT: map[string][]State{"a": {StateBuffered, StateSent}}}
+	if got := m.merged(); got != StateSent {
+		t.Errorf("merged of buffered and sent parts = %v, want sent", got)
+	}
+}

@@ -156,6 +156,10 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"numbers-never-receive", []string{
 			`:11: channel "rp": numbers ["+5582999489287"]: never receive MO: every SMSC of this channel binds as "transmitter"`,
 		}},
+		{"trace", []string{
+			`:2: store.trace_ttl "-1h0m0s": must not be negative ("0s" turns the trace off)`,
+			`:3: store.trace_max 10: must be at least 1000`,
+		}},
 		{"partial-mo", []string{
 			`:2: store.partial_mo "drop": must be one of "deliver", "dead"`,
 		}},

@@ -43,6 +43,8 @@ func TestLoadGood(t *testing.T) {
 		{"store.receipt_ttl", cfg.Store.ReceiptTTL.Duration, 72 * time.Hour},
 		{"store.reassembly_timeout", cfg.Store.ReassemblyTimeout.Duration, 10 * time.Minute},
 		{"store.partial_mo", cfg.Store.PartialMO, "deliver"},
+		{"store.trace_ttl", cfg.Store.TraceTTL.Duration, 72 * time.Hour},
+		{"store.trace_max", cfg.Store.TraceMax, 500000},
 		{"retry", cfg.Retry, Default().Retry},
 		{"log", cfg.Log, Log{Level: "info", Format: "json"}},
 		{"smsc count", len(cfg.SMSC), 2},

@@ -51,6 +51,8 @@ type Store struct {
 	ReceiptTTL        Duration `toml:"receipt_ttl"`        // how long a submit_sm_resp id waits for its receipt, default 72h
 	ReassemblyTimeout Duration `toml:"reassembly_timeout"` // how long parts of a long MO wait for the rest, default 10m
 	PartialMO         string   `toml:"partial_mo"`         // what happens on timeout: "deliver" (what arrived, flagged) or "dead"
+	TraceTTL          Duration `toml:"trace_ttl"`          // how long message trace events are kept, default 72h; "0s" = no trace
+	TraceMax          int      `toml:"trace_max"`          // most trace events kept (the oldest go first), default 500000
 }
 
 // Retry bounds the durable retries of queued work ([retry]).
@@ -195,6 +197,8 @@ func Default() Config {
 			ReceiptTTL:        Duration{72 * time.Hour},
 			ReassemblyTimeout: Duration{10 * time.Minute},
 			PartialMO:         "deliver",
+			TraceTTL:          Duration{72 * time.Hour},
+			TraceMax:          500000,
 		},
 		Retry: Retry{
 			MaxAttempts:    20,

@@ -68,6 +68,10 @@
 //	                    (and how long the status last reported for it is remembered)
 //	reassembly_timeout  > 0, default "10m": how long MO parts wait for the rest
 //	partial_mo          "deliver" (default: what arrived, flagged) | "dead"
+//	trace_ttl           >= 0, default "72h": how long the hops of each message are kept
+//	                    for `smscbridge trace` and the status page's search; "0s" = no trace
+//	trace_max           >= 1000, default 500000: most trace events kept (a few hundred
+//	                    bytes each on disk); the oldest go first
 //
 // [retry], durable retries with exponential backoff and jitter:
 //
@@ -171,8 +175,14 @@
 //
 //	username   required; unique among kannel channels
 //	password   required (or password_file)
-//	mo_url     absolute http(s) URL; Kannel escapes (%p, %b, ...) allowed
-//	mo_method  "GET" | "POST" (default; courier's KN receive takes POST only)
+//	mo_url     absolute http(s) URL; Kannel escapes (%p, %b, ...) allowed; empty:
+//	           MO to the channel's numbers become dead letters ("no mo_url configured")
+//	mo_method  "GET" | "POST" (default; courier's KN receive takes POST only:
+//	           everything in the query string, empty body)
+//
+// A kannel channel is served at GET/POST /cgi-bin/sendsms, found by the
+// username the client sends; package bridge/kannel documents the
+// parameters and answers.
 //
 // kind = "custom" (platforms.md A):
 //
@@ -187,7 +197,8 @@
 //	website_id           required, unique among notify channels
 //	apikey               required (or apikey_file)
 //	from                 required sender: E.164, short code or alphanumeric
-//	allow_private_media  default false
+//	allow_private_media  default false: media links must lead to public addresses (checked
+//	                     after DNS, on every redirect); true also allows private/loopback ones
 //	dedup_window         >= 0, default "10s"; "0s" = off
 //	[[channel.template]] at least one:
 //	  id    required, unique in the channel

@@ -147,6 +147,12 @@ func (v validator) store() {
 	v.positive(w, "receipt_ttl", s.ReceiptTTL)
 	v.positive(w, "reassembly_timeout", s.ReassemblyTimeout)
 	v.oneOf(w, "partial_mo", s.PartialMO, "deliver", "dead")
+	if s.TraceTTL.Duration < 0 {
+		v.at(w, "trace_ttl", s.TraceTTL, "must not be negative (\"0s\" turns the trace off)")
+	}
+	if s.TraceMax < 1000 {
+		v.at(w, "trace_max", s.TraceMax, "must be at least 1000")
+	}
 }
 
 func (v validator) retry() {

@@ -29,6 +29,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced when a session changes state
+	hold    hold          // Stop / Start
 }
 
 // New checks the options and returns a Client. It does no I/O.
@@ -38,6 +39,8 @@ func New(o Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{o: o, log: o.Logger.With("component", "smsc", "smsc_id", o.ID), changed: make(chan struct{})}
+	c.hold.ctx, c.hold.cancel = context.WithCancel(context.Background())
+	c.hold.changed = make(chan struct{})
 	if o.Throughput > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(o.Throughput), max(1, int(o.Throughput/10)))
 	}
@@ -48,7 +51,7 @@ func New(o Options) (*Client, error) {
 	for i := range o.Sessions {
 		for _, m := range modes {
 			c.sessions = append(c.sessions, &session{
-				o: &c.o, mode: m, index: i, state: StateIdle, notify: c.notify,
+				o: &c.o, mode: m, index: i, state: StateIdle, notify: c.notify, hold: c.holdState,
 				log: c.log.With("bind", m.String(), "session", i),
 			})
 		}

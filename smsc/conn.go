@@ -162,6 +162,9 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 
 	t := time.NewTimer(timeout)
 	defer t.Stop()
+	if c.o.Meter != nil && r.cmd == pdu.SubmitSM {
+		defer c.observeSubmit(time.Now())
+	}
 	select {
 	case c.reqs <- outPDU{p: p, req: r}:
 	case <-c.ctx.Done():
@@ -181,6 +184,10 @@ func (c *conn) sendTimeout(ctx context.Context, p *pdu.PDU, timeout time.Duratio
 	case <-ctx.Done():
 		return c.abandoned(r, ctx.Err())
 	}
+}
+
+func (c *conn) observeSubmit(start time.Time) {
+	c.o.Meter.SubmitLatency(c.o.ID, time.Since(start))
 }
 
 // abandoned settles a request whose wait ended without a response: once
@@ -329,6 +336,9 @@ func (c *conn) appendOp(buf []byte, reqs []batched, op outPDU) ([]byte, []batche
 	if op.req != nil {
 		reqs = append(reqs, batched{req: op.req, end: len(out)})
 	}
+	if c.o.Meter != nil {
+		c.o.Meter.PDU(c.o.ID, false, op.p.Header.ID, op.p.Header.Status)
+	}
 	return out, reqs
 }
 
@@ -388,13 +398,16 @@ func (c *conn) encodeFailed(op outPDU, err error) {
 }
 
 // drain waits up to UnbindTimeout for outstanding submits to be answered
-// and reports whether they all were.
+// and for running Handler calls to answer their deliver_sm (an MO committed
+// but not answered before the unbind would be delivered again), and
+// reports whether they all were.
 func (c *conn) drain() bool {
 	deadline := time.NewTimer(c.o.UnbindTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for c.inflight() > 0 && c.ctx.Err() == nil {
+	busy := func() bool { return c.inflight() > 0 || len(c.handlers) > 0 }
+	for busy() && c.ctx.Err() == nil {
 		select {
 		case <-deadline.C:
 			return false
@@ -402,7 +415,7 @@ func (c *conn) drain() bool {
 		case <-tick.C:
 		}
 	}
-	return c.inflight() == 0
+	return !busy()
 }
 
 // rebind ends a link whose SMSC lost our session (ESME_RINVBNDSTS or

@@ -151,6 +151,9 @@ type Options struct {
 
 	Logger *slog.Logger // nil = discard
 
+	// Meter, if set, receives PDU counts and submit_sm latencies.
+	Meter Meter
+
 	// Dial opens the transport connection; nil uses a net.Dialer. Tests use
 	// it to run sessions over net.Pipe inside testing/synctest.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)

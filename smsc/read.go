@@ -24,6 +24,9 @@ func (c *conn) readLoop() {
 			continue
 		}
 		c.lastRecv.Store(time.Now().UnixNano())
+		if c.o.Meter != nil {
+			c.o.Meter.PDU(c.o.ID, true, p.Header.ID, p.Header.Status)
+		}
 		c.dispatch(p)
 	}
 }

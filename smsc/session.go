@@ -39,6 +39,7 @@ type session struct {
 	log    *slog.Logger
 	stats  slotStats
 	notify func() // tells the Client a state changed
+	hold   func() (stopped bool, changed <-chan struct{}, ctx context.Context)
 
 	mu      sync.Mutex
 	cur     *conn // bound connection, nil when none
@@ -85,11 +86,21 @@ const stableBind = time.Minute
 func (s *session) run(ctx context.Context) {
 	delay := s.o.ReconnectDelay
 	for {
+		if !s.waitStarted(ctx) {
+			s.setState(StateClosed, nil)
+			return
+		}
 		start := time.Now()
-		bound, err := s.runOnce(ctx)
+		rctx, cancel := s.runContext(ctx)
+		bound, err := s.runOnce(rctx)
+		cancel()
 		if ctx.Err() != nil {
 			s.setState(StateClosed, nil)
 			return
+		}
+		if stopped, _, _ := s.hold(); stopped {
+			delay = s.o.ReconnectDelay // an operator's stop, not a failure
+			continue
 		}
 		wait := delay
 		var be *bindError
@@ -105,11 +116,14 @@ func (s *session) run(ctx context.Context) {
 		s.log.Warn("session down, reconnecting", "err", err, "wait", wait)
 		s.setState(StateBackoff, err)
 		t := time.NewTimer(wait)
+		_, changed, _ := s.hold()
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			s.setState(StateClosed, nil)
 			return
+		case <-changed: // stopped meanwhile: waitStarted takes over
+			t.Stop()
 		case <-t.C:
 		}
 	}

@@ -659,3 +659,49 @@ func TestStopDuringThrottlePause(t *testing.T) {
 		}
 	})
 }
+
+// TestGracefulStopAnswersRunningHandlers: a stop while a handler is still
+// committing an MO waits (up to UnbindTimeout) for its deliver_sm_resp to go
+// out before the unbind; unanswered, the SMSC would deliver the committed MO
+// again after the restart.
+func TestGracefulStopAnswersRunningHandlers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := smsctest.NewUnstartedServer(smsctest.WithTB(t), smsctest.WithAccount("esme", "secret"))
+		entered := make(chan struct{})
+		c, err := smsc.New(smsc.Options{
+			ID: "sync", Addr: "smsc.test:2775", SystemID: "esme", Password: "secret",
+			Dial: srv.DialPipe, Logger: slog.New(slog.DiscardHandler),
+			Handler: smsc.HandlerFunc(func(ctx context.Context, p *pdu.PDU) pdu.Status {
+				close(entered)
+				time.Sleep(2 * time.Second) // a slow commit
+				return pdu.StatusOK
+			}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		wg.Go(func() { c.Run(ctx) })
+		if err := c.WaitBound(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		type answer struct {
+			st  pdu.Status
+			err error
+		}
+		got := make(chan answer, 1)
+		go func() {
+			st, err := srv.Deliver(t.Context(), &pdu.ShortMessage{SourceTON: 1, SourceNPI: 1, SourceAddr: "2349067554729",
+				DestTON: 1, DestNPI: 1, DestAddr: "5582999489287", Message: []byte("JOIN")})
+			got <- answer{st, err}
+		}()
+		<-entered
+		cancel() // graceful stop while the handler commits
+		if a := <-got; a.err != nil || a.st != pdu.StatusOK {
+			t.Errorf("deliver_sm answered %v, %v; want ESME_ROK before the unbind", a.st, a.err)
+		}
+		wg.Wait()
+		srv.Close()
+	})
+}

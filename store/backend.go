@@ -43,6 +43,15 @@ type Backend interface {
 	// marks; incomplete MO reassembly) until ctx ends; Sweep one round now.
 	Run(ctx context.Context) error
 	Sweep(ctx context.Context) error
+	// OldestQueued and ReassemblyOpen feed the status page and metrics.
+	OldestQueued() (map[string]time.Time, error)
+	ReassemblyOpen() (int, error)
+	// The message trace (Record, Trace, TraceDropped). A backend that
+	// keeps no trace records nothing and says so from Trace.
+	Record(ev TraceEvent)
+	Trace(ctx context.Context, query string, limit int) ([]TraceEvent, error)
+	TraceDropped() uint64
+
 	// Fatal is closed when the backend can no longer be used and the
 	// process must restart (FatalErr says why).
 	Fatal() <-chan struct{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -28,6 +29,7 @@ type wtx struct {
 	now    int64 // the transaction's clock, unix nanoseconds
 	deltas map[string]*LaneStats
 	wake   map[string]bool
+	traced int // trace events written (negative: deleted)
 }
 
 func (w *wtx) delta(lane string) *LaneStats {
@@ -138,6 +140,7 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 		return failed, results, err
 	}
 	w := &wtx{s: s, now: s.opt.Now().UnixNano(), deltas: map[string]*LaneStats{}, wake: map[string]bool{}}
+	start := time.Now()
 	committing := false // every call ran: an error now is the commit's
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		w.tx = tx
@@ -164,6 +167,9 @@ func (s *Store) runTx(batch []*op) (failed int, results []error, err error) {
 	switch {
 	case err == nil:
 		s.applied(w)
+		if s.opt.OnCommit != nil {
+			s.opt.OnCommit(time.Since(start), len(batch))
+		}
 	case committing:
 		return failed, results, s.commitFailed(err)
 	}
@@ -212,6 +218,9 @@ func (w *wtx) saveCounters() error {
 func (s *Store) applied(w *wtx) {
 	s.ctrSaved = s.ctr // the writer goroutine owns both
 	s.commits.Add(1)
+	s.trace.mu.Lock()
+	s.trace.count += w.traced
+	s.trace.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for lane, d := range w.deltas {

@@ -152,6 +152,15 @@
 // renamed into place, so a crash during creation never leaves a
 // half-initialised store (bbolt README, "Caveats").
 //
+// The trace log (Record, Trace; the Tracer interface is its contract for
+// other backends) keeps the hops of each message for `smscbridge trace`:
+// events wait in memory (at most 20,000) and Run writes them in one
+// transaction every 250 ms (Close writes the rest), so tracing adds no
+// commit per message; Run also deletes events older than TraceTTL and the
+// oldest beyond TraceMax. It is best effort: the events of the last 250 ms
+// before a crash may be lost (never the messages). Its buckets are created
+// on first use (no format change).
+//
 // The package never logs; it returns errors (and hands Run's to
 // Options.Report). It imports no other package
 // of smscbridge, and no bbolt type crosses its API (design.md, "Beyond one

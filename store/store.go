@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -77,6 +78,16 @@ type Options struct {
 	// deleted; the error wraps ErrCorrupt). It is called from Run's
 	// goroutine. nil drops them.
 	Report func(error)
+	// TraceTTL is how long trace events (Record) are kept. Default 72h;
+	// negative turns the trace log off (Record keeps nothing).
+	TraceTTL time.Duration
+	// TraceMax caps how many trace events are kept; the oldest go first.
+	// Default 500,000 (a few hundred bytes each on disk).
+	TraceMax int
+	// OnCommit, if set, is called after each committed write transaction
+	// with how long it took (fsync included) and how many calls it
+	// carried (metrics). It runs on the writer goroutine: it must be cheap.
+	OnCommit func(d time.Duration, calls int)
 	// MaxBatch caps how many calls share one transaction and one fsync.
 	// Calls arriving while a commit is in flight wait for the next one, so
 	// batches grow with load and a lone call pays only its own commit.
@@ -111,6 +122,12 @@ func (o *Options) setDefaults() error {
 	}
 	if o.Retry.MaxBackoff < o.Retry.InitialBackoff {
 		o.Retry.MaxBackoff = o.Retry.InitialBackoff
+	}
+	if o.TraceTTL == 0 {
+		o.TraceTTL = 72 * time.Hour
+	}
+	if o.TraceMax <= 0 {
+		o.TraceMax = 500000
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 512
@@ -153,6 +170,7 @@ type Store struct {
 	fatal     chan struct{} // closed once a commit failed for a reason other than no space
 	fatalErr  error         // why; set before fatal is closed
 	fatalOnce sync.Once
+	trace     traceBuf
 	failTx    func() error // tests: called as the last step before a commit; an error fails it
 }
 
@@ -337,6 +355,7 @@ func (s *Store) load() error {
 			s.ctr = uint64(be64(v))
 		}
 		s.ctrSaved = s.ctr
+		s.loadTraceCount(tx)
 		if err := tx.Bucket(bktLanes).ForEach(func(k, v []byte) error {
 			d := decoder{b: v}
 			st := &LaneStats{Queued: int(d.uvarint()), Dead: int(d.uvarint())}
@@ -396,6 +415,9 @@ func resetLeases(tx *bolt.Tx, now int64) error {
 // Close is idempotent; later calls return the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = s.flushTrace(ctx) // best effort: the trace never holds up a close
+		cancel()
 		close(s.quit)
 		<-s.writerDone
 		s.closeErr = s.db.Close()

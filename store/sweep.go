@@ -25,6 +25,10 @@ const maxSweepWait = time.Minute
 // ctx ends, ErrClosed if the store is closed first and FatalErr once the
 // store is fatal (see Fatal). Lease wake-ups do not need Run.
 func (s *Store) Run(ctx context.Context) error {
+	tctx, stopTrace := context.WithCancel(ctx)
+	traced := make(chan struct{})
+	go func() { defer close(traced); s.traceLoop(tctx) }()
+	defer func() { stopTrace(); <-traced }()
 	wait := s.opt.SweepInterval
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -84,7 +88,10 @@ func (s *Store) Sweep(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	if err := s.sweepTrace(ctx); err != nil {
+		return err
+	}
+	return s.flushTrace(ctx)
 }
 
 // skipped is what an expire function returns for an entry it cannot read:

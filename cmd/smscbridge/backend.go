@@ -29,12 +29,12 @@ func storeOptions(cfg *conf.Config, log *slog.Logger) store.Options {
 	}
 }
 
-// openStore opens the backend cfg names: the bbolt file, or the PostgreSQL
-// database (schema created or migrated). node overrides [store] node ("":
-// keep it); administrative commands pass a name of their own, so that
-// opening the store never releases a running daemon's leases.
-func openStore(cfg *conf.Config, log *slog.Logger, node string) (store.Backend, error) {
-	o := storeOptions(cfg, log)
+// openStore opens the backend cfg names with options o (storeOptions):
+// the bbolt file, or the PostgreSQL database (schema created or migrated).
+// node overrides [store] node ("": keep it); administrative commands pass
+// a name of their own, so that opening the store never releases a running
+// daemon's leases.
+func openStore(cfg *conf.Config, o store.Options, node string) (store.Backend, error) {
 	if cfg.Store.Backend != "postgres" {
 		s, err := store.Open(o)
 		if err != nil {
@@ -45,7 +45,12 @@ func openStore(cfg *conf.Config, log *slog.Logger, node string) (store.Backend, 
 	if node == "" {
 		node = cfg.Store.Node
 	}
-	o.Report = func(err error) { log.Error("store", "err", err) } // sweeps, and the listener's reconnects
+	report := o.Report // sweeps, and the listener's reconnects
+	o.Report = func(err error) {
+		if report != nil {
+			report(err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := pgstore.Open(ctx, pgstore.Options{Options: o, DSN: cfg.Store.DSN, MaxConns: cfg.Store.PoolSize,
@@ -136,7 +141,7 @@ func copyFromBbolt(cfg *conf.Config, path string, w io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	dst, err := openStore(cfg, slog.New(slog.DiscardHandler), adminNode())
+	dst, err := openStore(cfg, storeOptions(cfg, slog.New(slog.DiscardHandler)), adminNode())
 	if err != nil {
 		return err
 	}
@@ -193,17 +198,13 @@ type sharedStore interface {
 	Leases(ctx context.Context) (map[string]map[string]int, error)
 }
 
-// addNodes adds, for a shared store, this node's name ("node") and what
-// every node holds leased, per lane ("leases"), to a /status answer.
-func addNodes(ctx context.Context, s store.Backend, st map[string]any) {
+// sharedNodes returns, for a store shared by several nodes, this node's
+// name and what every node holds leased, per lane ("" and nil otherwise).
+func sharedNodes(ctx context.Context, s store.Backend) (string, map[string]map[string]int) {
 	sh, ok := s.(sharedStore)
 	if !ok {
-		return
+		return "", nil
 	}
-	st["node"] = sh.Node()
-	if l, err := sh.Leases(ctx); err == nil {
-		st["leases"] = l
-	} else {
-		st["leases_error"] = err.Error()
-	}
+	leases, _ := sh.Leases(ctx)
+	return sh.Node(), leases
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,26 +22,36 @@ const benchContacts = 1000
 // (10 in flight) from benchContacts senders → committed → acknowledged →
 // POSTed to a stand-in RapidPro. It reports MO/s once every POST has
 // arrived.
-func BenchmarkMOEndToEnd(b *testing.B) { benchMO(b, benchContacts, nil) }
+func BenchmarkMOEndToEnd(b *testing.B) { benchMO(b, benchContacts) }
 
 // BenchmarkMOEndToEndOneContact is BenchmarkMOEndToEnd with every MO from
 // one sender: the throughput of one contact's ordered stream.
-func BenchmarkMOEndToEndOneContact(b *testing.B) { benchMO(b, 1, nil) }
+func BenchmarkMOEndToEndOneContact(b *testing.B) { benchMO(b, 1) }
+
+// BenchmarkMOEndToEndNoTrace is BenchmarkMOEndToEnd with the message
+// trace off ([store] trace_ttl = "0s"): the difference is the trace's cost.
+func BenchmarkMOEndToEndNoTrace(b *testing.B) {
+	benchMOWith(b, benchContacts, func(h *harness) { h.cfg.Store.TraceTTL.Duration = 0 })
+}
 
 // BenchmarkMOEndToEndPostgres1 is BenchmarkMOEndToEnd with the store on
 // PostgreSQL (skipped without one: package pgtest), one node.
-func BenchmarkMOEndToEndPostgres1(b *testing.B) { benchMO(b, benchContacts, pgNodes(b, 1)) }
+func BenchmarkMOEndToEndPostgres1(b *testing.B) { benchMOOn(b, benchContacts, pgNodes(b, 1)) }
 
 // BenchmarkMOEndToEndPostgres2 is the same with two nodes sharing the
 // database, each with its own bind (the SMSC spreads the MO over both).
-func BenchmarkMOEndToEndPostgres2(b *testing.B) { benchMO(b, benchContacts, pgNodes(b, 2)) }
+func BenchmarkMOEndToEndPostgres2(b *testing.B) { benchMOOn(b, benchContacts, pgNodes(b, 2)) }
 
-// benchMO runs on nodes (nil: one node on bbolt).
-func benchMO(b *testing.B, contacts int, nodes []*harness) {
-	if nodes == nil {
-		nodes = []*harness{newHarness(b)}
-		nodes[0].waitBound()
-	}
+func benchMO(b *testing.B, contacts int) { benchMOWith(b, contacts, nil) }
+
+func benchMOWith(b *testing.B, contacts int, mod func(*harness)) {
+	h := newHarnessWith(b, mod)
+	h.waitBound()
+	benchMOOn(b, contacts, []*harness{h})
+}
+
+// benchMOOn runs on nodes sharing one store.
+func benchMOOn(b *testing.B, contacts int, nodes []*harness) {
 	h := nodes[0]
 	work := make(chan int, b.N)
 	for i := range b.N {
@@ -69,26 +80,36 @@ func benchMO(b *testing.B, contacts int, nodes []*harness) {
 // BenchmarkMTEndToEnd measures RapidPro send calls (10 concurrent, to
 // benchContacts recipients) → committed → 200 → submit_sm to smsctest,
 // until every submit has arrived.
-func BenchmarkMTEndToEnd(b *testing.B) { benchMT(b, benchContacts, nil) }
+func BenchmarkMTEndToEnd(b *testing.B) { benchMT(b, benchContacts) }
 
 // BenchmarkMTEndToEndOneContact is BenchmarkMTEndToEnd with every MT to one
 // recipient.
-func BenchmarkMTEndToEndOneContact(b *testing.B) { benchMT(b, 1, nil) }
+func BenchmarkMTEndToEndOneContact(b *testing.B) { benchMT(b, 1) }
+
+// BenchmarkMTEndToEndNoTrace is BenchmarkMTEndToEnd with the message
+// trace off ([store] trace_ttl = "0s").
+func BenchmarkMTEndToEndNoTrace(b *testing.B) {
+	benchMTWith(b, benchContacts, func(h *harness) { h.cfg.Store.TraceTTL.Duration = 0 })
+}
 
 // BenchmarkMTEndToEndPostgres1 is BenchmarkMTEndToEnd with the store on
 // PostgreSQL, one node.
-func BenchmarkMTEndToEndPostgres1(b *testing.B) { benchMT(b, benchContacts, pgNodes(b, 1)) }
+func BenchmarkMTEndToEndPostgres1(b *testing.B) { benchMTOn(b, benchContacts, pgNodes(b, 1)) }
 
 // BenchmarkMTEndToEndPostgres2 is the same with two nodes, the send calls
 // spread over both nodes' HTTP listeners.
-func BenchmarkMTEndToEndPostgres2(b *testing.B) { benchMT(b, benchContacts, pgNodes(b, 2)) }
+func BenchmarkMTEndToEndPostgres2(b *testing.B) { benchMTOn(b, benchContacts, pgNodes(b, 2)) }
 
-// benchMT runs on nodes (nil: one node on bbolt).
-func benchMT(b *testing.B, contacts int, nodes []*harness) {
-	if nodes == nil {
-		nodes = []*harness{newHarness(b)}
-		nodes[0].waitBound()
-	}
+func benchMT(b *testing.B, contacts int) { benchMTWith(b, contacts, nil) }
+
+func benchMTWith(b *testing.B, contacts int, mod func(*harness)) {
+	h := newHarnessWith(b, mod)
+	h.waitBound()
+	benchMTOn(b, contacts, []*harness{h})
+}
+
+// benchMTOn runs on nodes sharing one store.
+func benchMTOn(b *testing.B, contacts int, nodes []*harness) {
 	h := nodes[0]
 	work := make(chan int, b.N)
 	for i := range b.N {
@@ -111,6 +132,42 @@ func benchMT(b *testing.B, contacts int, nodes []*harness) {
 	wg.Wait()
 	waitCount(b, func() int { return h.smsc.Stats().Submits }, b.N)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "MT/s")
+}
+
+// BenchmarkKannelSendsms measures Kannel sendsms calls as courier makes
+// them (10 concurrent, benchContacts recipients, each with its dlr-url) →
+// committed → 202 → submit_sm to smsctest, until every submit has arrived.
+// It also reports the mean time to the 202 answer.
+func BenchmarkKannelSendsms(b *testing.B) {
+	h := newHarnessWith(b, func(h *harness) { withKannel(h) })
+	h.waitBound()
+	work := make(chan int, b.N)
+	for i := range b.N {
+		work <- i
+	}
+	close(work)
+	var answerNs atomic.Int64
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for i := range work {
+				uuid := fmt.Sprintf("0191e180-7d60-7000-aff4-%012d", i)
+				q := courierSend(uuid, "benchmark MT text", fmt.Sprint("+250788", 100000+i%benchContacts))
+				q.Set("dlr-url", h.plat.srv.URL+"/c/kn/"+knUUID+"/status?uuid="+uuid+"&status=%d")
+				start := time.Now()
+				if code, body := h.sendsms(q); code != 202 {
+					b.Errorf("sendsms = %d %s", code, body)
+					return
+				}
+				answerNs.Add(int64(time.Since(start)))
+			}
+		})
+	}
+	wg.Wait()
+	waitCount(b, func() int { return h.smsc.Stats().Submits }, b.N)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "MT/s")
+	b.ReportMetric(float64(answerNs.Load())/float64(b.N)/1e6, "ms/answer")
 }
 
 func waitCount(b *testing.B, count func() int, n int) {

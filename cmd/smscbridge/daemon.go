@@ -17,6 +17,8 @@ import (
 
 	"github.com/smscbridge/smscbridge/bridge"
 	"github.com/smscbridge/smscbridge/bridge/custom"
+	"github.com/smscbridge/smscbridge/bridge/kannel"
+	"github.com/smscbridge/smscbridge/bridge/notify"
 	"github.com/smscbridge/smscbridge/bridge/rapidpro"
 	"github.com/smscbridge/smscbridge/conf"
 	"github.com/smscbridge/smscbridge/smsc"
@@ -30,6 +32,7 @@ import (
 // and the platform and admin listeners.
 type daemon struct {
 	cfg     *conf.Config
+	metrics *metrics
 	log     *slog.Logger
 	store   store.Backend
 	bridge  *bridge.Bridge
@@ -37,6 +40,7 @@ type daemon struct {
 	httpLn  net.Listener
 	adminLn net.Listener
 	started time.Time
+	rates   rates
 }
 
 // daemonOptions are the parts of a daemon that are not in the config.
@@ -55,16 +59,24 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &daemon{cfg: cfg, log: log, clients: map[string]*smsc.Client{}, started: time.Now()}
+	d.metrics = newMetrics(d)
+	traceTTL := cfg.Store.TraceTTL.Duration
+	if traceTTL == 0 {
+		traceTTL = -1 // "0s": no trace
+	}
 	defer func() {
 		if err != nil {
 			d.close()
 		}
 	}()
-	if d.store, err = openStore(cfg, log, ""); err != nil {
+	so := storeOptions(cfg, log)
+	so.TraceTTL, so.TraceMax, so.OnCommit = traceTTL, cfg.Store.TraceMax, d.metrics.onCommit
+	if d.store, err = openStore(cfg, so, ""); err != nil {
 		return nil, err
 	}
 	bo := bridge.Options{Queue: d.store, MaxBody: int64(cfg.HTTP.MaxBody), MaxBackoff: cfg.Retry.MaxBackoff.Duration,
-		Logger: log.With("component", "bridge"), Observe: o.Observe, ReceiptGrace: o.ReceiptGrace}
+		Logger: log.With("component", "bridge"), Observe: o.Observe, ReceiptGrace: o.ReceiptGrace,
+		Trace: d.store, Meter: d.metrics}
 	for _, s := range cfg.SMSC {
 		bs, err := bridgeSMSC(s)
 		if err != nil {
@@ -76,13 +88,16 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		bo.Routes = append(bo.Routes, bridge.Route{Prefix: r.Prefix, SMSC: r.SMSC})
 	}
 	for _, c := range cfg.Channel {
-		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom {
+		if c.Kind != conf.KindRapidPro && c.Kind != conf.KindCustom && c.Kind != conf.KindKannel && c.Kind != conf.KindNotify {
 			log.Warn("channel kind not supported yet; channel skipped", "channel", c.ID, "kind", c.Kind)
 			continue
 		}
 		n := cmp.Or(c.Concurrency, conf.DefaultChannelConcurrency)
 		ch := bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, Concurrency: n,
 			HTTP: bridge.NewHTTPClient(30*time.Second, n, log.With("component", "http", "channel", c.ID))}
+		if c.Kind == conf.KindNotify {
+			ch.WebsiteID = c.WebsiteID
+		}
 		if c.Kind == conf.KindCustom {
 			ch.RateLimit = 20 // respond.io: 20 requests per second per custom channel (platforms.md A.1)
 		}
@@ -97,6 +112,7 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 			return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
 		}
 		o.LateResponse = d.bridge.LateResponse(s.ID)
+		o.Meter = d.metrics
 		c, err := smsc.New(o)
 		if err != nil {
 			return nil, fmt.Errorf("smsc %q: %w", s.ID, err)
@@ -107,7 +123,7 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		}
 	}
 	for _, c := range bo.Channels {
-		a, err := newAdapter(*cfg.ChannelByID(c.ID), d.bridge, log)
+		a, err := newAdapter(cfg, *cfg.ChannelByID(c.ID), d.bridge, log)
 		if err != nil {
 			return nil, fmt.Errorf("channel %q: %w", c.ID, err)
 		}
@@ -133,15 +149,29 @@ func partialPolicy(s string) store.PartialPolicy {
 	return store.DeliverPartial
 }
 
-func newAdapter(c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.Adapter, error) {
+func newAdapter(cfg *conf.Config, c conf.Channel, acc bridge.Accepter, log *slog.Logger) (bridge.Adapter, error) {
 	l := log.With("component", c.Kind)
 	switch c.Kind {
 	case conf.KindRapidPro:
 		return rapidpro.New(rapidpro.Config{Channel: c.ID, ReceiveURL: c.ReceiveURL, SentURL: c.SentURL,
 			DeliveredURL: c.DeliveredURL, FailedURL: c.FailedURL, SendAuthorization: c.SendAuthorization}, acc, l)
+	case conf.KindKannel:
+		from := "" // the sender the core gives an MT without one
+		if len(c.Numbers) > 0 {
+			from = c.Numbers[0]
+		}
+		systemIDs := map[string]string{} // Kannel's %o of receipt reports
+		for _, s := range cfg.SMSC {
+			systemIDs[s.ID] = s.SystemID
+		}
+		return kannel.New(kannel.Config{Channel: c.ID, Username: c.Username, Password: c.Password,
+			MOURL: c.MOURL, MOMethod: c.MOMethod, SystemIDs: systemIDs, From: from}, acc, l)
 	case conf.KindCustom:
 		return custom.New(custom.Config{Channel: c.ID, ChannelID: c.ChannelID, APIToken: c.APIToken,
 			WebhookURL: c.WebhookURL, IDType: c.IDType, DedupWindow: c.DedupWindow.Duration}, acc, l)
+	case conf.KindNotify:
+		return notify.New(notify.Config{Channel: c.ID, WebsiteID: c.WebsiteID, APIKey: c.APIKey, From: c.From,
+			AllowPrivateMedia: c.AllowPrivateMedia, Templates: c.Template, DedupWindow: c.DedupWindow.Duration}, acc, l)
 	}
 	return nil, fmt.Errorf("kind %q not supported", c.Kind)
 }
@@ -222,6 +252,7 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	smscCtx, stopSMSC := context.WithCancel(context.WithoutCancel(ctx))
 	var bg, smscs sync.WaitGroup
 	bg.Go(func() { _ = d.store.Run(storeCtx) })
+	bg.Go(func() { d.rates.run(storeCtx, d.counts) })
 	for _, c := range d.clients {
 		smscs.Go(func() { _ = c.Run(smscCtx) })
 	}
@@ -303,18 +334,10 @@ func (d *daemon) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ready") })
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		st := map[string]any{"version": version, "uptime": time.Since(d.started).Round(time.Second).String(),
-			"queues": d.store.Stats()}
-		var binds []smsc.Stats
-		for _, c := range d.clients {
-			binds = append(binds, c.Stats())
-		}
-		st["smsc"] = binds
-		st["orphaned_lanes"] = d.orphanedLanes()
-		addNodes(r.Context(), d.store, st)
-		respondJSON(w, http.StatusOK, st)
-	})
+	mux.HandleFunc("GET /status", d.serveStatus)
+	mux.HandleFunc("GET /trace", d.serveTrace)
+	mux.Handle("GET /metrics", d.metrics.handler())
+	mux.HandleFunc("POST /smsc/{id}/{action}", d.admin(d.smscControl))
 	mux.HandleFunc("GET /queue/dead", d.admin(func(w http.ResponseWriter, r *http.Request) {
 		items, err := d.store.ListDead(r.Context(), r.URL.Query().Get("lane"), 1000)
 		if err != nil {

@@ -28,7 +28,8 @@ import (
 )
 
 // demoCmd is `smscbridge demo`: an SMSC simulator, the bridge and stand-in
-// platforms (RapidPro and a custom channel) in one process on loopback. It
+// platforms (RapidPro and a custom channel) and a template-notifications
+// client in one process on loopback. It
 // sends a few MO and MT both ways and prints each message's path.
 func demoCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -98,11 +99,18 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	if verbose {
 		logger = slog.New(slog.NewTextHandler(p, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	var answered atomic.Int64 // platform requests the bridge saw a 2xx for
+	var answered atomic.Int64        // platform requests the bridge saw a 2xx for
+	notified := make(chan string, 8) // notification statuses the bridge logged
 	d, err := newDaemon(cfg, daemonOptions{Logger: logger, Observe: func(e bridge.Event) {
 		p.say("bridge", "%s", e.Text)
 		if e.Kind == "http" && strings.Contains(e.Text, "→ 2") {
 			answered.Add(1)
+		}
+		if e.Kind == "status" && e.Channel == "events" && strings.Contains(e.Text, ": delivered") {
+			select {
+			case notified <- "notify-delivered":
+			default:
+			}
 		}
 	}})
 	if err != nil {
@@ -116,7 +124,7 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	<-ready
 
 	p.printf("smscbridge demo: SMSC simulator on %s, bridge on %s, stand-in platforms on %s\n", sim.Addr(), d.HTTPAddr(), plat.Addr())
-	p.printf("channels: rapidpro %q owns %s, custom %q owns %s; database %s\n\n", "rp-demo", demoRPNumber, "telenet", demoCustomNumber, cfg.Store.Path)
+	p.printf("channels: rapidpro %q owns %s, custom %q owns %s, kannel %q owns %s; database %s\n\n", "rp-demo", demoRPNumber, "telenet", demoCustomNumber, "rp-kannel", demoKNNumber, cfg.Store.Path)
 	if err := sim.WaitBound(ctx, 1); err != nil {
 		return fmt.Errorf("bridge never bound to the simulator: %w", err)
 	}
@@ -128,6 +136,10 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 		for {
 			select {
 			case e := <-events:
+				if e == want {
+					return nil
+				}
+			case e := <-notified:
 				if e == want {
 					return nil
 				}
@@ -152,12 +164,22 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 		}, "rp-mo"},
 		{"MT: RapidPro sends a message (GSM-7 with extension characters); sent and delivered go back", func() error {
 			return demoPost(p, httpc, "rapidpro", base+"/rapidpro/rp-demo/send", "",
-				`{"uuid":"0191e180-7d60-7000-aded-7d8b151cbd5b","text":"Welcome! Your code is {1234} and costs 2€.","to":"+250788123123","from":"`+demoRPNumber+`"}`)
+				`{"uuid":"`+demoRPUUID+`","text":"Welcome! Your code is {1234} and costs 2€.","to":"+250788123123","from":"`+demoRPNumber+`"}`)
 		}, "rp-delivered"},
 		{"MT: the custom-channel platform sends a quick reply, rendered as SMS text (UCS-2)", func() error {
 			return demoPost(p, httpc, "custom", base+"/custom/telenet/message", "Bearer demo-token",
 				`{"channelId":"demo-channel","contactId":"+60123456789","message":{"type":"quick_reply","title":"Which language? 🌐","replies":["Malay","English"]}}`)
 		}, "custom-delivered"},
+		{"MT: a RapidPro Kannel channel (any Kannel client) calls /cgi-bin/sendsms; its dlr-url hears 8 (sent) then 1 (delivered)", func() error {
+			q := url.Values{"username": {"rapidpro"}, "password": {"kannel-pw"}, "from": {demoKNNumber}, "to": {"+250788383383"},
+				"text": {"Hola desde Kannel"}, "dlr-mask": {"27"},
+				"dlr-url": {"http://" + plat.Addr().String() + "/c/kn/" + demoKNUUID + "/status?uuid=0191e180-7d60-7000-aff4-c8d3f7bcc9d3&status=%d"}}
+			return demoGet(p, httpc, "kannel", base+"/cgi-bin/sendsms?"+q.Encode())
+		}, "kn-delivered"},
+		{"Notification: an app fires template 7 (Cliengo-style API); the rendered text goes out as SMS, its status is logged", func() error {
+			return demoNotify(p, httpc, base+"/website/"+demoWebsite+"/hsm/notifications",
+				`{"templateId":"7","destination":"542994843975","params":{"name":"Julieta","order":"A-12"}}`)
+		}, "notify-delivered"},
 	}
 	for i, st := range steps {
 		p.printf("\n── %d. %s\n", i+1, st.title)
@@ -177,8 +199,42 @@ func runDemo(ctx context.Context, w io.Writer, verbose bool) error {
 	}
 	stats := sim.Stats()
 	p.printf("\ndone: the SMSC sent %d deliver_sm (MO parts) and %d receipts and got %d submit_sm; every message reached its platform.\n", stats.MOSent, stats.ReceiptsSent, stats.Submits)
-	p.printf("Try it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
+	if err := demoTrace(ctx, p, d, demoRPUUID); err != nil {
+		return err
+	}
+	p.printf("\nTry it yourself: `make build`, then `bin/smscsim -listen 127.0.0.1:2775 -dlr` and `bin/smscbridge run -config testdata/local.toml` (see README).\n")
 	return nil
+}
+
+// demoRPUUID is the RapidPro id of the demo's MT, whose trace ends the demo.
+const demoRPUUID = "0191e180-7d60-7000-aded-7d8b151cbd5b"
+
+// demoTrace prints the trace of the message q names, as `smscbridge trace`
+// does, once its delivered callback is in it (the store writes trace
+// events in batches, every 250 ms).
+func demoTrace(ctx context.Context, p *printer, d *daemon, q string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		evs, err := d.store.Trace(ctx, q, 100)
+		if err != nil {
+			return fmt.Errorf("trace %s: %w", q, err)
+		}
+		for _, e := range evs {
+			if e.Hop == "callback" && strings.HasPrefix(e.Detail, "delivered") {
+				p.printf("\n── where is my message? `smscbridge trace %s` shows every hop:\n", q)
+				p.mu.Lock()
+				printTrace(p.w, q, evs)
+				p.mu.Unlock()
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the trace of %s never showed its delivered callback: %v", q, evs)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // demoMO has the simulator deliver text as MO, split as a phone would
@@ -205,6 +261,9 @@ func demoMO(ctx context.Context, p *printer, sim *smsctest.Server, from, to, tex
 const (
 	demoRPNumber     = "+5582999489287"
 	demoCustomNumber = "+60177872890"
+	demoKNNumber     = "+250788000020"
+	demoKNUUID       = "9a7c2b1e-4f0d-4c6b-8e2a-1d3f5b7c9e0a"
+	demoWebsite      = "64652663e65219005dc61bd6"
 )
 
 func demoConfig(smscAddr, platURL, db string) *conf.Config {
@@ -221,8 +280,33 @@ func demoConfig(smscAddr, platURL, db string) *conf.Config {
 			ReceiveURL: platURL + "/c/ex/8eb23e93-5ecb-45ba-b726-3b064e0c56ab/receive"},
 		{ID: "telenet", Kind: conf.KindCustom, Numbers: []string{demoCustomNumber}, SMSC: []string{"demo-smsc"},
 			ChannelID: "demo-channel", APIToken: "demo-token", WebhookURL: platURL + "/custom/webhook", IDType: "phone"},
+		{ID: "rp-kannel", Kind: conf.KindKannel, Numbers: []string{demoKNNumber}, SMSC: []string{"demo-smsc"},
+			Username: "rapidpro", Password: "kannel-pw", MOMethod: "POST",
+			MOURL: platURL + "/c/kn/" + demoKNUUID + "/receive?backend=%i&sender=%p&message=%b&ts=%T&id=%I&to=%P"},
+		{ID: "events", Kind: conf.KindNotify, SMSC: []string{"demo-smsc"}, WebsiteID: demoWebsite, APIKey: "demo-apikey",
+			From: "MyBrand", Template: []conf.Template{{ID: "7", Type: "text", Text: "Hola {{name}}, tu pedido {{order}} está listo."}}},
 	}
 	return &cfg
+}
+
+// demoNotify fires a template notification as an external application
+// would (apikey header) and fails unless it is answered SUCCESS.
+func demoNotify(p *printer, c *http.Client, u, body string) error {
+	p.say("app", "POST %s %s", u[strings.Index(u[7:], "/")+7:], body)
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("apikey", "demo-apikey")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	p.say("app", "← %d %s (X-Smscbridge-Id %s)", resp.StatusCode, strings.TrimSpace(string(b)), resp.Header.Get("X-Smscbridge-Id"))
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("notification refused: %d %s", resp.StatusCode, b)
+	}
+	return nil
 }
 
 func demoPost(p *printer, c *http.Client, who, u, auth, body string) error {
@@ -240,6 +324,22 @@ func demoPost(p *printer, c *http.Client, who, u, auth, body string) error {
 	b, _ := io.ReadAll(resp.Body)
 	p.say(who, "← %d %s", resp.StatusCode, strings.TrimSpace(string(b)))
 	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s send refused: %d %s", who, resp.StatusCode, b)
+	}
+	return nil
+}
+
+// demoGet makes a Kannel sendsms call and fails unless it is accepted (202).
+func demoGet(p *printer, c *http.Client, who, u string) error {
+	p.say(who, "GET %s", strings.Replace(u[strings.Index(u[7:], "/")+7:], "password=kannel-pw", "password=xxxxx", 1))
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	p.say(who, "← %d %s", resp.StatusCode, strings.TrimSpace(string(b)))
+	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("%s send refused: %d %s", who, resp.StatusCode, b)
 	}
 	return nil
@@ -296,6 +396,21 @@ func newDemoPlatform(p *printer, received *atomic.Int64) (net.Listener, <-chan s
 		w.Header().Set("Content-Type", "application/json")
 		received.Add(1)
 		io.WriteString(w, `{"message":"Accepted"}`)
+	})
+	mux.HandleFunc("/c/kn/", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if strings.HasSuffix(r.URL.Path, "/receive") {
+			p.say("kannel", "← MO from %s: %q", q.Get("sender"), q.Get("message"))
+			events("kn-mo")
+		} else {
+			p.say("kannel", "← GET dlr-url status=%s for uuid %s", q.Get("status"), q.Get("uuid"))
+			if q.Get("status") == "1" {
+				events("kn-delivered")
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		received.Add(1)
+		io.WriteString(w, `{"message":"Status Update Accepted"}`)
 	})
 	mux.HandleFunc("/custom/webhook", func(w http.ResponseWriter, r *http.Request) {
 		var env struct {

@@ -38,6 +38,7 @@ const (
 // platformReq is one request a stand-in platform received.
 type platformReq struct {
 	Method, Path string
+	Query        url.Values
 	Header       http.Header
 	Body         []byte
 	Code         int // status answered
@@ -70,7 +71,7 @@ func newPlatform(t testing.TB) *platform {
 	p := &platform{changed: make(chan struct{}, 1)}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		req := platformReq{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+		req := platformReq{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
 		p.mu.Lock()
 		code, answer, failBody := p.failCode, p.answer, p.failBody
 		p.mu.Unlock()
@@ -633,7 +634,11 @@ func TestDemoCompletes(t *testing.T) {
 	if err := runDemo(ctx, &out, false); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`, "done:"} {
+	for _, want := range []string{"submit_sm_resp OK", "status delivered", `message_status event "delivered"`,
+		"HSM notification sent to 542994843975.", `to 542994843975 data_coding 0x08: "Hola Julieta, tu pedido A-12 está listo."`,
+		"to +542994843975: delivered", "0: Accepted for delivery", "dlr-url status=1", "done:",
+		// It ends with the trace of the RapidPro MT, every hop.
+		"smscbridge trace " + demoRPUUID, "http_in", "submit_sm  1", "→ submit_sm_resp OK message_id", "receipt for message_id", "delivered POST"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

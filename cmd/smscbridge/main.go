@@ -17,6 +17,7 @@ commands:
   migrate -config FILE     create or upgrade the PostgreSQL schema ([store] backend = "postgres")
   demo                     simulator, bridge and stand-in platforms in one process on loopback
   queue ls|show|requeue|drop|compact [flags]   inspect and repair the durable queue
+  trace ID|NUMBER          every hop of a message (or of a number's messages)
   version                  print the version
 `
 
@@ -40,6 +41,8 @@ func mainCmd(args []string, stdout, stderr io.Writer) int {
 		return demoCmd(args[1:], stdout, stderr)
 	case "queue":
 		return queueCmd(args[1:], stdout, stderr)
+	case "trace":
+		return traceCmd(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "smscbridge", version)
 		return 0

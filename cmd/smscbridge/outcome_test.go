@@ -311,7 +311,7 @@ func TestOrphanedLanesReported(t *testing.T) {
 		t.Fatalf("status = %d %s", code, body)
 	}
 	var st struct {
-		Orphaned map[string]store.LaneStats `json:"orphaned_lanes"`
+		Orphaned map[string]laneCount `json:"orphaned_lanes"`
 	}
 	if err := json.Unmarshal(body, &st); err != nil {
 		t.Fatal(err)

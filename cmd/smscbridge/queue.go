@@ -31,7 +31,8 @@ while it runs, use the admin API: GET /queue/dead, POST
 commands:
   ls        list queued items, or dead letters with -dead
   stats     queued, leased and dead counts per lane
-  show      print items (queued or dead) by id, with their payload
+  show      print items (queued or dead) by id, with their payload, and
+            the last status of a template notification (kept receipt_ttl)
   requeue   move dead letters back to their queue (attempts reset):
             by ID, or every dead letter of a lane with -lane
   drop      delete dead letters by ID, or every dead letter of a lane
@@ -155,7 +156,7 @@ func (f *queueFlags) open() (store.Backend, error) {
 			return nil, err
 		}
 		if cfg.Store.Backend == "postgres" {
-			return openStore(cfg, slog.New(slog.DiscardHandler), adminNode())
+			return openStore(cfg, storeOptions(cfg, slog.New(slog.DiscardHandler)), adminNode())
 		}
 	}
 	path, err := f.path()
@@ -277,14 +278,31 @@ func queueShow(ctx context.Context, f *queueFlags, w io.Writer) error {
 	}
 	return withStore(f, func(s store.Backend) error {
 		var items []store.Item
+		var logged []loggedView
 		for _, id := range f.args {
+			ls, ok, err := loggedStatus(ctx, s, id)
+			if err != nil {
+				return err
+			}
+			if ok {
+				logged = append(logged, loggedView{ID: id, LoggedStatus: ls})
+			}
 			it, err := s.Get(ctx, id)
+			if errors.Is(err, store.ErrNotFound) && ok {
+				continue // a notification that is done: its status is all there is
+			}
 			if err != nil {
 				return err
 			}
 			items = append(items, it)
 		}
 		if f.json {
+			if len(logged) > 0 {
+				return writeJSON(w, struct {
+					Items    []itemView   `json:"items"`
+					Statuses []loggedView `json:"statuses"`
+				}{itemViews(items, true), logged})
+			}
 			return writeJSON(w, itemViews(items, true))
 		}
 		for i, it := range items {
@@ -292,6 +310,12 @@ func queueShow(ctx context.Context, f *queueFlags, w io.Writer) error {
 				fmt.Fprintln(w)
 			}
 			showItem(w, it)
+		}
+		for i, l := range logged {
+			if i > 0 || len(items) > 0 {
+				fmt.Fprintln(w)
+			}
+			showLogged(w, l)
 		}
 		return nil
 	})
@@ -407,8 +431,8 @@ func offlineBridge(cfg *conf.Config, s store.Backend) (*bridge.Bridge, error) {
 		bo.SMSCs = append(bo.SMSCs, bridge.SMSC{ID: sc.ID})
 	}
 	for _, c := range cfg.Channel {
-		if c.Kind == conf.KindRapidPro || c.Kind == conf.KindCustom {
-			bo.Channels = append(bo.Channels, bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC})
+		if c.Kind == conf.KindRapidPro || c.Kind == conf.KindCustom || c.Kind == conf.KindKannel || c.Kind == conf.KindNotify {
+			bo.Channels = append(bo.Channels, bridge.Channel{ID: c.ID, Kind: c.Kind, Numbers: c.Numbers, SMSC: c.SMSC, WebsiteID: c.WebsiteID})
 		}
 	}
 	b, err := bridge.New(bo)
@@ -416,7 +440,7 @@ func offlineBridge(cfg *conf.Config, s store.Backend) (*bridge.Bridge, error) {
 		return nil, err
 	}
 	for _, c := range bo.Channels {
-		a, err := newAdapter(*cfg.ChannelByID(c.ID), b, slog.New(slog.DiscardHandler))
+		a, err := newAdapter(cfg, *cfg.ChannelByID(c.ID), b, slog.New(slog.DiscardHandler))
 		if err != nil {
 			return nil, fmt.Errorf("channel %q: %w", c.ID, err)
 		}
@@ -569,4 +593,47 @@ func oneLine(s string, n int) string {
 		return "-"
 	}
 	return s
+}
+
+// loggedView is the last status of a template notification
+// (bridge.LoggedStatus): its platform takes no callback, so the bridge
+// keeps it for operators.
+type loggedView struct {
+	ID string `json:"id"`
+	bridge.LoggedStatus
+}
+
+func loggedStatus(ctx context.Context, s store.Backend, id string) (bridge.LoggedStatus, bool, error) {
+	var ls bridge.LoggedStatus
+	raw, ok, err := s.GetMark(ctx, bridge.LoggedStatusKey(id))
+	if err != nil || !ok {
+		return ls, false, err
+	}
+	if err := json.Unmarshal(raw, &ls); err != nil {
+		return ls, false, fmt.Errorf("status record of %s: %w", id, err)
+	}
+	return ls, true, nil
+}
+
+func showLogged(w io.Writer, l loggedView) {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintf(tw, "id:\t%s\n", l.ID)
+	fmt.Fprintf(tw, "notification status:\t%s (logged at %s; the notifications API has no callback)\n", l.Status, stamp(l.At))
+	fmt.Fprintf(tw, "channel:\t%s\n", l.Channel)
+	if l.To != "" {
+		fmt.Fprintf(tw, "to:\t%s\n", l.To)
+	}
+	if l.SMSC != "" {
+		fmt.Fprintf(tw, "smsc:\t%s\n", l.SMSC)
+	}
+	if l.SMSCMsgID != "" {
+		fmt.Fprintf(tw, "smsc message id:\t%s\n", l.SMSCMsgID)
+	}
+	if l.ErrorCode != "" {
+		fmt.Fprintf(tw, "error code:\t%s\n", l.ErrorCode)
+	}
+	if l.Reason != "" {
+		fmt.Fprintf(tw, "reason:\t%s\n", oneLine(l.Reason, 0))
+	}
+	tw.Flush()
 }

@@ -280,3 +280,50 @@ func (s *Store) Leases(ctx context.Context) (map[string]map[string]int, error) {
 
 // Node is this store's node name (Options.Node).
 func (s *Store) Node() string { return s.opt.Node }
+
+// OldestQueued returns, per lane with queued items, when its oldest queued
+// item was first enqueued.
+func (s *Store) OldestQueued() (map[string]time.Time, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT lane, min(first_seen) FROM sb_items GROUP BY lane`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var lane []byte
+		var t int64
+		if err := rows.Scan(&lane, &t); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[string(lane)] = time.Unix(0, t)
+	}
+	return out, rows.Err()
+}
+
+// ReassemblyOpen is how many reassembly sets are held (incomplete ones, and
+// completed ones kept until their deadline to recognise repeats).
+func (s *Store) ReassemblyOpen() (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sb_groups`).Scan(&n)
+	return n, err
+}
+
+// ErrNoTrace is what Trace returns: the message trace is kept by the bbolt
+// store only (each node's own); on PostgreSQL nothing is recorded.
+var ErrNoTrace = fmt.Errorf("%w: the message trace is kept by the bbolt store only", store.ErrInvalid)
+
+// Record does nothing: see ErrNoTrace.
+func (s *Store) Record(store.TraceEvent) {}
+
+// Trace returns ErrNoTrace.
+func (s *Store) Trace(context.Context, string, int) ([]store.TraceEvent, error) {
+	return nil, ErrNoTrace
+}
+
+// TraceDropped is 0: nothing is recorded.
+func (s *Store) TraceDropped() uint64 { return 0 }

@@ -67,8 +67,12 @@ func (s *Store) batcher() {
 				break fill
 			}
 		}
+		t0 := time.Now()
 		err := s.once(context.Background(), func() error { return s.runBatch(batch) })
 		s.batches.Add(1)
+		if err == nil {
+			s.committed(t0, len(batch))
+		}
 		for _, o := range batch {
 			o.done <- err
 		}

@@ -260,8 +260,10 @@ func (s *Store) update(ctx context.Context, fn func(*wtx) error) error {
 	var err error
 	for range 5 {
 		var w *wtx
+		t0 := time.Now()
 		w, err = s.try(ctx, fn)
 		if err == nil {
+			s.committed(t0, 1)
 			s.wakeLocal(w.wake)
 			s.notify(w.wake)
 			return nil
@@ -293,6 +295,14 @@ func (s *Store) once(ctx context.Context, fn func() error) error {
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// committed tells Options.OnCommit (metrics) about a commit of calls
+// calls that started at t0.
+func (s *Store) committed(t0 time.Time, calls int) {
+	if s.opt.OnCommit != nil {
+		s.opt.OnCommit(time.Since(t0), calls)
+	}
 }
 
 // woke wakes the waiters of lane, here and on the other nodes.

@@ -37,7 +37,9 @@ type kannelConfig struct {
 	SystemID, Password                     string
 	MsgIDType                              string
 	MOURL                                  string // sms-service get-url
+	MOQuery                                string // its query (with escapes); "" = the default one
 	Pair                                   bool   // bind_transmitter + bind_receiver instead of one transceiver
+	GlobalSender                           string // smsbox global-sender: the from of a sendsms without one
 }
 
 // kannel is a running bearerbox + smsbox pair.
@@ -166,6 +168,7 @@ func newHTTPSink(t *testing.T) *httpSink {
 	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		q.Set("path", r.URL.Path)
+		q.Set("raw", r.URL.RawQuery) // as sent, for comparing encodings
 		d.mu.Lock()
 		d.got = append(d.got, q)
 		close(d.more)

@@ -1,0 +1,356 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The trace log: a bounded, durable per-message event log that answers
+// "where is my message?" (smscbridge trace). Events are kept in memory and
+// written in batches, one transaction every traceFlush (Run), so tracing
+// adds no commit per message, and the commits messages make stay as small
+// as without it (writing the events with each of them was measured slower:
+// every small commit then wrote the trace's pages too). Events older than
+// TraceTTL, and the oldest beyond TraceMax, are deleted by Run.
+//
+// Tracing is best effort: events recorded in the last traceFlush before a
+// crash, or beyond traceBuffer while the disk is too slow to keep up, are
+// lost; the queue itself is never held up by the trace.
+//
+// Layout (buckets created on first use, so older files need no migration):
+//
+//	trace   be64(unix ns) ‖ be64(seq) → JSON TraceEvent
+//	tracex  index key ‖ 0x00 ‖ event key → nil; index keys are
+//	        "i:"+ID, "r:"+Ref and "n:"+Number (digits only)
+
+var (
+	bktTrace  = []byte("trace")
+	bktTraceX = []byte("tracex")
+)
+
+// traceBuffer bounds the events held in memory between flushes.
+const traceBuffer = 20000
+
+// traceFlush is how often Run writes the recorded events.
+const traceFlush = 250 * time.Millisecond
+
+// TraceEvent is one hop of one message.
+type TraceEvent struct {
+	At      time.Time `json:"at"`
+	ID      string    `json:"id,omitempty"`     // the bridge's message id (MT or MO)
+	Ref     string    `json:"ref,omitempty"`    // the platform's id for it (RapidPro id/uuid), if any
+	Number  string    `json:"number,omitempty"` // the contact: recipient of an MT, sender of an MO
+	Hop     string    `json:"hop"`              // http_in, queued, submit_sm, receipt, callback, retry, dead, failover, deliver_sm, routed
+	SMSC    string    `json:"smsc,omitempty"`
+	Channel string    `json:"channel,omitempty"`
+	Attempt int       `json:"attempt,omitempty"` // 1 for the first try
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// Tracer is the trace log's contract, so that another store backend can
+// offer it: Record never blocks and never fails (the event may be
+// dropped); Trace returns the events of the messages query names (an id,
+// a platform id or a phone number), oldest first, at most limit.
+type Tracer interface {
+	Record(ev TraceEvent)
+	Trace(ctx context.Context, query string, limit int) ([]TraceEvent, error)
+}
+
+// traceBuf holds recorded events until a transaction writes them.
+type traceBuf struct {
+	mu      sync.Mutex
+	pending []TraceEvent
+	dropped uint64
+	count   int // events on disk (approximate after a failed commit)
+}
+
+// Record keeps ev for the next write transaction. It never blocks on the
+// disk; beyond traceBuffer pending events, ev is dropped (counted in
+// TraceDropped).
+func (s *Store) Record(ev TraceEvent) {
+	if s.opt.TraceTTL < 0 {
+		return
+	}
+	if ev.At.IsZero() {
+		ev.At = s.opt.Now()
+	}
+	t := &s.trace
+	t.mu.Lock()
+	if len(t.pending) >= traceBuffer {
+		t.dropped++
+	} else {
+		t.pending = append(t.pending, ev)
+	}
+	t.mu.Unlock()
+}
+
+// TraceDropped is how many events Record dropped because too many waited.
+func (s *Store) TraceDropped() uint64 {
+	s.trace.mu.Lock()
+	defer s.trace.mu.Unlock()
+	return s.trace.dropped
+}
+
+// takeTrace hands the pending events to a transaction.
+func (s *Store) takeTrace() []TraceEvent {
+	t := &s.trace
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := t.pending
+	t.pending = nil
+	return out
+}
+
+// returnTrace puts events back after their transaction rolled back.
+func (s *Store) returnTrace(evs []TraceEvent) {
+	t := &s.trace
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if room := traceBuffer - len(t.pending); len(evs) > room {
+		t.dropped += uint64(len(evs) - max(room, 0))
+		evs = evs[:max(room, 0)]
+	}
+	t.pending = append(evs, t.pending...)
+}
+
+// writeTrace writes evs in w's transaction.
+func (w *wtx) writeTrace(evs []TraceEvent) error {
+	if len(evs) == 0 || w.s.opt.TraceTTL < 0 {
+		return nil
+	}
+	b, err := w.tx.CreateBucketIfNotExists(bktTrace)
+	if err != nil {
+		return err
+	}
+	x, err := w.tx.CreateBucketIfNotExists(bktTraceX)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		k := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(ev.At.UnixNano()))
+		k = binary.BigEndian.AppendUint64(k, w.next())
+		v, _ := json.Marshal(ev)
+		if err := b.Put(k, v); err != nil {
+			return err
+		}
+		for _, ik := range traceIndexKeys(ev) {
+			if err := x.Put(append(append([]byte(ik), 0), k...), nil); err != nil {
+				return err
+			}
+		}
+	}
+	w.traced += len(evs)
+	return nil
+}
+
+// traceIndexKeys are the index keys of ev: its message id, and, for the
+// events that start a message (entryHops) or have no id, its platform id
+// and number. Trace finds the other events of a message through its id,
+// so the later hops need no index entries of their own for those (fewer
+// writes per message).
+func traceIndexKeys(ev TraceEvent) []string {
+	out := make([]string, 0, 3)
+	if ev.ID != "" {
+		out = append(out, "i:"+ev.ID)
+	}
+	if ev.ID != "" && !entryHops[ev.Hop] {
+		return out
+	}
+	if ev.Ref != "" && ev.Ref != ev.ID {
+		out = append(out, "r:"+ev.Ref)
+	}
+	if n := digits(ev.Number); n != "" {
+		out = append(out, "n:"+n)
+	}
+	return out
+}
+
+// entryHops are the hops that start a message's trace: an MT accepted
+// (http_in), an MO received (deliver_sm).
+var entryHops = map[string]bool{"http_in": true, "deliver_sm": true}
+
+// digits keeps the digits of a phone number ("+250 788" → "250788"); ""
+// when s has letters (an alphanumeric sender is not a number to search).
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' || r == ' ' || r == '-' || r == '(' || r == ')':
+		default:
+			return ""
+		}
+	}
+	return b.String()
+}
+
+// flushTrace writes the pending events in one transaction.
+func (s *Store) flushTrace(ctx context.Context) error {
+	evs := s.takeTrace()
+	if len(evs) == 0 {
+		return nil
+	}
+	err := s.update(ctx, func(w *wtx) error { return w.writeTrace(evs) })
+	if err != nil {
+		s.returnTrace(evs)
+	}
+	return err
+}
+
+// traceLoop flushes the trace every traceFlush until ctx ends or the
+// store closes.
+func (s *Store) traceLoop(ctx context.Context) {
+	t := time.NewTicker(traceFlush)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.quit:
+			return
+		case <-t.C:
+			_ = s.flushTrace(ctx) // kept for the next round; Run reports store failures
+		}
+	}
+}
+
+// traceSweepMax bounds the deletions of one sweep round.
+const traceSweepMax = 10000
+
+// sweepTrace deletes events older than TraceTTL and the oldest beyond
+// TraceMax.
+func (s *Store) sweepTrace(ctx context.Context) error {
+	if s.opt.TraceTTL < 0 {
+		return nil
+	}
+	cutoff := s.opt.Now().Add(-s.opt.TraceTTL).UnixNano()
+	due := false // a read transaction checks first, so an idle sweep costs no commit
+	if err := s.view(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bktTrace); b != nil {
+			k, _ := b.Cursor().First()
+			due = k != nil && (int64(binary.BigEndian.Uint64(k[:8])) < cutoff || s.traceCount() > s.opt.TraceMax)
+		}
+		return nil
+	}); err != nil || !due {
+		return err
+	}
+	var more bool
+	err := s.update(ctx, func(w *wtx) error {
+		b, x := w.tx.Bucket(bktTrace), w.tx.Bucket(bktTraceX)
+		if b == nil || x == nil {
+			return nil
+		}
+		over := s.traceCount() - s.opt.TraceMax
+		deleted := 0
+		c := b.Cursor()
+		for k, v := c.First(); k != nil && deleted < traceSweepMax; k, v = c.First() {
+			if int64(binary.BigEndian.Uint64(k[:8])) >= cutoff && deleted >= over {
+				break
+			}
+			var ev TraceEvent
+			_ = json.Unmarshal(v, &ev) // an unreadable event goes without its index entries
+			for _, ik := range traceIndexKeys(ev) {
+				if err := x.Delete(append(append([]byte(ik), 0), k...)); err != nil {
+					return err
+				}
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			deleted++
+		}
+		w.traced -= deleted
+		more = deleted >= traceSweepMax
+		return nil
+	})
+	if err == nil && more {
+		return s.sweepTrace(ctx)
+	}
+	return err
+}
+
+func (s *Store) traceCount() int {
+	s.trace.mu.Lock()
+	defer s.trace.mu.Unlock()
+	return s.trace.count
+}
+
+// loadTraceCount counts the events on disk (at Open).
+func (s *Store) loadTraceCount(tx *bolt.Tx) {
+	if b := tx.Bucket(bktTrace); b != nil {
+		s.trace.count = b.Stats().KeyN
+	}
+}
+
+// Trace returns the events of the messages query names: a message id, a
+// platform id (RapidPro's id or uuid) or a phone number (compared by its
+// digits). Events of the message ids found through a platform id or number
+// are included, so a search by number shows the submits and receipts of
+// that number's messages too. At most limit events, the latest, oldest
+// first.
+func (s *Store) Trace(ctx context.Context, query string, limit int) ([]TraceEvent, error) {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return nil, nil
+	}
+	if limit <= 0 {
+		limit = 1000
+	}
+	var out []TraceEvent
+	err := s.view(func(tx *bolt.Tx) error {
+		b, x := tx.Bucket(bktTrace), tx.Bucket(bktTraceX)
+		if b == nil || x == nil {
+			return nil
+		}
+		keys := map[string]bool{}
+		prefixes := []string{"i:" + query, "r:" + query}
+		if n := digits(query); n != "" {
+			prefixes = append(prefixes, "n:"+n)
+		}
+		for _, p := range prefixes {
+			scanIndex(x, p, keys)
+		}
+		ids := map[string]bool{query: true}
+		for k := range keys {
+			var ev TraceEvent
+			if json.Unmarshal(b.Get([]byte(k)), &ev) == nil && ev.ID != "" && !ids[ev.ID] && len(ids) < 200 {
+				ids[ev.ID] = true
+				scanIndex(x, "i:"+ev.ID, keys)
+			}
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		slices.Sort(sorted)
+		if len(sorted) > limit {
+			sorted = sorted[len(sorted)-limit:]
+		}
+		for _, k := range sorted {
+			var ev TraceEvent
+			if v := b.Get([]byte(k)); v != nil && json.Unmarshal(v, &ev) == nil {
+				out = append(out, ev)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// scanIndex adds to keys the event keys indexed under exactly ik.
+func scanIndex(x *bolt.Bucket, ik string, keys map[string]bool) {
+	p := append([]byte(ik), 0)
+	c := x.Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && len(keys) < 100000; k, _ = c.Next() {
+		keys[string(k[len(p):])] = true
+	}
+}
