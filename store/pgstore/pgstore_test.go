@@ -348,3 +348,28 @@ func TestConnectionsDroppedRecover(t *testing.T) {
 		t.Fatalf("after reconnecting: %v, %v; want before and after, once each", items, err)
 	}
 }
+
+// A receipt mapping written with one node's completion is found by the
+// other node at once (a receipt may arrive on any node's bind), and a
+// mark (the last status reported) likewise.
+func TestReceiptAcrossNodes(t *testing.T) {
+	ctx := context.Background()
+	a, b := two(t, storetest.NewClock(), time.Second)
+	id, _, err := a.Enqueue(ctx, store.NewItem{Lane: "mt:agg", Key: "rp\x00+1", Payload: []byte("mt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := a.Lease(ctx, "mt:agg", 1)
+	if _, err := a.Complete(ctx, store.Completion{Lane: "mt:agg", ID: id, Token: it[0].Token,
+		Receipts: []store.Receipt{{SMSC: "agg", MsgID: "abc123", Channel: "rp", Part: 1, Parts: 1}},
+		Marks:    []store.Mark{{Key: "st:" + id, Value: []byte("sent")}}}); err != nil {
+		t.Fatal(err)
+	}
+	r, ok, err := b.MatchReceipt(ctx, "agg", "abc123")
+	if err != nil || !ok || r.ItemID != id || r.Channel != "rp" {
+		t.Fatalf("node b MatchReceipt = %+v, %v, %v; want item %s", r, ok, err, id)
+	}
+	if v, ok, _ := b.GetMark(ctx, "st:"+id); !ok || string(v) != "sent" {
+		t.Fatalf("node b GetMark = %q, %v", v, ok)
+	}
+}
