@@ -42,7 +42,10 @@
 // # Durability
 //
 // Each call is one transaction, committed (synchronous_commit as the
-// server is configured; on by default) before it returns. The failure
+// server is configured; on by default) before it returns; plain enqueues
+// and acks arriving together share one (group commit, see batch.go), and
+// the usual calls are one round trip each (PL/pgSQL functions sb_put,
+// sb_ack, sb_unqueue; a plain-ack Complete is one pipelined batch). The failure
 // modes differ from bbolt's: a database that cannot be reached fails calls
 // with an error (the bridge retries: SMPP ESME_RX_T_APPN, HTTP 503), and
 // Fatal is never closed.
