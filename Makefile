@@ -15,7 +15,7 @@ CONFDIR     ?= /etc/smscbridge
 UNITDIR     ?= /etc/systemd/system
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 
-.PHONY: build test test-browser demo interop bench fuzz fmt vet check-config clean install verify-unit install-check
+.PHONY: build test test-pg test-browser demo interop bench fuzz fmt vet check-config clean install verify-unit install-check
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
@@ -36,6 +36,11 @@ demo:
 
 interop: build
 	bash test/interop/run.sh
+
+# The PostgreSQL store tests against a real server (they skip in `make test`
+# when none answers); starts a throwaway one if need be: test/pg/run.sh.
+test-pg:
+	bash test/pg/run.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...

@@ -166,6 +166,19 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"partial-mo", []string{
 			`:2: store.partial_mo "drop": must be one of "deliver", "dead"`,
 		}},
+		{"store-backend", []string{
+			`:2: store.backend "sqlite": must be one of "bbolt", "postgres"`,
+		}},
+		{"store-postgres", []string{
+			`:1: store.dsn: required with backend "postgres": a connection string like "postgres://smscbridge@db.example.org/smscbridge" (or dsn_file)`,
+			`:3: store.pool_size 0: must be 1..1000`,
+			`:4: store.node "node one": must be 1..64 letters, digits, '_', '.' or '-', starting with a letter or digit`,
+			`:5: store.schema "Bridge": must be a plain PostgreSQL name: 1..63 lower-case letters, digits or '_', not starting with a digit`,
+			`:6: store.lease_time "500ms": must be at least "1s" (or left out for the backend's default)`,
+		}},
+		{"store-dsn", []string{
+			`:3: store.dsn "***": is not a PostgreSQL connection string (URL or key=value)`,
+		}},
 		{"password-and-file", []string{
 			`:6: smsc "agg-a": password_file "secret.txt": give either password or password_file, not both`,
 		}},

@@ -215,13 +215,15 @@ func TestLoadMissingFile(t *testing.T) {
 // debug line might, and looks for each secret.
 func TestSecretsNeverPrinted(t *testing.T) {
 	cfg := MustLoad(t, "testdata/good.toml")
-	secrets := []string{"s3cret", "pw", "Bearer s3cret-auth", "kannel-pw", "custom-t0ken", "notify-ap1key"}
+	cfg.Store.DSN = "postgres://bridge:dsn-pa55@db.example.org/smscbridge"
+	secrets := []string{"s3cret", "pw", "Bearer s3cret-auth", "kannel-pw", "custom-t0ken", "notify-ap1key", "dsn-pa55"}
 	var outs []string
 	for _, verb := range []string{"%v", "%+v", "%s", "%#v"} {
 		outs = append(outs,
 			fmt.Sprintf(verb, cfg), fmt.Sprintf(verb, *cfg),
 			fmt.Sprintf(verb, cfg.Admin), fmt.Sprintf(verb, cfg.SMSC), fmt.Sprintf(verb, cfg.SMSC[1]),
-			fmt.Sprintf(verb, &cfg.SMSC[1]), fmt.Sprintf(verb, cfg.Channel), fmt.Sprintf(verb, cfg.Channel[1]))
+			fmt.Sprintf(verb, &cfg.SMSC[1]), fmt.Sprintf(verb, cfg.Channel), fmt.Sprintf(verb, cfg.Channel[1]),
+			fmt.Sprintf(verb, cfg.Store), fmt.Sprintf(verb, &cfg.Store))
 	}
 	for _, h := range []func(*bytes.Buffer) slog.Handler{
 		func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
@@ -229,11 +231,11 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	} {
 		var b bytes.Buffer
 		log := slog.New(h(&b))
-		log.Info("config", "cfg", cfg, "smsc", cfg.SMSC[1], "channel", cfg.Channel[2], "admin", cfg.Admin)
+		log.Info("config", "cfg", cfg, "smsc", cfg.SMSC[1], "channel", cfg.Channel[2], "admin", cfg.Admin, "store", cfg.Store)
 		outs = append(outs, b.String())
 	}
 	for _, out := range outs {
-		if !strings.Contains(out, "agg-b") && !strings.Contains(out, "rapidpro") && !strings.Contains(out, "13000") {
+		if !strings.Contains(out, "agg-b") && !strings.Contains(out, "rapidpro") && !strings.Contains(out, "13000") && !strings.Contains(out, "bridge.db") {
 			t.Errorf("output carries no config at all: %q", out)
 		}
 		for _, s := range secrets {

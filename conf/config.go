@@ -40,7 +40,14 @@ type Admin struct {
 
 // Store is the durable queue ([store]).
 type Store struct {
+	Backend           string   `toml:"backend"`            // "bbolt" (default: one node, embedded) | "postgres" (shared by 1..n nodes)
 	Path              string   `toml:"path"`               // bbolt file, default "/var/lib/smscbridge/bridge.db"
+	DSN               string   `toml:"dsn"`                // postgres: connection string (a secret: never logged)
+	DSNFile           string   `toml:"dsn_file"`           // where DSN was read from, if it was
+	PoolSize          int      `toml:"pool_size"`          // postgres: most connections, default 10
+	Schema            string   `toml:"schema"`             // postgres: schema of the tables, default the role's search_path
+	Node              string   `toml:"node"`               // postgres: this node's name among those sharing the database, default the host name
+	LeaseTime         Duration `toml:"lease_time"`         // how long a worked item stays leased; default 5m (bbolt), 15s (postgres)
 	ReceiptTTL        Duration `toml:"receipt_ttl"`        // how long a submit_sm_resp id waits for its receipt, default 72h
 	ReassemblyTimeout Duration `toml:"reassembly_timeout"` // how long parts of a long MO wait for the rest, default 10m
 	PartialMO         string   `toml:"partial_mo"`         // what happens on timeout: "deliver" (what arrived, flagged) or "dead"
@@ -188,7 +195,9 @@ func Default() Config {
 		HTTP:  HTTP{Listen: "0.0.0.0:13013", MaxBody: 1 << 20},
 		Admin: Admin{Listen: "127.0.0.1:13000"},
 		Store: Store{
+			Backend:           "bbolt",
 			Path:              "/var/lib/smscbridge/bridge.db",
+			PoolSize:          10,
 			ReceiptTTL:        Duration{72 * time.Hour},
 			ReassemblyTimeout: Duration{10 * time.Minute},
 			PartialMO:         "deliver",

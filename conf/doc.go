@@ -60,7 +60,20 @@
 //
 // [store], the durable queue:
 //
-//	path                bbolt file, default "/var/lib/smscbridge/bridge.db"
+//	backend             "bbolt" (default: one node, the embedded file) | "postgres"
+//	                    (one PostgreSQL database shared by 1..n nodes; README "PostgreSQL")
+//	path                bbolt file, default "/var/lib/smscbridge/bridge.db" (bbolt only)
+//	dsn                 postgres: connection string, URL or key=value, e.g.
+//	                    "postgres://smscbridge@db.example.org/smscbridge?sslmode=verify-full"
+//	                    (or dsn_file; a secret: never logged)
+//	pool_size           postgres: 1..1000, default 10: most connections per node
+//	schema              postgres: schema of the tables (created if missing), default
+//	                    the role's search_path (public); a plain lower-case name
+//	node                postgres: this node's name, default the host name; nodes
+//	                    sharing a database must have different names
+//	lease_time          >= "1s"; how long a worked item stays leased before it is due
+//	                    again (on another node, after a crash); default "5m" (bbolt),
+//	                    "15s" (postgres)
 //	receipt_ttl         > 0, default "72h": how long a message waits for its receipt
 //	                    (and how long the status last reported for it is remembered)
 //	reassembly_timeout  > 0, default "10m": how long MO parts wait for the rest

@@ -67,7 +67,7 @@ func (c *Config) resolve(name string) string {
 // resolvePaths rewrites every relative file name of a loaded Config as
 // resolve does, so the daemon opens the files Load checked.
 func (c *Config) resolvePaths() {
-	for _, p := range []*string{&c.HTTP.TLSCert, &c.HTTP.TLSKey, &c.Store.Path, &c.Admin.TokenFile} {
+	for _, p := range []*string{&c.HTTP.TLSCert, &c.HTTP.TLSKey, &c.Store.Path, &c.Store.DSNFile, &c.Admin.TokenFile} {
 		*p = c.resolve(*p)
 	}
 	for i := range c.SMSC {
@@ -89,7 +89,8 @@ type secret struct {
 }
 
 func (c *Config) secrets() []secret {
-	s := []secret{{"admin.token", "admin.token", &c.Admin.Token, &c.Admin.TokenFile}}
+	s := []secret{{"admin.token", "admin.token", &c.Admin.Token, &c.Admin.TokenFile},
+		{"store.dsn", "store.dsn", &c.Store.DSN, &c.Store.DSNFile}}
 	for i := range c.SMSC {
 		w := c.smscWhere(i)
 		s = append(s, secret{w.path + ".password", w.label + "password", &c.SMSC[i].Password, &c.SMSC[i].PasswordFile})

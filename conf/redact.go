@@ -24,6 +24,7 @@ func mask(s string) string {
 type (
 	plainConfig  Config
 	plainAdmin   Admin
+	plainStore   Store
 	plainSMSC    SMSC
 	plainChannel Channel
 )
@@ -31,6 +32,7 @@ type (
 // Redacted returns a deep copy of c with every secret replaced by "***".
 func (c Config) Redacted() Config {
 	c.Admin = c.Admin.redacted()
+	c.Store.DSN = mask(c.Store.DSN)
 	c.SMSC = slices.Clone(c.SMSC)
 	for i := range c.SMSC {
 		c.SMSC[i] = c.SMSC[i].redacted()
@@ -93,3 +95,12 @@ func (ch Channel) GoString() string { return fmt.Sprintf("%#v", plainChannel(ch.
 
 // LogValue makes slog log the channel with its secrets masked.
 func (ch Channel) LogValue() slog.Value { return slog.AnyValue(plainChannel(ch.redacted())) }
+
+// String formats the section with the DSN masked.
+func (s Store) String() string { s.DSN = mask(s.DSN); return fmt.Sprintf("%+v", plainStore(s)) }
+
+// GoString is %#v with the DSN masked.
+func (s Store) GoString() string { s.DSN = mask(s.DSN); return fmt.Sprintf("%#v", plainStore(s)) }
+
+// LogValue makes slog log the section with the DSN masked.
+func (s Store) LogValue() slog.Value { s.DSN = mask(s.DSN); return slog.AnyValue(plainStore(s)) }

@@ -13,7 +13,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nyaruka/phonenumbers"
 )
 
@@ -56,6 +58,7 @@ var (
 	shortRE     = regexp.MustCompile(`^[0-9]{1,8}$`)
 	alnumRE     = regexp.MustCompile(`^[A-Za-z0-9 ._&-]{1,11}$`)
 	hasNonDigit = regexp.MustCompile(`[^0-9]`)
+	schemaRE    = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 	prefixRE    = regexp.MustCompile(`^\+?[0-9]{1,15}$`)
 	hostRE      = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
 )
@@ -115,8 +118,31 @@ func (v validator) admin() {
 
 func (v validator) store() {
 	s, w := v.c.Store, section("store")
-	if s.Path == "" {
+	v.oneOf(w, "backend", s.Backend, "bbolt", "postgres")
+	if s.Path == "" && s.Backend != "postgres" {
 		v.at(w, "path", nil, "required: the bbolt database file")
+	}
+	if s.Backend == "postgres" {
+		switch {
+		case s.DSN == "" && s.DSNFile == "":
+			v.at(w, "dsn", nil, `required with backend "postgres": a connection string like "postgres://smscbridge@db.example.org/smscbridge" (or dsn_file)`)
+		case s.DSN != "":
+			if _, err := pgconn.ParseConfig(s.DSN); err != nil {
+				v.at(w, "dsn", "***", "is not a PostgreSQL connection string (URL or key=value)")
+			}
+		}
+		if s.PoolSize < 1 || s.PoolSize > 1000 {
+			v.at(w, "pool_size", s.PoolSize, "must be 1..1000")
+		}
+		if s.Node != "" && !idRE.MatchString(s.Node) {
+			v.at(w, "node", s.Node, "must be 1..64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+		}
+		if s.Schema != "" && !schemaRE.MatchString(s.Schema) {
+			v.at(w, "schema", s.Schema, "must be a plain PostgreSQL name: 1..63 lower-case letters, digits or '_', not starting with a digit")
+		}
+	}
+	if s.LeaseTime.Duration < 0 || (s.LeaseTime.Duration > 0 && s.LeaseTime.Duration < time.Second) {
+		v.at(w, "lease_time", s.LeaseTime, `must be at least "1s" (or left out for the backend's default)`)
 	}
 	v.positive(w, "receipt_ttl", s.ReceiptTTL)
 	v.positive(w, "reassembly_timeout", s.ReassemblyTimeout)

@@ -4,6 +4,12 @@
 // SMSC or a platform passes through it first (design.md, "Invariants" 1
 // and 2).
 //
+// Backend is what the daemon needs of a store; *Store is the embedded
+// one, and package store/pgstore offers the same calls on PostgreSQL for
+// several nodes sharing one database. Package store/storetest is their
+// common contract, one test suite run against both. Export reads a whole
+// store out (pgstore.Import takes it) to move a node to PostgreSQL.
+//
 // # Queue
 //
 // Items live in lanes (arbitrary strings such as "mt:agg-a" or

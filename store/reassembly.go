@@ -248,7 +248,7 @@ func (w *wtx) closePartial(g group) error {
 	}
 	u := newID(time.Unix(0, w.now))
 	r := record{lane: g.lane, key: g.key, payload: EncodeParts(a), firstSeen: w.now, ageFrom: w.now, nextDue: w.now, idx: w.now}
-	return w.toDead(u, &r, "incomplete: missing parts "+joinInts(a.Missing)+" of "+fmt.Sprint(g.total))
+	return w.toDead(u, &r, PartialReason(a.Missing, g.total))
 }
 
 func joinInts(v []int) string {

@@ -34,11 +34,25 @@ func BenchmarkMOEndToEndNoTrace(b *testing.B) {
 	benchMOWith(b, benchContacts, func(h *harness) { h.cfg.Store.TraceTTL.Duration = 0 })
 }
 
+// BenchmarkMOEndToEndPostgres1 is BenchmarkMOEndToEnd with the store on
+// PostgreSQL (skipped without one: package pgtest), one node.
+func BenchmarkMOEndToEndPostgres1(b *testing.B) { benchMOOn(b, benchContacts, pgNodes(b, 1)) }
+
+// BenchmarkMOEndToEndPostgres2 is the same with two nodes sharing the
+// database, each with its own bind (the SMSC spreads the MO over both).
+func BenchmarkMOEndToEndPostgres2(b *testing.B) { benchMOOn(b, benchContacts, pgNodes(b, 2)) }
+
 func benchMO(b *testing.B, contacts int) { benchMOWith(b, contacts, nil) }
 
 func benchMOWith(b *testing.B, contacts int, mod func(*harness)) {
 	h := newHarnessWith(b, mod)
 	h.waitBound()
+	benchMOOn(b, contacts, []*harness{h})
+}
+
+// benchMOOn runs on nodes sharing one store.
+func benchMOOn(b *testing.B, contacts int, nodes []*harness) {
+	h := nodes[0]
 	work := make(chan int, b.N)
 	for i := range b.N {
 		work <- i
@@ -78,11 +92,25 @@ func BenchmarkMTEndToEndNoTrace(b *testing.B) {
 	benchMTWith(b, benchContacts, func(h *harness) { h.cfg.Store.TraceTTL.Duration = 0 })
 }
 
+// BenchmarkMTEndToEndPostgres1 is BenchmarkMTEndToEnd with the store on
+// PostgreSQL, one node.
+func BenchmarkMTEndToEndPostgres1(b *testing.B) { benchMTOn(b, benchContacts, pgNodes(b, 1)) }
+
+// BenchmarkMTEndToEndPostgres2 is the same with two nodes, the send calls
+// spread over both nodes' HTTP listeners.
+func BenchmarkMTEndToEndPostgres2(b *testing.B) { benchMTOn(b, benchContacts, pgNodes(b, 2)) }
+
 func benchMT(b *testing.B, contacts int) { benchMTWith(b, contacts, nil) }
 
 func benchMTWith(b *testing.B, contacts int, mod func(*harness)) {
 	h := newHarnessWith(b, mod)
 	h.waitBound()
+	benchMTOn(b, contacts, []*harness{h})
+}
+
+// benchMTOn runs on nodes sharing one store.
+func benchMTOn(b *testing.B, contacts int, nodes []*harness) {
+	h := nodes[0]
 	work := make(chan int, b.N)
 	for i := range b.N {
 		work <- i
@@ -94,7 +122,7 @@ func benchMTWith(b *testing.B, contacts int, mod func(*harness)) {
 		wg.Go(func() {
 			for i := range work {
 				body := url.Values{"id": {fmt.Sprint(i + 1)}, "text": {"benchmark MT text"}, "to": {fmt.Sprint("+250788", 100000+i%contacts)}}.Encode()
-				if code, resp := h.post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "", body); code != 200 {
+				if code, resp := nodes[i%len(nodes)].post("/rapidpro/rp-main/send", "application/x-www-form-urlencoded", "", body); code != 200 {
 					b.Errorf("send = %d %s", code, resp)
 					return
 				}

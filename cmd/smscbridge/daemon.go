@@ -38,7 +38,7 @@ type daemon struct {
 	cfg      atomic.Pointer[conf.Config] // the configuration in force
 	loaded   atomic.Int64                // when it was loaded (Unix ns)
 	log      *slog.Logger
-	store    *store.Store
+	store    store.Backend
 	bridge   *bridge.Bridge
 	cert     atomic.Pointer[tls.Certificate] // the platform listener's, when it serves TLS
 	httpLn   net.Listener
@@ -130,20 +130,10 @@ func newDaemon(cfg *conf.Config, o daemonOptions) (_ *daemon, err error) {
 		}
 		d.cert.Store(&cert)
 	}
-	d.store, err = store.Open(store.Options{
-		Path: cfg.Store.Path,
-		Retry: store.RetryPolicy{MaxAttempts: cfg.Retry.MaxAttempts, InitialBackoff: cfg.Retry.InitialBackoff.Duration,
-			MaxBackoff: cfg.Retry.MaxBackoff.Duration, MaxAge: cfg.Retry.MaxAge.Duration},
-		ReceiptTTL:        cfg.Store.ReceiptTTL.Duration,
-		ReassemblyTimeout: cfg.Store.ReassemblyTimeout.Duration,
-		PartialMO:         partialPolicy(cfg.Store.PartialMO),
-		Report:            func(err error) { log.Error("store sweep", "err", err) },
-		TraceTTL:          traceTTL,
-		TraceMax:          cfg.Store.TraceMax,
-		OnCommit:          d.metrics.onCommit,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+	so := storeOptions(cfg, log)
+	so.TraceTTL, so.TraceMax, so.OnCommit = traceTTL, cfg.Store.TraceMax, d.metrics.onCommit
+	if d.store, err = openStore(cfg, so, ""); err != nil {
+		return nil, err
 	}
 	bc, err := bridgeConfig(cfg, log)
 	if err != nil {

@@ -14,6 +14,7 @@ const usage = `usage: smscbridge <command> [flags]
 commands:
   run -config FILE         run the daemon (systemd runs this; SIGHUP reloads FILE)
   check-config FILE        validate a configuration file; exit 1 on errors
+  migrate -config FILE     create or upgrade the PostgreSQL schema ([store] backend = "postgres")
   demo                     simulator, bridge and stand-in platforms in one process on loopback
   queue ls|show|requeue|drop|compact [flags]   inspect and repair the durable queue
   trace ID|NUMBER          every hop of a message (or of a number's messages)
@@ -34,6 +35,8 @@ func mainCmd(args []string, stdout, stderr io.Writer) int {
 		return runCmd(args[1:], stdout, stderr)
 	case "check-config":
 		return checkConfigCmd(args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCmd(args[1:], stdout, stderr)
 	case "demo":
 		return demoCmd(args[1:], stdout, stderr)
 	case "queue":

@@ -25,7 +25,8 @@ const queueUsage = `usage: smscbridge queue COMMAND [flags] [ID...]
 
 Offline administration of the durable queue (the daemon must be stopped;
 while it runs, use the admin API: GET /queue/dead, POST
-/queue/dead/{id}/requeue, DELETE /queue/dead/{id}).
+/queue/dead/{id}/requeue, DELETE /queue/dead/{id}). With [store] backend =
+"postgres" the commands work on the shared database while the nodes run.
 
 commands:
   ls        list queued items, or dead letters with -dead
@@ -145,8 +146,19 @@ func (f *queueFlags) loadConfig() (*conf.Config, error) {
 	return cfg, nil
 }
 
-// open opens an existing store; it never creates one.
-func (f *queueFlags) open() (*store.Store, error) {
+// open opens an existing store; it never creates a bbolt file. A shared
+// (PostgreSQL) store is opened as a node of its own, so the daemons that
+// use it go on undisturbed.
+func (f *queueFlags) open() (store.Backend, error) {
+	if f.db == "" {
+		cfg, err := f.loadConfig()
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Store.Backend == "postgres" {
+			return openStore(cfg, storeOptions(cfg, slog.New(slog.DiscardHandler)), adminNode())
+		}
+	}
 	path, err := f.path()
 	if err != nil {
 		return nil, err
@@ -165,7 +177,7 @@ func explain(err error) error {
 }
 
 // withStore opens the store, runs fn and closes it.
-func withStore(f *queueFlags, fn func(*store.Store) error) error {
+func withStore(f *queueFlags, fn func(store.Backend) error) error {
 	s, err := f.open()
 	if err != nil {
 		return err
@@ -181,7 +193,7 @@ func queueLs(ctx context.Context, f *queueFlags, w io.Writer) error {
 	if len(f.args) > 0 {
 		return fmt.Errorf("%w: ls takes no ids (use show)", errUsage)
 	}
-	return withStore(f, func(s *store.Store) error {
+	return withStore(f, func(s store.Backend) error {
 		list := s.List
 		if f.dead {
 			list = s.ListDead
@@ -197,8 +209,41 @@ func queueLs(ctx context.Context, f *queueFlags, w io.Writer) error {
 	})
 }
 
+// nodeTable prints, for a shared store, what each node holds leased.
+func nodeTable(ctx context.Context, w io.Writer, s store.Backend, lane string) error {
+	sh, ok := s.(sharedStore)
+	if !ok {
+		return nil
+	}
+	leases, err := sh.Leases(ctx)
+	if err != nil {
+		return err
+	}
+	nodes := make([]string, 0, len(leases))
+	for n := range leases {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tLANE\tLEASED")
+	for _, n := range nodes {
+		ls := make([]string, 0, len(leases[n]))
+		for l := range leases[n] {
+			if lane == "" || l == lane {
+				ls = append(ls, l)
+			}
+		}
+		sort.Strings(ls)
+		for _, l := range ls {
+			fmt.Fprintf(tw, "%s\t%s\t%d\n", n, l, leases[n][l])
+		}
+	}
+	return tw.Flush()
+}
+
 func queueStats(ctx context.Context, f *queueFlags, w io.Writer) error {
-	return withStore(f, func(s *store.Store) error {
+	return withStore(f, func(s store.Backend) error {
 		stats := s.Stats()
 		lanes := make([]string, 0, len(stats))
 		for lane := range stats {
@@ -220,7 +265,10 @@ func queueStats(ctx context.Context, f *queueFlags, w io.Writer) error {
 			st := stats[l]
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", l, st.Queued, st.Leased, st.Dead)
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return nodeTable(ctx, w, s, f.lane)
 	})
 }
 
@@ -228,7 +276,7 @@ func queueShow(ctx context.Context, f *queueFlags, w io.Writer) error {
 	if len(f.args) == 0 {
 		return fmt.Errorf("%w: show needs at least one id", errUsage)
 	}
-	return withStore(f, func(s *store.Store) error {
+	return withStore(f, func(s store.Backend) error {
 		var items []store.Item
 		var logged []loggedView
 		for _, id := range f.args {
@@ -277,7 +325,7 @@ func queueRequeue(ctx context.Context, f *queueFlags, w io.Writer) error {
 	if (len(f.args) == 0) == (f.lane == "") {
 		return fmt.Errorf("%w: requeue needs ids or -lane, not both", errUsage)
 	}
-	return withStore(f, func(s *store.Store) error {
+	return withStore(f, func(s store.Backend) error {
 		if f.lane != "" {
 			n, err := s.RequeueLane(ctx, f.lane)
 			fmt.Fprintf(w, "requeued %d dead letters of %s\n", n, f.lane)
@@ -304,7 +352,7 @@ func queueDrop(ctx context.Context, f *queueFlags, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return withStore(f, func(s *store.Store) error {
+	return withStore(f, func(s store.Backend) error {
 		d, err := newDropper(cfg, s)
 		if err != nil {
 			return err
@@ -331,11 +379,11 @@ func queueDrop(ctx context.Context, f *queueFlags, w io.Writer) error {
 // go out when the daemon runs again). With -db alone it refuses MT dead
 // letters.
 type dropper struct {
-	s *store.Store
+	s store.Backend
 	b *bridge.Bridge // nil without a configuration
 }
 
-func newDropper(cfg *conf.Config, s *store.Store) (*dropper, error) {
+func newDropper(cfg *conf.Config, s store.Backend) (*dropper, error) {
 	d := &dropper{s: s}
 	if cfg == nil {
 		return d, nil
@@ -377,7 +425,7 @@ var errMTNeedsConfig = fmt.Errorf("%w: dropping an MT dead letter reports failed
 // offlineBridge builds a bridge over the store with the configuration's
 // SMSCs and channels (adapters mounted), for dead-letter administration;
 // it is never run.
-func offlineBridge(cfg *conf.Config, s *store.Store) (*bridge.Bridge, error) {
+func offlineBridge(cfg *conf.Config, s store.Backend) (*bridge.Bridge, error) {
 	bo := bridge.Options{Queue: s}
 	for _, sc := range cfg.SMSC {
 		bo.SMSCs = append(bo.SMSCs, bridge.SMSC{ID: sc.ID})
@@ -406,6 +454,11 @@ func offlineBridge(cfg *conf.Config, s *store.Store) (*bridge.Bridge, error) {
 func queueCompact(_ context.Context, f *queueFlags, w io.Writer) error {
 	if len(f.args) > 0 {
 		return fmt.Errorf("%w: compact takes no ids", errUsage)
+	}
+	if f.db == "" {
+		if cfg, err := f.loadConfig(); err == nil && cfg.Store.Backend == "postgres" {
+			return fmt.Errorf("%w: compact is for the bbolt file; PostgreSQL reclaims space itself (autovacuum)", errUsage)
+		}
 	}
 	path, err := f.path()
 	if err != nil {
@@ -550,7 +603,7 @@ type loggedView struct {
 	bridge.LoggedStatus
 }
 
-func loggedStatus(ctx context.Context, s *store.Store, id string) (bridge.LoggedStatus, bool, error) {
+func loggedStatus(ctx context.Context, s store.Backend, id string) (bridge.LoggedStatus, bool, error) {
 	var ls bridge.LoggedStatus
 	raw, ok, err := s.GetMark(ctx, bridge.LoggedStatusKey(id))
 	if err != nil || !ok {

@@ -32,6 +32,10 @@ type statusDoc struct {
 	TraceQuery    string               `json:"trace_query,omitempty"`
 	DeadList      []deadItem           `json:"dead_list,omitempty"` // ?dead=REASON
 	DeadQuery     string               `json:"dead_query,omitempty"`
+	// Node and Leases, with a store shared by several nodes (PostgreSQL):
+	// this node's name and what every node holds leased, per lane.
+	Node   string                    `json:"node,omitempty"`
+	Leases map[string]map[string]int `json:"leases,omitempty"`
 }
 
 type configStatus struct {
@@ -103,6 +107,7 @@ func (d *daemon) status(ctx context.Context) statusDoc {
 	doc := statusDoc{Version: version, StartedAt: d.started, Uptime: up.Round(time.Second).String(), UptimeSeconds: int64(up.Seconds()),
 		Config: configStatus{File: d.cfg.Load().File, LoadedAt: time.Unix(0, d.loaded.Load())}, Throughput: d.rates.perSecond(d.counts(), now),
 		Orphaned: map[string]laneCount{}}
+	doc.Node, doc.Leases = sharedNodes(ctx, d.store)
 	clients := d.clientSnapshot()
 	for _, id := range slices.Sorted(maps.Keys(clients)) {
 		c := clients[id]

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/smscbridge/smscbridge/smsc/coding"
+	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/smsc/smsctest"
+	"github.com/smscbridge/smscbridge/store/pgstore/pgtest"
+)
+
+// TestPostgresKill9OneNode runs two real daemon processes against one
+// PostgreSQL database, each with its own bind and HTTP listener, and kills
+// one with SIGKILL in the middle of a burst of MO and MT. It is not
+// restarted: the surviving node must finish everything either node
+// acknowledged (the dead node's leased items once their leases run out),
+// every MT must be reported sent, and each contact's messages must arrive
+// in order. Skips without PostgreSQL (package pgtest).
+func TestPostgresKill9OneNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	dsn := pgtest.DSN(t)
+	schema := pgtest.Schema(t, dsn)
+	sim := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(sim.Close)
+	plat := newPlatform(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pg-dsn"), []byte(dsn), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(sim.Addr())
+	var addrs []string
+	var children []*exec.Cmd
+	var configs []string
+	for n := range 2 {
+		httpAddr := freePort(t)
+		config := filepath.Join(dir, fmt.Sprintf("node%d.toml", n+1))
+		toml := fmt.Sprintf(`
+[http]
+listen = %q
+[admin]
+listen = ""
+[store]
+backend = "postgres"
+dsn_file = "pg-dsn"
+schema = %q
+node = "node%d"
+lease_time = "5s"
+[retry]
+initial_backoff = "20ms"
+max_backoff = "200ms"
+[[smsc]]
+id = "agg-a"
+host = %q
+port = %s
+system_id = "bridge"
+password = "secret"
+reconnect_delay = "20ms"
+reconnect_max = "200ms"
+[[channel]]
+id = "rp-main"
+kind = "rapidpro"
+numbers = [%q]
+smsc = ["agg-a"]
+receive_url = "%s/c/ex/%s/receive"
+`, httpAddr, schema, n+1, host, port, rpNumber, plat.srv.URL, rpUUID)
+		if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		children = append(children, startDaemonProcess(t, config))
+		addrs, configs = append(addrs, httpAddr), append(configs, config)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := sim.WaitBound(ctx, 2); err != nil {
+		t.Fatalf("nodes never bound: %v", err)
+	}
+
+	// Contacts 0 and 1 send their MT through node 1 (the one killed), 2
+	// and 3 through node 2; MO go out on whichever bind the SMSC picks.
+	const contacts, perContact = 4, 300
+	var mu sync.Mutex
+	ackedMO, ackedMT := map[string]bool{}, map[string]bool{}
+	stop := make(chan struct{})
+	var burst sync.WaitGroup
+	client := &http.Client{Timeout: 5 * time.Second}
+	for c := range contacts {
+		burst.Go(func() {
+			for i := range perContact {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				text := fmt.Sprintf("mo %d %d", c, i)
+				sms, _ := smsctest.BuildMO(moSender(c), rpNumber, text, 0)
+				dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+				st, err := sim.Deliver(dctx, sms[0])
+				dcancel()
+				if err != nil || st != pdu.StatusOK {
+					return
+				}
+				mu.Lock()
+				ackedMO[text] = true
+				mu.Unlock()
+			}
+		})
+		burst.Go(func() {
+			for i := range perContact {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				text := fmt.Sprintf("mt %d %d", c, i)
+				form := url.Values{"id": {fmt.Sprint(1000*c + i)}, "text": {text}, "to": {mtRecipient(c)}}
+				resp, err := client.PostForm("http://"+addrs[c/2]+"/rapidpro/rp-main/send", form)
+				if err != nil {
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					return
+				}
+				mu.Lock()
+				ackedMT[text] = true
+				mu.Unlock()
+			}
+		})
+	}
+	plat.wait(t, "the burst under way", func(r []platformReq) bool {
+		return len(withPath(r, "/receive")) >= 40 && len(withPath(r, "/sent")) >= 20
+	})
+	if err := children[0].Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	children[0].Wait()
+	close(stop)
+	burst.Wait()
+
+	moArrived := func(r []platformReq) map[string]int {
+		got := map[string]int{}
+		for _, q := range withPath(r, "/receive") {
+			if f, err := url.ParseQuery(string(q.Body)); err == nil && q.Code < 300 {
+				got[f.Get("text")]++
+			}
+		}
+		return got
+	}
+	sentArrived := func(r []platformReq) map[string]int {
+		got := map[string]int{}
+		for _, q := range withPath(r, "/sent") {
+			if f, err := url.ParseQuery(string(q.Body)); err == nil && q.Code < 300 {
+				got[f.Get("id")]++
+			}
+		}
+		return got
+	}
+	submitted := func() map[string]int {
+		got := map[string]int{}
+		for _, s := range sim.Submits() {
+			text, _ := coding.Decode(s.SM.DataCoding, s.SM.Message)
+			got[text]++
+		}
+		return got
+	}
+	missing := func(r []platformReq) (mo, mt, sent []string) {
+		gotMO, gotSent, gotMT := moArrived(r), sentArrived(r), submitted()
+		for text := range ackedMO {
+			if gotMO[text] == 0 {
+				mo = append(mo, text)
+			}
+		}
+		for text := range ackedMT {
+			var c, i int
+			fmt.Sscanf(text, "mt %d %d", &c, &i)
+			if gotMT[text] == 0 {
+				mt = append(mt, text)
+			}
+			if gotSent[fmt.Sprint(1000*c+i)] == 0 {
+				sent = append(sent, text)
+			}
+		}
+		return mo, mt, sent
+	}
+	mo0, mt0, sent0 := missing(plat.all())
+	pendingAtKill := len(mo0) + len(mt0) + len(sent0)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mo, mt, sent := missing(plat.all())
+		if len(mo)+len(mt)+len(sent) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			sort.Strings(mo)
+			sort.Strings(mt)
+			sort.Strings(sent)
+			log, _ := os.ReadFile(configs[1] + ".log")
+			t.Fatalf("surviving node: still missing %d of %d acknowledged MO %v; %d of %d acknowledged MT at the SMSC %v; sent callbacks for %v\nnode2 log:\n%s",
+				len(mo), len(ackedMO), mo, len(mt), len(ackedMT), mt, sent, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	finished := time.Since(killed)
+	if pendingAtKill == 0 {
+		t.Errorf("nothing acknowledged was still pending at the kill: the test did not kill mid-burst")
+	}
+	reqs, subs := plat.all(), sim.Submits()
+	dupMO, dupMT := 0, 0
+	for _, n := range moArrived(reqs) {
+		dupMO += n - 1
+	}
+	for _, n := range submitted() {
+		dupMT += n - 1
+	}
+	t.Logf("acknowledged %d MO and %d MT; %d items pending at the kill, all finished by the surviving node %.1fs after it (lease_time 5s); duplicates: %d MO, %d MT",
+		len(ackedMO), len(ackedMT), pendingAtKill, finished.Seconds(), dupMO, dupMT)
+
+	order := map[string][]int{}
+	for _, q := range withPath(reqs, "/receive") {
+		var c, i int
+		if f, err := url.ParseQuery(string(q.Body)); err == nil && q.Code < 300 {
+			if _, err := fmt.Sscanf(f.Get("text"), "mo %d %d", &c, &i); err == nil {
+				order["MO from "+moSender(c)] = append(order["MO from "+moSender(c)], i)
+			}
+		}
+	}
+	for _, s := range subs {
+		var c, i int
+		text, _ := coding.Decode(s.SM.DataCoding, s.SM.Message)
+		if _, err := fmt.Sscanf(text, "mt %d %d", &c, &i); err == nil {
+			order["MT to "+mtRecipient(c)] = append(order["MT to "+mtRecipient(c)], i)
+		}
+	}
+	for contact, seq := range order {
+		for k := 1; k < len(seq); k++ {
+			if seq[k] < seq[k-1] {
+				t.Errorf("%s arrived out of order: ... %v ...", contact, seq[max(0, k-5):min(len(seq), k+5)])
+				break
+			}
+		}
+	}
+	if err := children[1].Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := children[1].Wait(); err != nil {
+		log, _ := os.ReadFile(configs[1] + ".log")
+		t.Errorf("node 2 exit after SIGTERM: %v\n%s", err, log)
+	}
+}
