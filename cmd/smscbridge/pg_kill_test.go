@@ -83,9 +83,13 @@ receive_url = "%s/c/ex/%s/receive"
 		children = append(children, startDaemonProcess(t, config))
 		addrs, configs = append(addrs, httpAddr), append(configs, config)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := sim.WaitBound(ctx, 2); err != nil {
+		for _, c := range configs {
+			out, _ := os.ReadFile(c + ".log")
+			t.Logf("log of %s:\n%s", filepath.Base(c), out)
+		}
 		t.Fatalf("nodes never bound: %v", err)
 	}
 
