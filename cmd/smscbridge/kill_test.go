@@ -61,6 +61,68 @@ func startDaemonProcess(t *testing.T, config string) *exec.Cmd {
 	return cmd
 }
 
+// killTally counts what the platform and the SMSC received, after a kill,
+// of the MO and MT a burst got acknowledged ("mo C I" texts, "mt C I" texts
+// whose RapidPro id is 1000·C+I); only 2xx answers count as received.
+type killTally struct {
+	sim              *smsctest.Server
+	ackedMO, ackedMT map[string]bool
+}
+
+// moArrived counts MO texts the platform took, per text.
+func (k killTally) moArrived(r []platformReq) map[string]int {
+	got := map[string]int{}
+	for _, q := range withPath(r, "/receive") {
+		if f, err := url.ParseQuery(string(q.Body)); err == nil && q.Code < 300 {
+			got[f.Get("text")]++
+		}
+	}
+	return got
+}
+
+// sentArrived counts sent callbacks the platform took, per RapidPro id.
+func (k killTally) sentArrived(r []platformReq) map[string]int {
+	got := map[string]int{}
+	for _, q := range withPath(r, "/sent") {
+		if f, err := url.ParseQuery(string(q.Body)); err == nil && q.Code < 300 {
+			got[f.Get("id")]++
+		}
+	}
+	return got
+}
+
+// submitted counts submit_sm texts at the SMSC, per text.
+func (k killTally) submitted() map[string]int {
+	got := map[string]int{}
+	for _, s := range k.sim.Submits() {
+		text, _ := coding.Decode(s.SM.DataCoding, s.SM.Message)
+		got[text]++
+	}
+	return got
+}
+
+// missing lists the acknowledged MO not at the platform, the acknowledged
+// MT not at the SMSC, and those whose sent callback did not land.
+func (k killTally) missing(r []platformReq) (mo, mt, sent []string) {
+	gotMO, gotSent, gotMT := k.moArrived(r), k.sentArrived(r), k.submitted()
+	for text := range k.ackedMO {
+		if gotMO[text] == 0 {
+			mo = append(mo, text)
+		}
+	}
+	for text := range k.ackedMT {
+		var c, i int
+		fmt.Sscanf(text, "mt %d %d", &c, &i)
+		if gotMT[text] == 0 {
+			mt = append(mt, text)
+		}
+		if gotSent[fmt.Sprint(1000*c+i)] == 0 {
+			sent = append(sent, text)
+		}
+	}
+	return mo, mt, sent
+}
+
 // TestKill9LosesNothing runs the real daemon as a child process and kills
 // it with SIGKILL in the middle of a burst of MO and MT from several
 // contacts, while the platform and the SMSC work normally. After a restart,
@@ -179,51 +241,8 @@ receive_url = "%s/c/ex/%s/receive"
 	before, submitsBefore := len(plat.all()), len(sim.Submits())
 
 	child = startDaemonProcess(t, config)
-	moArrived := func(r []platformReq) map[string]int {
-		got := map[string]int{}
-		for _, q := range withPath(r, "/receive") {
-			if f, err := url.ParseQuery(string(q.Body)); err == nil && q.Code < 300 {
-				got[f.Get("text")]++
-			}
-		}
-		return got
-	}
-	sentArrived := func(r []platformReq) map[string]int {
-		got := map[string]int{}
-		for _, q := range withPath(r, "/sent") {
-			if f, err := url.ParseQuery(string(q.Body)); err == nil && q.Code < 300 {
-				got[f.Get("id")]++
-			}
-		}
-		return got
-	}
-	submitted := func() map[string]int {
-		got := map[string]int{}
-		for _, s := range sim.Submits() {
-			text, _ := coding.Decode(s.SM.DataCoding, s.SM.Message)
-			got[text]++
-		}
-		return got
-	}
-	missing := func(r []platformReq) (mo, mt, sent []string) {
-		gotMO, gotSent, gotMT := moArrived(r), sentArrived(r), submitted()
-		for text := range ackedMO {
-			if gotMO[text] == 0 {
-				mo = append(mo, text)
-			}
-		}
-		for text := range ackedMT {
-			var c, i int
-			fmt.Sscanf(text, "mt %d %d", &c, &i)
-			if gotMT[text] == 0 {
-				mt = append(mt, text)
-			}
-			if gotSent[fmt.Sprint(1000*c+i)] == 0 {
-				sent = append(sent, text)
-			}
-		}
-		return mo, mt, sent
-	}
+	tally := killTally{sim: sim, ackedMO: ackedMO, ackedMT: ackedMT}
+	moArrived, submitted, missing := tally.moArrived, tally.submitted, tally.missing
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		mo, mt, sent := missing(plat.all())

@@ -156,51 +156,8 @@ receive_url = "%s/c/ex/%s/receive"
 	close(stop)
 	burst.Wait()
 
-	moArrived := func(r []platformReq) map[string]int {
-		got := map[string]int{}
-		for _, q := range withPath(r, "/receive") {
-			if f, err := url.ParseQuery(string(q.Body)); err == nil && q.Code < 300 {
-				got[f.Get("text")]++
-			}
-		}
-		return got
-	}
-	sentArrived := func(r []platformReq) map[string]int {
-		got := map[string]int{}
-		for _, q := range withPath(r, "/sent") {
-			if f, err := url.ParseQuery(string(q.Body)); err == nil && q.Code < 300 {
-				got[f.Get("id")]++
-			}
-		}
-		return got
-	}
-	submitted := func() map[string]int {
-		got := map[string]int{}
-		for _, s := range sim.Submits() {
-			text, _ := coding.Decode(s.SM.DataCoding, s.SM.Message)
-			got[text]++
-		}
-		return got
-	}
-	missing := func(r []platformReq) (mo, mt, sent []string) {
-		gotMO, gotSent, gotMT := moArrived(r), sentArrived(r), submitted()
-		for text := range ackedMO {
-			if gotMO[text] == 0 {
-				mo = append(mo, text)
-			}
-		}
-		for text := range ackedMT {
-			var c, i int
-			fmt.Sscanf(text, "mt %d %d", &c, &i)
-			if gotMT[text] == 0 {
-				mt = append(mt, text)
-			}
-			if gotSent[fmt.Sprint(1000*c+i)] == 0 {
-				sent = append(sent, text)
-			}
-		}
-		return mo, mt, sent
-	}
+	tally := killTally{sim: sim, ackedMO: ackedMO, ackedMT: ackedMT}
+	moArrived, submitted, missing := tally.moArrived, tally.submitted, tally.missing
 	mo0, mt0, sent0 := missing(plat.all())
 	pendingAtKill := len(mo0) + len(mt0) + len(sent0)
 	deadline := time.Now().Add(60 * time.Second)
