@@ -7,7 +7,7 @@ BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 BIN       := bin
 
-.PHONY: build test demo interop bench fuzz fmt vet check-config clean
+.PHONY: build test demo interop compare chaos bench fuzz fmt vet check-config clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
@@ -20,6 +20,13 @@ demo:
 
 interop: build
 	bash test/interop/run.sh
+
+# make compare: Kannel vs smscbridge, same simulator, sink and load (test/compare).
+# Quick check: make compare COMPARE_FLAGS="-mo 2000 -mt 1000 -duration 5s".
+COMPARE_FLAGS ?=
+compare: build
+	@bash test/interop/run.sh --install-kannel || echo "compare: could not install Kannel; its half is skipped"
+	$(GO) run ./test/compare -json compare.json $(COMPARE_FLAGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...

@@ -38,6 +38,12 @@ type kannelConfig struct {
 	MsgIDType                              string
 	MOURL                                  string // sms-service get-url
 	Pair                                   bool   // bind_transmitter + bind_receiver instead of one transceiver
+	// Set by test/compare only (zero here: log-level 0, access log on,
+	// no store, Kannel's default max-pending-submits).
+	LogLevel    int
+	NoAccessLog bool
+	StoreFile   string
+	MaxPending  int
 }
 
 // kannel is a running bearerbox + smsbox pair.
