@@ -272,8 +272,11 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 // reports whether the store took it; when it did not, the item is retried.
 func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion) bool {
 	c.Lane, c.ID, c.Token = it.Lane, it.ID, it.Token
-	ctx = context.WithoutCancel(ctx)
-	if _, err := b.q.Complete(ctx, c); err != nil {
+	err := whileNoSpace(ctx, func() error {
+		_, err := b.q.Complete(context.WithoutCancel(ctx), c)
+		return err
+	})
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStaleLease) {
 			// Dropped by an operator, or finished elsewhere after its
 			// lease ran out: nothing left to do.
@@ -291,7 +294,11 @@ func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion
 }
 
 func (b *Bridge) retry(ctx context.Context, it store.Item, cause string, delay time.Duration) {
-	dead, err := b.q.Retry(context.WithoutCancel(ctx), it.Lane, it.ID, it.Token, cause, delay)
+	var dead bool
+	err := whileNoSpace(ctx, func() (err error) {
+		dead, err = b.q.Retry(context.WithoutCancel(ctx), it.Lane, it.ID, it.Token, cause, delay)
+		return err
+	})
 	switch {
 	case err != nil:
 		b.log.Error("store retry failed; item is due again when its lease ends", "lane", it.Lane, "id", it.ID, "err", err)
@@ -300,6 +307,36 @@ func (b *Bridge) retry(ctx context.Context, it store.Item, cause string, delay t
 		b.observe(Event{Kind: "dead", ID: it.ID, Text: "gave up: " + cause})
 	default:
 		b.log.Debug("retry scheduled", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "err", cause)
+	}
+}
+
+// noSpaceWait bounds how long a lane worker keeps trying a commit that the
+// store refused for lack of disk space. It is shorter than the store's
+// lease (store.Options.LeaseTTL, 5 minutes), so the item's token is still
+// good when space returns; past it, the item is due again when its lease
+// ends.
+const noSpaceWait = 4 * time.Minute
+
+// whileNoSpace runs commit until it succeeds or fails for a reason other
+// than a full disk (store.ErrNoSpace), pausing 50 ms doubling to 2 s
+// between tries, for at most noSpaceWait or until ctx ends. The worker
+// keeps its slot meanwhile: nothing else could commit either.
+func whileNoSpace(ctx context.Context, commit func() error) error {
+	deadline := time.Now().Add(noSpaceWait)
+	pause := 50 * time.Millisecond
+	for {
+		err := commit()
+		if !errors.Is(err, store.ErrNoSpace) || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause = min(2*pause, 2*time.Second)
 	}
 }
 
