@@ -28,6 +28,12 @@ compare: build
 	@bash test/interop/run.sh --install-kannel || echo "compare: could not install Kannel; its half is skipped"
 	$(GO) run ./test/compare -json compare.json $(COMPARE_FLAGS)
 
+# make chaos: the daemon under faults (kill -9, SMSC drops, platform outage,
+# throttling, garbage PDUs, bad HTTP, full disk), cmd/smscbridge/chaos_test.go.
+# CHAOS_LONG=1 stretches the platform outage to a minute.
+chaos:
+	SMSCBRIDGE_TEST_QUIET=1 $(GO) test -tags chaos -run '^TestChaos' -count=1 -v -timeout 8m ./cmd/smscbridge/
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
