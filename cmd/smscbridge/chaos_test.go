@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -128,7 +129,7 @@ func inOrder(t *testing.T, what string, seqs map[string][]int) {
 	}
 }
 
-// Case 5: the SMSC drops the connection every second under MT load
+// Case 5: the SMSC drops the connection about every second under MT load
 // (1,500 MT over about 6 s).
 func TestChaosSMSCDropsConnection(t *testing.T) {
 	h := chaosHarness(t, nil)
@@ -139,13 +140,14 @@ func TestChaosSMSCDropsConnection(t *testing.T) {
 	var drops atomic.Int64
 	var bg sync.WaitGroup
 	bg.Go(func() {
-		tk := time.NewTicker(time.Second)
-		defer tk.Stop()
+		// Every 0.75-1.25 s: a drop at a fixed period can phase-lock with
+		// the bridge's fixed 1 s wait for a bind and starve a few MT for
+		// as long as it lasts, which no real SMSC does.
 		for {
 			select {
 			case <-stopDrops:
 				return
-			case <-tk.C:
+			case <-time.After(time.Duration(750+rand.IntN(500)) * time.Millisecond):
 				h.smsc.DropConnections()
 				drops.Add(1)
 			}
@@ -170,24 +172,41 @@ func TestChaosSMSCDropsConnection(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	close(stopDrops) // the load is over: the SMSC stays up
+	bg.Wait()
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("queue at the end: %+v", h.d.store.Stats())
+			items, _ := h.d.store.List(context.Background(), "mt:agg-a", 5)
+			for _, it := range items {
+				t.Logf("  queued %s key %s attempts %d due %v (in %v) last error %q", it.ID, it.Key, it.Attempts, it.NextDue, time.Until(it.NextDue).Round(time.Millisecond), it.LastError)
+			}
 		}
 	})
-	waitAll(t, "accepted MT at the SMSC", 60*time.Second, func() []string {
+	// An MT whose submit_sm was written when the connection went, with no
+	// answer, has an unknown outcome: by design (design.md, MT rule 7) it
+	// becomes a dead letter that waits for a late response or an operator
+	// rather than a resend that may duplicate it. Those are counted apart.
+	unknown := map[string]bool{}
+	waitAll(t, "accepted MT at the SMSC (or dead-lettered as unknown_outcome)", 30*time.Second, func() []string {
 		got := submitted(h.smsc)
+		dead, _ := h.d.store.ListDead(context.Background(), "mt:agg-a", 1000)
+		clear(unknown)
+		for _, it := range dead {
+			var rec struct{ Text string }
+			if json.Unmarshal(it.Payload, &rec) == nil && strings.HasPrefix(it.DeadReason, "unknown_outcome") {
+				unknown[rec.Text] = true
+			}
+		}
 		var m []string
 		accepted.Range(func(k, _ any) bool {
-			if got[k.(string)] == 0 {
+			if got[k.(string)] == 0 && !unknown[k.(string)] {
 				m = append(m, k.(string))
 			}
 			return true
 		})
 		return m
 	})
-	close(stopDrops)
-	bg.Wait()
 	got := submitted(h.smsc)
 	nAcc := 0
 	accepted.Range(func(any, any) bool { nAcc++; return true })
@@ -200,7 +219,8 @@ func TestChaosSMSCDropsConnection(t *testing.T) {
 	if drops.Load() < 3 {
 		t.Errorf("only %d drops during the load: the case did not run", drops.Load())
 	}
-	t.Logf("case 5: %d drops; %d of %d MT accepted, all submitted; %d duplicate submits (responses lost with the connection)", drops.Load(), nAcc, n, d)
+	t.Logf("case 5: %d drops; %d of %d MT accepted: %d submitted, %d dead-lettered as unknown_outcome (written, no response before the drop: waiting for an operator, not resent); %d duplicate submits",
+		drops.Load(), nAcc, n, nAcc-len(unknown), len(unknown), d)
 }
 
 // chaosFront is a reverse proxy in front of the stand-in platform whose
