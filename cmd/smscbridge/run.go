@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -30,6 +31,14 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	log := newLogger(cfg.Log, stderr)
+	if f := os.Getenv("SMSCBRIDGE_CPUPROFILE"); f != "" {
+		stopProfile, err := startCPUProfile(f)
+		if err != nil {
+			log.Error("cpu profile", "err", err)
+			return 1
+		}
+		defer stopProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	d, err := newDaemon(cfg, daemonOptions{Logger: log})
@@ -45,6 +54,22 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// startCPUProfile writes a pprof CPU profile of the daemon to file until
+// the returned function is called (SMSCBRIDGE_CPUPROFILE, for make compare
+// and profiling on a test machine; the file is complete after a clean
+// stop, not after kill -9).
+func startCPUProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // newLogger builds the daemon's one logger from [log]; it writes to w

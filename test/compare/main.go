@@ -38,10 +38,11 @@ import (
 
 type options struct {
 	mo, mt, moWindow, mtConc, contacts, window int
+	bridgeConc                                 int
 	rate                                       int
 	duration, phaseTimeout, receiptDelay       time.Duration
 	bridgeBin, bearerbox, smsbox, jsonOut      string
-	only                                       string
+	only, profile                              string
 	keep                                       bool
 }
 
@@ -53,6 +54,7 @@ func main() {
 	flag.IntVar(&o.mtConc, "mt-concurrency", 20, "platform send calls in flight")
 	flag.IntVar(&o.contacts, "contacts", 1000, "distinct senders (MO) and recipients (MT)")
 	flag.IntVar(&o.window, "window", 10, "submit_sm window of both daemons (bridge window, Kannel max-pending-submits)")
+	flag.IntVar(&o.bridgeConc, "bridge-concurrency", 0, "the bridge channel's concurrency (0: its default)")
 	flag.IntVar(&o.rate, "rate", 1000, "fixed-rate run: MO/s and MT/s (each)")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "fixed-rate run length (0: skip it)")
 	flag.DurationVar(&o.phaseTimeout, "phase-timeout", 3*time.Minute, "bound of each phase, draining included")
@@ -62,6 +64,7 @@ func main() {
 	flag.StringVar(&o.smsbox, "smsbox", "/usr/sbin/smsbox", "Kannel smsbox")
 	flag.StringVar(&o.jsonOut, "json", "compare.json", "write the results here")
 	flag.StringVar(&o.only, "only", "", "run one daemon only: kannel or bridge")
+	flag.StringVar(&o.profile, "bridge-cpuprofile", "", "write a pprof CPU profile of each smscbridge run into this directory\n(1: throughput phases, 2: fixed-rate run; go tool pprof bin/smscbridge FILE)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the daemons' directories (logs, stores)")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -126,7 +129,16 @@ func run(o options) error {
 		if _, err := os.Stat(bin); err != nil {
 			return fmt.Errorf("%s: %w (run make build)", o.bridgeBin, err)
 		}
-		r, err := h.measure(&bridgeTarget{bin: bin, root: root, sim: sim, sink: snk, window: o.window})
+		prof := o.profile
+		if prof != "" {
+			if prof, err = filepath.Abs(prof); err == nil {
+				err = os.MkdirAll(prof, 0o755)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		r, err := h.measure(&bridgeTarget{bin: bin, root: root, sim: sim, sink: snk, window: o.window, profile: prof, conc: o.bridgeConc})
 		if err != nil {
 			rep.BridgeErr = err.Error()
 			fmt.Println("compare: smscbridge run failed:", err)

@@ -91,7 +91,9 @@ type bridgeTarget struct {
 	window    int
 	p         *proc
 	httpAddr  string
-	n         int // starts, for fresh directories
+	n         int    // starts, for fresh directories
+	profile   string // -bridge-cpuprofile: directory for one CPU profile per start
+	conc      int    // -bridge-concurrency: the channel's concurrency (0: default)
 }
 
 func (b *bridgeTarget) name() string { return "smscbridge" }
@@ -133,11 +135,20 @@ numbers = [%q]
 smsc = ["sim"]
 receive_url = "%s/c/ex/%s/receive"
 `, b.httpAddr, ap, filepath.Join(dir, "bridge.db"), b.sim.port(), b.window, platformNumber, b.sink.url(), rpUUID)
+	if b.conc > 0 {
+		cfg += fmt.Sprintf("concurrency = %d\n", b.conc)
+	}
 	conf := filepath.Join(dir, "smscbridge.toml")
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		return err
 	}
-	p, err := startProc("smscbridge", exec.Command(b.bin, "run", "-config", conf), filepath.Join(dir, "smscbridge.log"))
+	cmd := exec.Command(b.bin, "run", "-config", conf)
+	if b.profile != "" {
+		f := filepath.Join(b.profile, fmt.Sprintf("smscbridge-%d.cpu.pprof", b.n))
+		cmd.Env = append(os.Environ(), "SMSCBRIDGE_CPUPROFILE="+f)
+		fmt.Println("compare: CPU profile of this smscbridge run:", f)
+	}
+	p, err := startProc("smscbridge", cmd, filepath.Join(dir, "smscbridge.log"))
 	if err != nil {
 		return err
 	}
