@@ -38,7 +38,7 @@ import (
 
 type options struct {
 	mo, mt, moWindow, mtConc, contacts, window int
-	bridgeConc                                 int
+	bridgeConc, bridgeMTConc                   int
 	rate                                       int
 	duration, phaseTimeout, receiptDelay       time.Duration
 	bridgeBin, bearerbox, smsbox, jsonOut      string
@@ -55,6 +55,7 @@ func main() {
 	flag.IntVar(&o.contacts, "contacts", 1000, "distinct senders (MO) and recipients (MT)")
 	flag.IntVar(&o.window, "window", 10, "submit_sm window of both daemons (bridge window, Kannel max-pending-submits)")
 	flag.IntVar(&o.bridgeConc, "bridge-concurrency", 0, "the bridge channel's concurrency (0: its default)")
+	flag.IntVar(&o.bridgeMTConc, "bridge-mt-concurrency", 0, "the bridge SMSC's MT concurrency (0: its default, window × sessions)")
 	flag.IntVar(&o.rate, "rate", 1000, "fixed-rate run: MO/s and MT/s (each)")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "fixed-rate run length (0: skip it)")
 	flag.DurationVar(&o.phaseTimeout, "phase-timeout", 3*time.Minute, "bound of each phase, draining included")
@@ -138,7 +139,7 @@ func run(o options) error {
 				return err
 			}
 		}
-		r, err := h.measure(&bridgeTarget{bin: bin, root: root, sim: sim, sink: snk, window: o.window, profile: prof, conc: o.bridgeConc})
+		r, err := h.measure(&bridgeTarget{bin: bin, root: root, sim: sim, sink: snk, window: o.window, profile: prof, conc: o.bridgeConc, mtConc: o.bridgeMTConc})
 		if err != nil {
 			rep.BridgeErr = err.Error()
 			fmt.Println("compare: smscbridge run failed:", err)

@@ -94,6 +94,7 @@ type bridgeTarget struct {
 	n         int    // starts, for fresh directories
 	profile   string // -bridge-cpuprofile: directory for one CPU profile per start
 	conc      int    // -bridge-concurrency: the channel's concurrency (0: default)
+	mtConc    int    // -bridge-mt-concurrency: the SMSC's MT concurrency (0: default)
 }
 
 func (b *bridgeTarget) name() string { return "smscbridge" }
@@ -135,6 +136,9 @@ numbers = [%q]
 smsc = ["sim"]
 receive_url = "%s/c/ex/%s/receive"
 `, b.httpAddr, ap, filepath.Join(dir, "bridge.db"), b.sim.port(), b.window, platformNumber, b.sink.url(), rpUUID)
+	if b.mtConc > 0 {
+		cfg = strings.Replace(cfg, "reconnect_delay = \"200ms\"\n", fmt.Sprintf("reconnect_delay = \"200ms\"\nconcurrency = %d\n", b.mtConc), 1)
+	}
 	if b.conc > 0 {
 		cfg += fmt.Sprintf("concurrency = %d\n", b.conc)
 	}
