@@ -108,7 +108,7 @@ func run(o options) error {
 	defer snk.close()
 	rep := Report{Date: time.Now().UTC(), Machine: machine(), Options: map[string]any{
 		"mo": o.mo, "mt": o.mt, "mo_window": o.moWindow, "mt_concurrency": o.mtConc, "contacts": o.contacts,
-		"window": o.window, "rate": o.rate, "duration": o.duration.String(), "receipt_delay": o.receiptDelay.String()},
+		"window": o.window, "bridge_concurrency": o.bridgeConc, "bridge_mt_concurrency": o.bridgeMTConc, "rate": o.rate, "duration": o.duration.String(), "receipt_delay": o.receiptDelay.String()},
 		Pending: []string{"MT through the bridge's Kannel-compatible sendsms channel (bridge/kannel not merged yet)"}}
 	h := &harness{o: o, sim: sim, sink: snk}
 
