@@ -15,7 +15,7 @@ CONFDIR     ?= /etc/smscbridge
 UNITDIR     ?= /etc/systemd/system
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 
-.PHONY: build test test-pg test-browser demo interop bench fuzz fmt vet check-config clean install verify-unit install-check
+.PHONY: build test test-pg test-browser demo interop compare chaos bench fuzz fmt vet check-config clean install verify-unit install-check
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
@@ -41,6 +41,19 @@ interop: build
 # when none answers); starts a throwaway one if need be: test/pg/run.sh.
 test-pg:
 	bash test/pg/run.sh
+
+# make compare: Kannel vs smscbridge, same simulator, sink and load (test/compare).
+# Quick check: make compare COMPARE_FLAGS="-mo 2000 -mt 1000 -duration 5s".
+COMPARE_FLAGS ?=
+compare: build
+	@bash test/interop/run.sh --install-kannel || echo "compare: could not install Kannel; its half is skipped"
+	$(GO) run ./test/compare -json compare.json $(COMPARE_FLAGS)
+
+# make chaos: the daemon under faults (kill -9, SMSC drops, platform outage,
+# throttling, garbage PDUs, bad HTTP, full disk), cmd/smscbridge/chaos_test.go.
+# CHAOS_LONG=1 stretches the platform outage to a minute.
+chaos:
+	SMSCBRIDGE_TEST_QUIET=1 $(GO) test -tags chaos -run '^TestChaos' -count=1 -v -timeout 8m ./cmd/smscbridge/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -21,6 +22,25 @@ import (
 type failingQueue struct {
 	*store.Store
 	fail bool
+	// noSpace makes this many Complete and Retry calls fail as on a full
+	// disk (store.ErrNoSpace), leaving the item leased.
+	noSpace int
+}
+
+func (q *failingQueue) Complete(ctx context.Context, c store.Completion) (store.CompleteResult, error) {
+	if q.noSpace > 0 {
+		q.noSpace--
+		return store.CompleteResult{}, fmt.Errorf("commit: %w", store.ErrNoSpace)
+	}
+	return q.Store.Complete(ctx, c)
+}
+
+func (q *failingQueue) Retry(ctx context.Context, lane, id string, token uint64, cause string, delay time.Duration) (bool, error) {
+	if q.noSpace > 0 {
+		q.noSpace--
+		return false, fmt.Errorf("commit: %w", store.ErrNoSpace)
+	}
+	return q.Store.Retry(ctx, lane, id, token, cause, delay)
 }
 
 var errDiskFull = errors.New("no space left on device")
@@ -90,6 +110,29 @@ func TestDeliverAcknowledgedOnlyAfterCommit(t *testing.T) {
 	}
 	if got := b.q.(*failingQueue).Stats()["in:a"].Queued; got != 1 {
 		t.Errorf("queued inbound items = %d, want 1 (only the committed one)", got)
+	}
+}
+
+// TestCommitWaitsForSpace: a lane's commit refused for lack of disk space
+// is tried again, within the item's lease, until space returns, instead of
+// leaving the item (and its contact's later ones) leased until the lease
+// runs out (store.Options.LeaseTTL, 5 minutes).
+func TestCommitWaitsForSpace(t *testing.T) {
+	b, q := MustBridge(t)
+	ctx := context.Background()
+	if _, _, err := q.Store.Enqueue(ctx, store.NewItem{Lane: "http:ch", Key: "ch:+1", Payload: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := q.Store.LeaseWait(ctx, "http:ch", 1)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("lease: %v %v", items, err)
+	}
+	q.noSpace = 3
+	if !b.complete(ctx, items[0], store.Completion{}) {
+		t.Fatalf("complete on a disk that frees up again = false, want true")
+	}
+	if st := q.Store.Stats()["http:ch"]; st.Queued != 0 || st.Leased != 0 {
+		t.Errorf("after the commit went through: %+v, want nothing left", st)
 	}
 }
 

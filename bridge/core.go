@@ -419,6 +419,9 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 			return
 		}
 		items, err := b.q.LeaseWait(ctx, l.name, n)
+		if err != nil {
+			items = nil // a failed lease hands out nothing: every slot stays free
+		}
 		for range n - len(items) {
 			free <- struct{}{}
 		}

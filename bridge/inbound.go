@@ -295,8 +295,11 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 // reports whether the store took it; when it did not, the item is retried.
 func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion) bool {
 	c.Lane, c.ID, c.Token = it.Lane, it.ID, it.Token
-	ctx = context.WithoutCancel(ctx)
-	if _, err := b.q.Complete(ctx, c); err != nil {
+	err := whileNoSpace(ctx, func() error {
+		_, err := b.q.Complete(context.WithoutCancel(ctx), c)
+		return err
+	})
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStaleLease) {
 			// Dropped by an operator, or finished elsewhere after its
 			// lease ran out: nothing left to do.
@@ -319,8 +322,12 @@ func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion
 // logs one line: WARN with the attempt, when it is due next and why, or
 // ERROR for the dead letter.
 func (b *Bridge) retry(ctx context.Context, it store.Item, cause string, delay time.Duration) {
-	res, err := b.q.Complete(context.WithoutCancel(ctx), store.Completion{Lane: it.Lane, ID: it.ID, Token: it.Token,
-		Retry: &store.RetrySpec{Cause: cause, Delay: delay}})
+	var res store.CompleteResult
+	err := whileNoSpace(ctx, func() (err error) {
+		res, err = b.q.Complete(context.WithoutCancel(ctx), store.Completion{Lane: it.Lane, ID: it.ID, Token: it.Token,
+			Retry: &store.RetrySpec{Cause: cause, Delay: delay}})
+		return err
+	})
 	switch {
 	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStaleLease):
 		b.log.Warn("item vanished before completion", "lane", it.Lane, "id", it.ID)
@@ -344,6 +351,36 @@ func (b *Bridge) logRetry(it store.Item, res store.CompleteResult, cause string)
 		args = append(args, "next", res.Due.UTC().Format(time.RFC3339), "in", res.Due.Sub(b.o.Now()).Round(time.Millisecond))
 	}
 	b.log.Warn("will retry", append(args, "err", cause)...)
+}
+
+// noSpaceWait bounds how long a lane worker keeps trying a commit that the
+// store refused for lack of disk space. It is shorter than the store's
+// lease (store.Options.LeaseTTL, 5 minutes), so the item's token is still
+// good when space returns; past it, the item is due again when its lease
+// ends.
+const noSpaceWait = 4 * time.Minute
+
+// whileNoSpace runs commit until it succeeds or fails for a reason other
+// than a full disk (store.ErrNoSpace), pausing 50 ms doubling to 2 s
+// between tries, for at most noSpaceWait or until ctx ends. The worker
+// keeps its slot meanwhile: nothing else could commit either.
+func whileNoSpace(ctx context.Context, commit func() error) error {
+	deadline := time.Now().Add(noSpaceWait)
+	pause := 50 * time.Millisecond
+	for {
+		err := commit()
+		if !errors.Is(err, store.ErrNoSpace) || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
 }
 
 func abbreviate(s string) string {

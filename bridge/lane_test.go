@@ -275,3 +275,52 @@ func TestEnqueueSitesSetKeys(t *testing.T) {
 		t.Errorf("in:a keys = %q, want %q", got, want)
 	}
 }
+
+// leaseErrQueue answers LeaseWait like a store whose lease commit failed
+// (a full disk) after it had read the due items: items and an error. It
+// records the max of every call.
+type leaseErrQueue struct {
+	Queue
+	mu    sync.Mutex
+	maxes []int
+}
+
+func (q *leaseErrQueue) LeaseWait(ctx context.Context, lane string, max int) ([]store.Item, error) {
+	q.mu.Lock()
+	q.maxes = append(q.maxes, max)
+	calls := len(q.maxes)
+	q.mu.Unlock()
+	if calls <= 2 {
+		return make([]store.Item, max), fmt.Errorf("commit: %w", store.ErrNoSpace)
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestLaneKeepsSlotsAfterLeaseError: a failed lease hands out nothing, so
+// every slot stays free; before, the items that came back with the error
+// kept their slots forever and the lane stopped leasing for good.
+func TestLaneKeepsSlotsAfterLeaseError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &leaseErrQueue{}
+		b := &Bridge{q: q, log: slog.New(slog.DiscardHandler)}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			b.work(ctx, lane{name: "http:x", slots: 4, fn: func(context.Context, store.Item) {
+				t.Error("an item of a failed lease was handled")
+			}})
+		}()
+		time.Sleep(time.Minute) // past the lane's pauses after errors
+		synctest.Wait()
+		q.mu.Lock()
+		maxes := slices.Clone(q.maxes)
+		q.mu.Unlock()
+		cancel()
+		<-done
+		if len(maxes) < 3 || maxes[2] != 4 {
+			t.Errorf("LeaseWait maxes = %v, want a third lease for all 4 slots", maxes)
+		}
+	})
+}

@@ -284,7 +284,11 @@ func (b *Bridge) retryMT(ctx context.Context, j *mtJob, rcpts []store.Receipt, s
 	cause := errors.New(spec.Cause)
 	c := store.Completion{Lane: j.it.Lane, ID: j.it.ID, Token: j.it.Token, Retry: &spec, Payload: j.payload(), Receipts: rcpts,
 		OnDead: b.mtStatus(j.cs, j.s.ID, j.mtid, j.rec, StateFailed, "", fmt.Errorf("retries exhausted: %w", cause))}
-	res, err := b.q.Complete(context.WithoutCancel(ctx), c)
+	var res store.CompleteResult
+	err := whileNoSpace(ctx, func() (err error) {
+		res, err = b.q.Complete(context.WithoutCancel(ctx), c)
+		return err
+	})
 	switch {
 	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStaleLease):
 		b.log.Warn("item vanished before completion", "lane", j.it.Lane, "id", j.it.ID)

@@ -71,7 +71,7 @@ func TestLoadGood(t *testing.T) {
 		{"smsc b text_receipts", cfg.SMSC[1].TextReceipts, true},
 		{"smsc a concurrency (default: window × sessions)", cfg.SMSC[0].Concurrency, 10},
 		{"smsc b concurrency (default: window × sessions)", cfg.SMSC[1].Concurrency, 100},
-		{"rapidpro concurrency (default)", cfg.ChannelByID("rp-main").Concurrency, 16},
+		{"rapidpro concurrency (default)", cfg.ChannelByID("rp-main").Concurrency, 64},
 		{"custom concurrency", cfg.ChannelByID("telenet").Concurrency, 4},
 		{"smsc b reconnect_max (default)", cfg.SMSC[1].ReconnectMax.Duration, time.Minute},
 		{"smsc b local_addr", cfg.SMSC[1].LocalAddr, "10.8.0.2"},

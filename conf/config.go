@@ -182,8 +182,11 @@ const (
 )
 
 // DefaultChannelConcurrency is a channel's concurrency when the file (or
-// code) leaves it out.
-const DefaultChannelConcurrency = 16
+// code) leaves it out. Every callback in flight waits for its own store
+// commit, so this also sizes the group commits of the callback lane: at
+// 16, a channel carrying 1,000 MO/s and the statuses of 1,000 MT/s fell
+// behind by seconds (make compare); at 64 it keeps up.
+const DefaultChannelConcurrency = 64
 
 // MaxConcurrency bounds the concurrency keys.
 const MaxConcurrency = 1000

@@ -165,7 +165,7 @@
 //	         digits) or alphanumeric senders (up to 11); a number belongs to
 //	         one channel, and some SMSC of the channel must receive
 //	concurrency
-//	         1..1000, default 16: platform requests (MO, status callbacks)
+//	         1..1000, default 64: platform requests (MO, status callbacks)
 //	         of this channel in flight at once, one per contact at most; also
 //	         the size of the channel's keep-alive connection pool
 //	max_requests_per_second

@@ -299,6 +299,9 @@ func (s *Store) lease(ctx context.Context, lane string, max int) (items []Item, 
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, 0, err // the transaction rolled back: nothing is leased
+	}
 	return items, next, err
 }
 

@@ -270,7 +270,7 @@ func (h *harness) waitBound() {
 }
 
 func testLogger(t testing.TB) *slog.Logger {
-	if testing.Verbose() {
+	if testing.Verbose() && os.Getenv("SMSCBRIDGE_TEST_QUIET") == "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +48,14 @@ func runDaemon(ctx context.Context, path string, hup <-chan os.Signal, stderr io
 	}
 	level := new(slog.LevelVar)
 	log := newLogger(cfg.Log, stderr, level)
+	if f := os.Getenv("SMSCBRIDGE_CPUPROFILE"); f != "" {
+		stopProfile, err := startCPUProfile(f)
+		if err != nil {
+			log.Error("cpu profile", "err", err)
+			return 1
+		}
+		defer stopProfile()
+	}
 	d, err := newDaemon(cfg, daemonOptions{Logger: log, Level: level})
 	if err != nil {
 		log.Error("start failed", "err", err)
@@ -77,6 +86,22 @@ func runDaemon(ctx context.Context, path string, hup <-chan os.Signal, stderr io
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// startCPUProfile writes a pprof CPU profile of the daemon to file until
+// the returned function is called (SMSCBRIDGE_CPUPROFILE, for make compare
+// and profiling on a test machine; the file is complete after a clean
+// stop, not after kill -9).
+func startCPUProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // reloadOnSignal calls reload for each value from sig until ctx ends.

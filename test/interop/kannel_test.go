@@ -40,6 +40,12 @@ type kannelConfig struct {
 	MOQuery                                string // its query (with escapes); "" = the default one
 	Pair                                   bool   // bind_transmitter + bind_receiver instead of one transceiver
 	GlobalSender                           string // smsbox global-sender: the from of a sendsms without one
+	// Set by test/compare only (zero here: log-level 0, access log on,
+	// no store, Kannel's default max-pending-submits).
+	LogLevel    int
+	NoAccessLog bool
+	StoreFile   string
+	MaxPending  int
 }
 
 // kannel is a running bearerbox + smsbox pair.

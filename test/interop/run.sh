@@ -124,6 +124,16 @@ install_peers() {
 	return $rc
 }
 
+# run.sh --install-kannel: only install Debian's kannel if missing (make
+# compare uses this); exits 0 when bearerbox and smsbox are there.
+if [ "${1:-}" = "--install-kannel" ]; then
+	if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ]; then
+		echo "interop: installing kannel"
+		apt_install kannel
+	fi
+	exit $?
+fi
+
 echo "=== interop: install peers"
 install_peers
 rc=$?
