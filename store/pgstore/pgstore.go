@@ -172,7 +172,7 @@ func Migrate(ctx context.Context, dsn, schema string, apply bool) (from, to int,
 	}
 	defer conn.Close(context.Background())
 	if schema != "" && apply {
-		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		if err := createSchema(ctx, conn, schema); err != nil {
 			return 0, 0, fmt.Errorf("pgstore: create schema: %w", err)
 		}
 	}
@@ -181,6 +181,25 @@ func Migrate(ctx context.Context, dsn, schema string, apply bool) (from, to int,
 		return from, to, fmt.Errorf("pgstore: migrate: %w", err)
 	}
 	return from, to, nil
+}
+
+// createSchema creates schema if it is missing, under the migration lock:
+// CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent one (two
+// nodes starting together: duplicate key in pg_namespace), so nodes take
+// turns.
+func createSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }
 
 // Open connects, creates or migrates the schema, releases this node's

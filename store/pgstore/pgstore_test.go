@@ -373,3 +373,25 @@ func TestReceiptAcrossNodes(t *testing.T) {
 		t.Fatalf("node b GetMark = %q, %v", v, ok)
 	}
 }
+
+// TestNodesStartTogether: several nodes creating and migrating one new
+// schema at the same moment all succeed (CREATE SCHEMA IF NOT EXISTS alone
+// races: duplicate key in pg_namespace).
+func TestNodesStartTogether(t *testing.T) {
+	dsn := testDSN(t)
+	for round := range 5 {
+		schema := testSchema(t, dsn)
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				_, _, err := Migrate(t.Context(), dsn, schema, true)
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: Migrate of a new schema by 4 nodes at once: %v", round, err)
+			}
+		}
+	}
+}
