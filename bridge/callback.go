@@ -138,7 +138,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	}
 	req, err := http.NewRequestWithContext(ctx, cb.Request.Method, cb.Request.URL, bytes.NewReader(cb.Request.Body))
 	if err != nil {
-		b.complete(ctx, it, store.Completion{DeadReason: "bad request: " + err.Error()})
+		b.complete(ctx, it, store.Completion{DeadReason: "bad request: " + redactErr(err)})
 		return
 	}
 	for k, v := range cb.Request.Header {

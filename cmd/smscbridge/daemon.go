@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -505,7 +506,7 @@ func (d *daemon) adminHandler() http.Handler {
 			respondJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 			return
 		}
-		respondJSON(w, http.StatusOK, items)
+		respondJSON(w, http.StatusOK, deadViews(items))
 	}))
 	mux.HandleFunc("POST /queue/dead/{id}/requeue", d.admin(func(w http.ResponseWriter, r *http.Request) {
 		d.adminResult(w, d.store.Requeue(r.Context(), r.PathValue("id")))
@@ -522,6 +523,39 @@ func (d *daemon) adminHandler() http.Handler {
 		d.adminResult(w, err)
 	}))
 	return mux
+}
+
+// deadView is a dead letter as GET /queue/dead serves it: the fields of
+// store.Item, with a platform callback's payload replaced by Callback, its
+// request as readable JSON with its secrets masked (bridge.RedactPayload).
+// Other payloads are served as they are (base64).
+type deadView struct {
+	ID         string
+	Lane       string
+	Key        string
+	Payload    []byte          `json:",omitempty"`
+	Callback   json.RawMessage `json:",omitempty"`
+	Attempts   int
+	FirstSeen  time.Time
+	NextDue    time.Time
+	LastError  string
+	DeadReason string
+	DeadAt     time.Time
+}
+
+func deadViews(items []store.Item) []deadView {
+	out := make([]deadView, 0, len(items))
+	for _, it := range items {
+		v := deadView{ID: it.ID, Lane: it.Lane, Key: it.Key, Attempts: it.Attempts, FirstSeen: it.FirstSeen,
+			NextDue: it.NextDue, LastError: it.LastError, DeadReason: it.DeadReason, DeadAt: it.DeadAt}
+		if cb, ok := bridge.RedactPayload(it.Lane, it.Payload); ok {
+			v.Callback = cb
+		} else {
+			v.Payload = it.Payload
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // orphanedLanes are the lanes holding items (queued or dead) of an SMSC

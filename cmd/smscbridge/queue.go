@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -493,6 +494,9 @@ type itemView struct {
 	Size        int        `json:"size"`
 	Payload     []byte     `json:"payload,omitempty"`      // base64
 	PayloadText string     `json:"payload_text,omitempty"` // when it is UTF-8 text
+	// Callback replaces Payload and PayloadText for a platform callback:
+	// its request as readable JSON, secrets masked (bridge.RedactPayload).
+	Callback json.RawMessage `json:"callback,omitempty"`
 }
 
 func itemViews(items []store.Item, payload bool) []itemView {
@@ -505,7 +509,9 @@ func itemViews(items []store.Item, payload bool) []itemView {
 		} else {
 			v.DeadAt = &it.DeadAt
 		}
-		if payload {
+		if cb, ok := bridge.RedactPayload(it.Lane, it.Payload); payload && ok {
+			v.Callback = cb
+		} else if payload {
 			v.Payload = it.Payload
 			if utf8.Valid(it.Payload) {
 				v.PayloadText = string(it.Payload)
@@ -569,7 +575,13 @@ func showItem(w io.Writer, it store.Item) {
 	}
 	fmt.Fprintf(tw, "payload:\t%d bytes\n", len(it.Payload))
 	tw.Flush()
-	if utf8.Valid(it.Payload) {
+	if cb, ok := bridge.RedactPayload(it.Lane, it.Payload); ok {
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, cb, "", "  ") == nil {
+			cb = pretty.Bytes()
+		}
+		fmt.Fprintf(w, "callback (secrets masked):\n%s\n", cb)
+	} else if utf8.Valid(it.Payload) {
 		fmt.Fprintf(w, "%s\n", it.Payload)
 	} else {
 		fmt.Fprint(w, hex.Dump(it.Payload))

@@ -4,11 +4,14 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/smscbridge/smscbridge/bridge"
 	"github.com/smscbridge/smscbridge/conf"
 	"github.com/smscbridge/smscbridge/smsc/smsctest"
 )
@@ -30,7 +33,9 @@ const (
 // secret's value — with the log at DEBUG, and then looks for each secret
 // in everything the daemon wrote or served: log lines, /status (HTML and
 // JSON), /metrics, /healthz, /readyz and the error bodies of the listeners
-// (issue 15 item 9).
+// (issue 15 item 9), and the dead letter of a custom channel's callback as
+// GET /queue/dead, the status page's dead-letter list and smscbridge queue
+// show / ls -json give it, base64 runs decoded before the search.
 func TestNoSecretInAnyOutput(t *testing.T) {
 	h, logs := newHarnessLogged(t, func(h *harness) {
 		h.cfg.Log.Level = "debug"
@@ -102,7 +107,23 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	h.plat.wait(t, "callbacks after the outage", func(r []platformReq) bool {
 		return len(withPath(r, "/receive")) >= 2 && len(withPath(r, "/custom/webhook")) >= 2
 	})
+	// A callback of the custom channel (Authorization: Bearer api_token)
+	// that its platform refuses for good: a dead letter whose payload the
+	// admin API, the status page and smscbridge queue show.
+	h.plat.setAnswer(func(r platformReq) int {
+		if strings.Contains(string(r.Body), "refuse me") {
+			return http.StatusBadRequest
+		}
+		return 0
+	})
+	h.deliverMO("+60123456790", customNumber, "refuse me")
+	deadCB := h.waitDead("http:telenet", "http 400", 1)[0]
+	h.plat.setAnswer(nil)
 	admin := "http://" + h.d.AdminAddr()
+	do("GET", admin+"/status?dead="+url.QueryEscape(bridge.DeadClass(deadCB.DeadReason)), "", "", "")
+	do("GET", admin+"/status?format=json&dead="+url.QueryEscape(bridge.DeadClass(deadCB.DeadReason)), "", "", "")
+	do("GET", admin+"/status?trace=%2B60123456790", "", "", "")
+	do("GET", admin+"/queue/dead?lane=http:telenet", "Bearer "+secretAdminToken, "", "")
 	// Every open page, /metrics and the status page's JSON included (404
 	// where a build does not serve one: then there is nothing to leak).
 	for _, p := range []string{"/status", "/status?format=json", "/metrics", "/healthz", "/readyz"} {
@@ -141,7 +162,33 @@ webhook_url = "https://app.example/hook"
 	}
 	h.shutdown()
 
-	out := map[string]string{"log": logs.String(), "served": served.String()}
+	// smscbridge queue on the stopped daemon's store: what an operator
+	// pastes into a ticket.
+	var queueOut strings.Builder
+	for _, args := range [][]string{
+		{"show", "-db", h.cfg.Store.Path, deadCB.ID},
+		{"show", "-json", "-db", h.cfg.Store.Path, deadCB.ID},
+		{"ls", "-dead", "-json", "-db", h.cfg.Store.Path},
+		{"ls", "-dead", "-db", h.cfg.Store.Path},
+	} {
+		code, stdout, stderr := runQueue(t, args...)
+		if code != 0 {
+			t.Errorf("queue %v = %d: %s", args, code, stderr)
+		}
+		queueOut.WriteString(stdout + stderr)
+	}
+	if !strings.Contains(queueOut.String(), deadCB.ID) || !strings.Contains(served.String(), deadCB.ID) {
+		t.Fatalf("the dead callback %s is not in the output:\n%s\n%s", deadCB.ID, queueOut.String(), served.String())
+	}
+	// The dead callback is shown readable: its JSON body, not base64.
+	if !strings.Contains(queueOut.String(), "refuse me") || !strings.Contains(served.String(), "refuse me") {
+		t.Errorf("the dead callback's body is not shown readable:\n%s", queueOut.String())
+	}
+
+	out := map[string]string{"log": logs.String(), "served": served.String(), "queue": queueOut.String()}
+	for name, text := range out {
+		out[name] = text + "\n" + decodeBase64Runs(text)
+	}
 	if !strings.Contains(out["log"], "password") || !strings.Contains(out["served"], "smsc") {
 		t.Fatalf("too little output to check:\n%s\n%s", out["log"], out["served"])
 	}
@@ -165,3 +212,27 @@ func excerptAround(text, s string) string {
 	lo, hi := max(0, i-300), min(len(text), i+len(s)+100)
 	return text[lo:hi]
 }
+
+// decodeBase64Runs decodes every run of base64 in text (a payload served
+// as a JSON []byte, or nested in one) and returns what they decode to, so a
+// secret hidden in base64 is found by a plain search.
+func decodeBase64Runs(text string) string {
+	var b strings.Builder
+	for range 3 { // base64 inside base64, a level or two deep
+		var next strings.Builder
+		for _, run := range base64Run.FindAllString(text, -1) {
+			if d, err := base64.StdEncoding.DecodeString(run); err == nil {
+				next.Write(d)
+				next.WriteString("\n")
+			}
+		}
+		if next.Len() == 0 {
+			break
+		}
+		text = next.String()
+		b.WriteString(text)
+	}
+	return b.String()
+}
+
+var base64Run = regexp.MustCompile(`[A-Za-z0-9+/]{16,}={0,2}`)
