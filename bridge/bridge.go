@@ -103,9 +103,15 @@ type SubmitParams struct {
 	Class uint8 `json:"mc,omitempty"`
 	// AltDCS writes a GSM 7-bit or 8-bit message's data_coding in the
 	// 0xFx group even without a class (class 1 then, as Kannel's alt-dcs).
-	AltDCS bool  `json:"adcs,omitempty"`
-	PID    uint8 `json:"pid,omitempty"` // protocol_id
-	RPI    bool  `json:"rpi,omitempty"` // esm_class reply path (0x80)
+	AltDCS bool `json:"adcs,omitempty"`
+	// MWI is a message waiting indication plus one (1..8: Kannel's mwi
+	// 0..7), written into data_coding as Kannel does, before any class:
+	// mwi 0..3 set indication type 0..3 active (0xD8|type, 0xE8|type for
+	// UCS-2), 4..7 inactive in the discard group (0xC0|type). Only GSM
+	// 7-bit and UCS-2 messages carry it.
+	MWI uint8 `json:"mwi,omitempty"`
+	PID uint8 `json:"pid,omitempty"` // protocol_id
+	RPI bool  `json:"rpi,omitempty"` // esm_class reply path (0x80)
 }
 
 // IsZero reports whether p changes nothing.

@@ -109,13 +109,24 @@ func buildClient(src, dst smsc.Address, text string, p *SubmitParams, o smsc.Sub
 	return out, nil
 }
 
-// classDCS is data_coding dc with the message class and alt-dcs of p, as
-// Kannel's SMPP driver writes them (fields_to_dcs; a class forces the 0xFx
-// group): GSM 7-bit (0x00) → 0xF0|class, 8-bit (0x04) → 0xF4|class (class
+// classDCS is data_coding dc with the message waiting indication, message
+// class and alt-dcs of p, as Kannel's SMPP driver writes them
+// (fields_to_dcs; an indication comes first, see SubmitParams.MWI; a class
+// forces the 0xFx group): GSM 7-bit (0x00) → 0xF0|class, 8-bit (0x04) → 0xF4|class (class
 // 1 with alt-dcs but no class), UCS-2 (0x08) → 0x18|class. Other
 // data_codings (Latin-1, ASCII on data_coding 1 or 3) have no class form
 // and stay as they are.
 func classDCS(dc uint8, p *SubmitParams) uint8 {
+	if p.MWI > 0 && (dc == 0x00 || dc == 0x08) {
+		m := p.MWI - 1
+		switch {
+		case m&0x04 != 0:
+			return 0xC0 | m&0x03
+		case dc == 0x08:
+			return 0xE8 | m
+		}
+		return 0xD8 | m
+	}
 	class := uint8(1)
 	if p.Class > 0 {
 		class = p.Class - 1

@@ -438,6 +438,8 @@ func checkSubmit(p SubmitParams) error {
 		return invalidf("deferred", "%v: must be 0..%v", p.Deferred, maxRelative)
 	case len(p.ServiceType) > 5:
 		return invalidf("service_type", "%q: at most 5 characters", p.ServiceType)
+	case p.MWI > 8:
+		return invalidf("mwi", "%d: must be 0 (none) or 1..8 (Kannel's mwi 0..7)", p.MWI)
 	case p.Class > 4:
 		return invalidf("class", "%d: must be 0 (none) or 1..4 (class 0..3)", p.Class)
 	case len(p.UDH) > 0 && int(p.UDH[0])+1 != len(p.UDH):

@@ -255,8 +255,9 @@ const maxMinutes = 99 * 24 * 60
 // schedule_delivery_time (relative), binfo → service_type (when it fits
 // its 5 characters), coding=1 → the text's octets as 8-bit data, udh → the
 // UDH (esm_class UDHI), mclass and alt-dcs → data_coding's class group,
-// pid → protocol_id, rpi (1 or 2) → esm_class reply path, as Kannel's SMPP
-// driver writes them. mwi, compress and account are not carried.
+// mwi → data_coding's message waiting group, pid → protocol_id, rpi (1 or
+// 2) → esm_class reply path, as Kannel's SMPP driver writes them. compress
+// and account are not carried.
 func (q *request) submit() bridge.SubmitParams {
 	var p bridge.SubmitParams
 	if q.priority > 0 {
@@ -279,6 +280,9 @@ func (q *request) submit() bridge.SubmitParams {
 	}
 	if q.mclass >= 0 {
 		p.Class = uint8(q.mclass) + 1
+	}
+	if q.mwi >= 0 {
+		p.MWI = uint8(q.mwi) + 1
 	}
 	p.AltDCS = q.altDCS == 1
 	if q.pid > 0 {

@@ -485,7 +485,7 @@ func TestConfigMasksPassword(t *testing.T) {
 
 // TestDCSParams: coding=1, udh, mclass, alt-dcs, pid and rpi reach the
 // MT as Kannel's smsbox reads them (a UDH without coding means 8-bit;
-// 8-bit text is not decoded); mwi, compress and account do not.
+// 8-bit text is not decoded), and mwi; compress and account do not.
 func TestDCSParams(t *testing.T) {
 	a, acc := newTest(t, nil)
 	auth := Path + "?username=Username&password=Password&to=123"
@@ -507,7 +507,9 @@ func TestDCSParams(t *testing.T) {
 		{"rpi 1", "&text=hi&rpi=1", bridge.SubmitParams{RPI: true}, "hi"},
 		{"rpi 2", "&text=hi&rpi=2", bridge.SubmitParams{RPI: true}, "hi"},
 		{"rpi 0", "&text=hi&rpi=0", bridge.SubmitParams{}, "hi"},
-		{"ignored", "&text=hi&mwi=1&compress=1&account=acc", bridge.SubmitParams{}, "hi"},
+		{"mwi 0", "&text=hi&mwi=0", bridge.SubmitParams{MWI: 1}, "hi"},
+		{"mwi 7", "&text=hi&mwi=7", bridge.SubmitParams{MWI: 8}, "hi"},
+		{"ignored", "&text=hi&compress=1&account=acc", bridge.SubmitParams{}, "hi"},
 	}
 	for i, c := range cases {
 		w := do(a, http.MethodGet, auth+c.query, "", nil)

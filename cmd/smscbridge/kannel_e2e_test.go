@@ -364,8 +364,8 @@ func TestKannelSMSCParameter(t *testing.T) {
 	}
 }
 
-// TestKannelDCSParams: sendsms with coding=1, udh, mclass, alt-dcs, pid and
-// rpi → the submit_sm fields Kannel's SMPP driver writes for them, at the
+// TestKannelDCSParams: sendsms with coding=1, udh, mclass, alt-dcs, mwi, pid
+// and rpi → the submit_sm fields Kannel's SMPP driver writes for them, at the
 // strict simulator (no violation); 8-bit data over 140 octets in 134-octet
 // parts under a concatenation UDH; a UDH with a text too long for one SMS
 // refused at once.
@@ -392,7 +392,11 @@ func TestKannelDCSParams(t *testing.T) {
 		{"+250788100008", url.Values{"text": {"\x7f"}, "coding": {"1"}, "mclass": {"3"}}, 0xF7, 0, 0, []string{"\x7f"}},
 		{"+250788100009", url.Values{"text": {"alt"}, "alt-dcs": {"1"}}, 0xF1, 0, 0, []string{"alt"}},
 		{"+250788100010", url.Values{"text": {"pid"}, "pid": {"65"}, "rpi": {"1"}}, 0x00, 0x80, 65, []string{"pid"}},
-		{"+250788100011", url.Values{"text": {"mwi"}, "mwi": {"1"}, "compress": {"1"}, "account": {"a"}}, 0x00, 0, 0, []string{"mwi"}},
+		{"+250788100011", url.Values{"text": {"mwi"}, "mwi": {"1"}, "mclass": {"1"}}, 0xD9, 0, 0, []string{"mwi"}},
+		{"+250788100012", url.Values{"text": {"\x26\x3a"}, "coding": {"2"}, "mwi": {"2"}}, 0xEA, 0, 0, []string{"\x26\x3a"}},
+		{"+250788100013", url.Values{"text": {"off"}, "mwi": {"5"}}, 0xC1, 0, 0, []string{"off"}},
+		{"+250788100014", url.Values{"text": {"\x81"}, "coding": {"1"}, "mwi": {"0"}}, 0x04, 0, 0, []string{"\x81"}},
+		{"+250788100015", url.Values{"text": {"cmp"}, "compress": {"1"}, "account": {"a"}}, 0x00, 0, 0, []string{"cmp"}},
 	}
 	for _, c := range cases {
 		q := url.Values{"username": {"rapidpro"}, "password": {"kn-secret"}, "from": {knNumber}, "to": {c.to}}
