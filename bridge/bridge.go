@@ -90,12 +90,14 @@ type SubmitParams struct {
 	ServiceType string        `json:"st,omitempty"`  // service_type, at most 5 characters
 	// Binary sends Data, not the MT's text, as 8-bit data (data_coding
 	// 0x04; Kannel's coding=1): one submit_sm up to 140 octets, else parts
-	// of 134 octets under a concatenation UDH (none with a UDH).
+	// of 134 octets under a concatenation UDH.
 	Binary bool   `json:"bin,omitempty"`
 	Data   Octets `json:"data,omitempty"`
 	// UDH is the platform's user data header (its first octet its length),
 	// put before the user data with esm_class UDHI (0x40). A message with
-	// a UDH is never split: it must fit one SMS.
+	// a UDH that does not fit one SMS is split as Kannel splits it: each
+	// part carries the UDH with an 8-bit-reference concatenation element
+	// appended (refused if the UDH holds one already).
 	UDH Octets `json:"udh,omitempty"`
 	// Class is the message class plus one (1..4: class 0..3; 0: none),
 	// written into data_coding as Kannel does: 0xF0|class for GSM 7-bit,

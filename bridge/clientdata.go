@@ -22,50 +22,108 @@ func clientData(p *SubmitParams) bool {
 	return p != nil && (p.Binary || len(p.UDH) > 0)
 }
 
-// clientPayload is the user data of an MT with a platform's UDH or 8-bit
-// data, without the UDH: its coding and octets. Text goes in the SMSC's
-// alphabet (UCS-2 when it does not fit), as for any MT.
-func clientPayload(text string, p *SubmitParams, a coding.Alphabet, pref coding.Coding) (coding.Coding, []byte, error) {
+// concatIE is the length of the 8-bit-reference concatenation information
+// element Kannel appends to a platform's UDH to split a message.
+const concatIE = 5
+
+// clientChunks is the user data of an MT with a platform's UDH or 8-bit
+// data, in the parts it is sent in (without their UDH), and its coding.
+// Text goes in the SMSC's alphabet (UCS-2 when it does not fit), as for
+// any MT. As Kannel splits: 8-bit data without a UDH in 134-octet parts
+// under a concatenation UDH; with a UDH, a message that does not fit one
+// SMS in parts whose UDH is the platform's with a concatenation element
+// appended (then the platform's UDH must hold none).
+func clientChunks(text string, p *SubmitParams, a coding.Alphabet, pref coding.Coding) (coding.Coding, [][]byte, error) {
+	udh := len(p.UDH)
 	if p.Binary {
-		return coding.Binary, []byte(p.Data), nil
+		data := []byte(p.Data)
+		room := smsOctets - udh
+		if len(data) > room {
+			room = partOctets
+			if udh > 0 {
+				room = smsOctets - udh - concatIE
+			}
+		}
+		if len(data) <= room {
+			return coding.Binary, [][]byte{data}, nil
+		}
+		if room <= 0 {
+			return coding.Binary, nil, invalidf("udh", "a %d-octet UDH leaves no room to split %d octets", udh, len(data))
+		}
+		var out [][]byte
+		for len(data) > 0 {
+			n := min(room, len(data))
+			out, data = append(out, data[:n]), data[n:]
+		}
+		return coding.Binary, out, nil
 	}
 	c := a.Pick(text, pref)
-	b, err := a.Encode(c, text, len(p.UDH))
-	if err != nil {
-		return c, nil, fmt.Errorf("encode message: %w", err)
+	if coding.Units(text, c) <= coding.Capacity(c, udh) {
+		b, err := a.Encode(c, text, udh)
+		if err != nil {
+			return c, nil, invalidf("text", "encode message: %v", err)
+		}
+		return c, [][]byte{b}, nil
 	}
-	return c, b, nil
+	per := coding.Capacity(c, udh+concatIE)
+	if per <= 0 {
+		return c, nil, invalidf("udh", "a %d-octet UDH leaves no room to split the text", udh)
+	}
+	chunks, err := a.Split(text, c, per, udh+concatIE)
+	if err != nil {
+		return c, nil, invalidf("text", "segment message: %v", err)
+	}
+	return c, chunks, nil
+}
+
+// clientUDH is the UDH of part seq (1-based) of total of an MT with a
+// platform's UDH udh (none: nil) split under reference ref: udh as it is
+// for a single part; for several, udh with an 8-bit-reference
+// concatenation element appended (UDHL grown by 5), or that element alone.
+func clientUDH(udh []byte, ref uint16, total, seq int) []byte {
+	if total == 1 {
+		return udh
+	}
+	ie := coding.Concat{Ref: ref & 0xFF, Total: total, Seq: seq}.UDH()
+	if len(udh) == 0 {
+		return ie
+	}
+	out := append([]byte{udh[0] + concatIE}, udh[1:]...)
+	return append(out, ie[1:]...)
+}
+
+// hasConcat reports whether udh holds a concatenation element (8- or
+// 16-bit reference).
+func hasConcat(udh []byte) bool {
+	for ies := udh[1:]; len(ies) >= 2; {
+		if ies[0] == 0x00 || ies[0] == 0x08 {
+			return true
+		}
+		n := 2 + int(ies[1])
+		if n > len(ies) {
+			return false
+		}
+		ies = ies[n:]
+	}
+	return false
 }
 
 // clientParts is how many submit_sm an MT with a platform's UDH or 8-bit
-// data takes; an MT with a UDH whose text does not fit one SMS is refused
-// (the bridge does not split a message carrying the platform's own UDH).
+// data takes (see clientChunks).
 func clientParts(text string, p *SubmitParams, a coding.Alphabet, pref coding.Coding) (int, error) {
-	c, data, err := clientPayload(text, p, a, pref)
+	_, chunks, err := clientChunks(text, p, a, pref)
 	if err != nil {
-		return 0, invalidf("text", "%v", err)
+		return 0, err
 	}
-	if len(p.UDH) > 0 {
-		room, units, unit := smsOctets-len(p.UDH), len(data), "octets"
-		if c == coding.GSM7 {
-			room, units, unit = (smsOctets-len(p.UDH))*8/7, coding.Units(text, c), "GSM septets"
-		}
-		if units > room {
-			return 0, invalidf("text", "%d %s with a %d-octet UDH: at most %d fit one SMS, and a message with its own UDH is not split", units, unit, len(p.UDH), room)
-		}
-		return 1, nil
+	if len(chunks) > 1 && len(p.UDH) > 0 && hasConcat([]byte(p.UDH)) {
+		return 0, invalidf("text", "does not fit one SMS with the UDH given, and that UDH already holds a concatenation element: split it yourself")
 	}
-	if len(data) <= smsOctets {
-		return 1, nil
-	}
-	return (len(data) + partOctets - 1) / partOctets, nil
+	return len(chunks), nil
 }
 
 // buildClient builds the submit_sm of an MT with a platform's UDH or 8-bit
-// data: the UDH and the user data in one submit_sm with esm_class UDHI;
-// 8-bit data without a UDH in one submit_sm up to 140 octets, else in parts
-// of 134 octets under an 8-bit-reference concatenation UDH (ref's low
-// octet).
+// data (see clientChunks and clientUDH), all with esm_class UDHI when they
+// carry a UDH.
 func buildClient(src, dst smsc.Address, text string, p *SubmitParams, o smsc.SubmitOptions) ([]*pdu.ShortMessage, error) {
 	n, err := clientParts(text, p, o.Alphabet, o.Coding)
 	if err != nil {
@@ -76,9 +134,9 @@ func buildClient(src, dst smsc.Address, text string, p *SubmitParams, o smsc.Sub
 		maxParts = 255
 	}
 	if n > maxParts {
-		return nil, fmt.Errorf("%w: %d parts of 8-bit data, at most %d", smsc.ErrTooManyParts, n, maxParts)
+		return nil, fmt.Errorf("%w: %d parts, at most %d", smsc.ErrTooManyParts, n, maxParts)
 	}
-	c, data, _ := clientPayload(text, p, o.Alphabet, o.Coding)
+	c, chunks, _ := clientChunks(text, p, o.Alphabet, o.Coding)
 	base := pdu.ShortMessage{
 		SourceTON: src.TON, SourceNPI: src.NPI, SourceAddr: src.Addr,
 		DestTON: dst.TON, DestNPI: dst.NPI, DestAddr: dst.Addr,
@@ -87,24 +145,15 @@ func buildClient(src, dst smsc.Address, text string, p *SubmitParams, o smsc.Sub
 	if o.RegisteredDelivery {
 		base.RegisteredDelivery = 1
 	}
-	if len(p.UDH) > 0 {
+	out := make([]*pdu.ShortMessage, len(chunks))
+	for i, chunk := range chunks {
 		sm := base
-		sm.ESMClass |= pdu.ESMClassUDHI
-		sm.Message = append([]byte(p.UDH), data...)
-		return []*pdu.ShortMessage{&sm}, nil
-	}
-	if n == 1 {
-		sm := base
-		sm.Message = slices.Clone(data)
-		return []*pdu.ShortMessage{&sm}, nil
-	}
-	out := make([]*pdu.ShortMessage, 0, n)
-	for i := range n {
-		chunk := data[i*partOctets : min(len(data), (i+1)*partOctets)]
-		sm := base
-		sm.ESMClass |= pdu.ESMClassUDHI
-		sm.Message = append(coding.Concat{Ref: o.Ref & 0xFF, Total: n, Seq: i + 1}.UDH(), chunk...)
-		out = append(out, &sm)
+		udh := clientUDH([]byte(p.UDH), o.Ref, len(chunks), i+1)
+		if len(udh) > 0 {
+			sm.ESMClass |= pdu.ESMClassUDHI
+		}
+		sm.Message = append(slices.Clone(udh), chunk...)
+		out[i] = &sm
 	}
 	return out, nil
 }

@@ -367,8 +367,9 @@ func TestKannelSMSCParameter(t *testing.T) {
 // TestKannelDCSParams: sendsms with coding=1, udh, mclass, alt-dcs, mwi, pid
 // and rpi → the submit_sm fields Kannel's SMPP driver writes for them, at the
 // strict simulator (no violation); 8-bit data over 140 octets in 134-octet
-// parts under a concatenation UDH; a UDH with a text too long for one SMS
-// refused at once.
+// parts under a concatenation UDH; with a UDH, a long text split with a
+// concatenation element appended to it, and refused at once when the UDH
+// already holds one.
 func TestKannelDCSParams(t *testing.T) {
 	h := newHarnessWith(t, func(h *harness) { withKannel(h) }, smsctest.WithTB(t))
 	h.waitBound()
@@ -433,10 +434,36 @@ func TestKannelDCSParams(t *testing.T) {
 			}
 		}
 	}
-	// A UDH leaves no room for a long text: refused, nothing sent.
+	// With a UDH, a message too long for one SMS is split as Kannel
+	// splits it: the UDH with a concatenation element appended in each
+	// part (make interop compares it with Kannel's).
 	q := url.Values{"username": {"rapidpro"}, "password": {"kn-secret"}, "from": {knNumber}, "to": {"+250788100020"},
-		"text": {strings.Repeat("x", 140)}, "udh": {wap}}
+		"text": {strings.Repeat("a", 200)}, "coding": {"0"}, "udh": {wap}}
+	if code, body := h.sendsms(q); code != http.StatusAccepted {
+		t.Fatalf("long with a UDH: %d %q", code, body)
+	}
+	var parts []*pdu.ShortMessage
+	for ctx.Err() == nil && len(parts) < 2 {
+		parts = parts[:0]
+		for _, s := range h.smsc.Submits() {
+			if s.SM.DestAddr == "250788100020" {
+				parts = append(parts, s.SM)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	udh := func(seq byte) string {
+		return "\x0b\x05\x04\x0b\x84\x23\xf0\x00\x03" + string(parts[0].Message[9:10]) + "\x02" + string([]byte{seq})
+	}
+	if len(parts) != 2 || string(parts[0].Message) != udh(1)+strings.Repeat("a", 146) || string(parts[1].Message) != udh(2)+strings.Repeat("a", 54) ||
+		parts[0].ESMClass != 0x40 || parts[1].DataCoding != 0 {
+		t.Errorf("long with a UDH: parts %+v / %+v", parts[0], parts[len(parts)-1])
+	}
+	// A UDH that already holds a concatenation element cannot take a
+	// second one: refused, nothing sent.
+	q.Set("to", "+250788100021")
+	q.Set("udh", "\x05\x00\x03\x07\x02\x01")
 	if code, body := h.sendsms(q); code != http.StatusBadRequest {
-		t.Errorf("too long with a UDH: %d %q, want 400", code, body)
+		t.Errorf("too long with a concatenation UDH: %d %q, want 400", code, body)
 	}
 }
