@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -70,7 +71,8 @@ type MT struct {
 	// parameter); otherwise it is ignored.
 	SMSC string
 	// Submit holds submit_sm settings the platform chose (Kannel's
-	// priority, validity, deferred, binfo); the zero value leaves the
+	// priority, validity, deferred, binfo, coding=1, udh, mclass, alt-dcs,
+	// pid, rpi); the zero value leaves the
 	// SMSC's defaults.
 	Submit SubmitParams
 	// DedupKey, when set, makes Accept idempotent: a second Accept with the
@@ -86,10 +88,53 @@ type SubmitParams struct {
 	Validity    time.Duration `json:"val,omitempty"` // validity_period, relative to each submit (0: the SMSC's default)
 	Deferred    time.Duration `json:"def,omitempty"` // schedule_delivery_time, relative to each submit (0: at once)
 	ServiceType string        `json:"st,omitempty"`  // service_type, at most 5 characters
+	// Binary sends Data, not the MT's text, as 8-bit data (data_coding
+	// 0x04; Kannel's coding=1): one submit_sm up to 140 octets, else parts
+	// of 134 octets under a concatenation UDH.
+	Binary bool   `json:"bin,omitempty"`
+	Data   Octets `json:"data,omitempty"`
+	// UDH is the platform's user data header (its first octet its length),
+	// put before the user data with esm_class UDHI (0x40). A message with
+	// a UDH that does not fit one SMS is split as Kannel splits it: each
+	// part carries the UDH with an 8-bit-reference concatenation element
+	// appended (refused if the UDH holds one already).
+	UDH Octets `json:"udh,omitempty"`
+	// Class is the message class plus one (1..4: class 0..3; 0: none),
+	// written into data_coding as Kannel does: 0xF0|class for GSM 7-bit,
+	// 0xF4|class for 8-bit, 0x18|class for UCS-2.
+	Class uint8 `json:"mc,omitempty"`
+	// AltDCS writes a GSM 7-bit or 8-bit message's data_coding in the
+	// 0xFx group even without a class (class 1 then, as Kannel's alt-dcs).
+	AltDCS bool `json:"adcs,omitempty"`
+	// MWI is a message waiting indication plus one (1..8: Kannel's mwi
+	// 0..7), written into data_coding as Kannel does, before any class:
+	// mwi 0..3 set indication type 0..3 active (0xD8|type, 0xE8|type for
+	// UCS-2), 4..7 inactive in the discard group (0xC0|type). Only GSM
+	// 7-bit and UCS-2 messages carry it.
+	MWI uint8 `json:"mwi,omitempty"`
+	PID uint8 `json:"pid,omitempty"` // protocol_id
+	RPI bool  `json:"rpi,omitempty"` // esm_class reply path (0x80)
 }
 
 // IsZero reports whether p changes nothing.
 func (p SubmitParams) IsZero() bool { return p == SubmitParams{} }
+
+// Octets are raw bytes kept in a string (so SubmitParams stays
+// comparable), stored in JSON as base64 like a []byte.
+type Octets string
+
+// MarshalJSON writes o as a base64 JSON string.
+func (o Octets) MarshalJSON() ([]byte, error) { return json.Marshal([]byte(o)) }
+
+// UnmarshalJSON reads a base64 JSON string.
+func (o *Octets) UnmarshalJSON(b []byte) error {
+	var v []byte
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*o = Octets(v)
+	return nil
+}
 
 // Status is a state change of an MT, to be reported to its channel's platform.
 type Status struct {

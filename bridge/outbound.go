@@ -75,6 +75,15 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 			return "", err
 		}
 		sp := mt.Submit
+		if clientData(&sp) {
+			n, err := clientParts(mt.Text, &sp, s.Alphabet, s.Coding)
+			if err != nil {
+				return "", err
+			}
+			if n > s.MaxParts {
+				return "", invalidf("text", "needs %d SMS parts; smsc %q allows at most %d (max_parts)", n, s.ID, s.MaxParts)
+			}
+		}
 		rec.Submit = &sp
 	}
 	if mt.DedupKey != "" {
@@ -184,6 +193,11 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 		sms, err := smsc.BuildSubmits(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
 			smsc.Address{Addr: dst.Addr, TON: dst.TON, NPI: dst.NPI}, rec.Text,
 			smsc.SubmitOptions{Coding: s.Coding, Alphabet: s.Alphabet, Long: s.Long, MaxParts: s.MaxParts, Ref: ref, RegisteredDelivery: s.RegisteredDelivery})
+		if clientData(rec.Submit) {
+			sms, err = buildClient(smsc.Address{Addr: src.Addr, TON: src.TON, NPI: src.NPI},
+				smsc.Address{Addr: dst.Addr, TON: dst.TON, NPI: dst.NPI}, rec.Text, rec.Submit,
+				smsc.SubmitOptions{Coding: s.Coding, Alphabet: s.Alphabet, MaxParts: s.MaxParts, Ref: ref, RegisteredDelivery: s.RegisteredDelivery})
+		}
 		applySubmit(sms, rec.Submit)
 		return sms, err
 	}
@@ -424,6 +438,14 @@ func checkSubmit(p SubmitParams) error {
 		return invalidf("deferred", "%v: must be 0..%v", p.Deferred, maxRelative)
 	case len(p.ServiceType) > 5:
 		return invalidf("service_type", "%q: at most 5 characters", p.ServiceType)
+	case p.MWI > 8:
+		return invalidf("mwi", "%d: must be 0 (none) or 1..8 (Kannel's mwi 0..7)", p.MWI)
+	case p.Class > 4:
+		return invalidf("class", "%d: must be 0 (none) or 1..4 (class 0..3)", p.Class)
+	case len(p.UDH) > 0 && int(p.UDH[0])+1 != len(p.UDH):
+		return invalidf("udh", "UDH length octet %d, but %d octets follow", p.UDH[0], len(p.UDH)-1)
+	case len(p.Data) > 0 && !p.Binary:
+		return invalidf("data", "data without binary")
 	}
 	return nil
 }
@@ -443,6 +465,11 @@ func applySubmit(sms []*pdu.ShortMessage, p *SubmitParams) {
 		sm.ScheduleDeliveryTime = relativeTime(p.Deferred)
 		if p.ServiceType != "" {
 			sm.ServiceType = p.ServiceType
+		}
+		sm.DataCoding = classDCS(sm.DataCoding, p)
+		sm.ProtocolID = p.PID
+		if p.RPI {
+			sm.ESMClass |= pdu.ESMClassReplyPath
 		}
 	}
 }

@@ -43,9 +43,12 @@
 // number (Kannel's global-sender). priority, validity and deferred
 // (minutes) and binfo become submit_sm's priority_flag, validity_period,
 // schedule_delivery_time (relative) and service_type
-// (bridge.SubmitParams); smsc is the preferred SMSC (bridge.MT.SMSC); udh,
-// mclass, mwi, alt-dcs, pid, rpi, compress and account are checked and
-// ignored; coding=1 text is taken as text.
+// (bridge.SubmitParams); smsc is the preferred SMSC (bridge.MT.SMSC).
+// coding=1 (and a udh without coding) sends the text's octets as 8-bit data;
+// udh goes before the user data with esm_class UDHI; mclass, alt-dcs and
+// mwi set data_coding, pid protocol_id and rpi esm_class's reply path, all
+// as Kannel's SMPP driver writes them (bridge.SubmitParams). compress and
+// account are checked and ignored.
 //
 // # Reports: bridge → dlr-url
 //

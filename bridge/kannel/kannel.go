@@ -175,9 +175,15 @@ func (a *Adapter) serve(r *http.Request) answer {
 	if bad := q.check(); bad != nil {
 		return *bad
 	}
-	text, ok := decodeText(q.text, q.charset, q.coding)
-	if !ok {
-		return answer{http.StatusBadRequest, answerCharset}
+	if q.coding == -1 && q.udh != "" { // Kannel: with a UDH, 8-bit unless told
+		q.coding = 1
+	}
+	var text string
+	if q.coding != 1 { // 8-bit data goes as it came, in submit().Data
+		var ok bool
+		if text, ok = decodeText(q.text, q.charset, q.coding); !ok {
+			return answer{http.StatusBadRequest, answerCharset}
+		}
 	}
 	return a.accept(r, q, text)
 }
@@ -247,7 +253,11 @@ const maxMinutes = 99 * 24 * 60
 // submit maps the sendsms parameters SMPP has fields for: priority →
 // priority_flag, validity and deferred (minutes) → validity_period and
 // schedule_delivery_time (relative), binfo → service_type (when it fits
-// its 5 characters).
+// its 5 characters), coding=1 → the text's octets as 8-bit data, udh → the
+// UDH (esm_class UDHI), mclass and alt-dcs → data_coding's class group,
+// mwi → data_coding's message waiting group, pid → protocol_id, rpi (1 or
+// 2) → esm_class reply path, as Kannel's SMPP driver writes them. compress
+// and account are not carried.
 func (q *request) submit() bridge.SubmitParams {
 	var p bridge.SubmitParams
 	if q.priority > 0 {
@@ -262,6 +272,23 @@ func (q *request) submit() bridge.SubmitParams {
 	if len(q.binfo) <= 5 {
 		p.ServiceType = q.binfo
 	}
+	if q.coding == 1 {
+		p.Binary, p.Data = true, bridge.Octets(q.text)
+	}
+	if q.udh != "" {
+		p.UDH = bridge.Octets(q.udh)
+	}
+	if q.mclass >= 0 {
+		p.Class = uint8(q.mclass) + 1
+	}
+	if q.mwi >= 0 {
+		p.MWI = uint8(q.mwi) + 1
+	}
+	p.AltDCS = q.altDCS == 1
+	if q.pid > 0 {
+		p.PID = uint8(q.pid)
+	}
+	p.RPI = q.rpi > 0
 	return p
 }
 

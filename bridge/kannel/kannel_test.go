@@ -482,3 +482,49 @@ func TestConfigMasksPassword(t *testing.T) {
 		t.Error("mo_method PUT accepted")
 	}
 }
+
+// TestDCSParams: coding=1, udh, mclass, alt-dcs, pid and rpi reach the
+// MT as Kannel's smsbox reads them (a UDH without coding means 8-bit;
+// 8-bit text is not decoded), and mwi; compress and account do not.
+func TestDCSParams(t *testing.T) {
+	a, acc := newTest(t, nil)
+	auth := Path + "?username=Username&password=Password&to=123"
+	cases := []struct {
+		name, query string
+		want        bridge.SubmitParams
+		text        string
+	}{
+		{"coding=1", "&text=%FF%00%80&coding=1", bridge.SubmitParams{Binary: true, Data: "\xff\x00\x80"}, ""},
+		{"coding=1 charset ignored", "&text=%C3%A9&coding=1&charset=utf-8", bridge.SubmitParams{Binary: true, Data: "\xc3\xa9"}, ""},
+		{"udh alone is 8-bit", "&text=%01%02&udh=%06%05%04%0B%84%23%F0", bridge.SubmitParams{Binary: true, Data: "\x01\x02", UDH: "\x06\x05\x04\x0b\x84\x23\xf0"}, ""},
+		{"udh with coding=0", "&text=hi&coding=0&udh=%05%00%03%07%02%01", bridge.SubmitParams{UDH: "\x05\x00\x03\x07\x02\x01"}, "hi"},
+		{"udh with coding=2", "&text=%00h&coding=2&udh=%05%00%03%07%02%01", bridge.SubmitParams{UDH: "\x05\x00\x03\x07\x02\x01"}, "h"},
+		{"mclass 0", "&text=hi&mclass=0", bridge.SubmitParams{Class: 1}, "hi"},
+		{"mclass 3", "&text=hi&mclass=3", bridge.SubmitParams{Class: 4}, "hi"},
+		{"alt-dcs", "&text=hi&alt-dcs=1", bridge.SubmitParams{AltDCS: true}, "hi"},
+		{"alt-dcs 0", "&text=hi&alt-dcs=0", bridge.SubmitParams{}, "hi"},
+		{"pid", "&text=hi&pid=65", bridge.SubmitParams{PID: 65}, "hi"},
+		{"rpi 1", "&text=hi&rpi=1", bridge.SubmitParams{RPI: true}, "hi"},
+		{"rpi 2", "&text=hi&rpi=2", bridge.SubmitParams{RPI: true}, "hi"},
+		{"rpi 0", "&text=hi&rpi=0", bridge.SubmitParams{}, "hi"},
+		{"mwi 0", "&text=hi&mwi=0", bridge.SubmitParams{MWI: 1}, "hi"},
+		{"mwi 7", "&text=hi&mwi=7", bridge.SubmitParams{MWI: 8}, "hi"},
+		{"ignored", "&text=hi&compress=1&account=acc", bridge.SubmitParams{}, "hi"},
+	}
+	for i, c := range cases {
+		w := do(a, http.MethodGet, auth+c.query, "", nil)
+		if w.Code != 202 || len(acc.mts) != i+1 {
+			t.Fatalf("%s: %d %q", c.name, w.Code, w.Body.String())
+		}
+		mt := acc.mts[i]
+		if mt.Submit != c.want || mt.Text != c.text {
+			t.Errorf("%s: submit %+v text %q, want %+v %q", c.name, mt.Submit, mt.Text, c.want, c.text)
+		}
+	}
+	// POST: the body's octets as they came.
+	w := do(a, http.MethodPost, Path, "\xff\xfe", map[string]string{"Content-Type": "application/octet-stream",
+		"X-Kannel-Username": "Username", "X-Kannel-Password": "Password", "X-Kannel-To": "123", "X-Kannel-Coding": "1"})
+	if w.Code != 202 || acc.mts[len(acc.mts)-1].Submit != (bridge.SubmitParams{Binary: true, Data: "\xff\xfe"}) {
+		t.Errorf("POST coding=1: %d %+v", w.Code, acc.mts[len(acc.mts)-1].Submit)
+	}
+}

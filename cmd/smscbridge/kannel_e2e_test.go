@@ -363,3 +363,107 @@ func TestKannelSMSCParameter(t *testing.T) {
 		t.Errorf("submits: agg-a %d, agg-b %d; want 1 and 1", a, b)
 	}
 }
+
+// TestKannelDCSParams: sendsms with coding=1, udh, mclass, alt-dcs, mwi, pid
+// and rpi → the submit_sm fields Kannel's SMPP driver writes for them, at the
+// strict simulator (no violation); 8-bit data over 140 octets in 134-octet
+// parts under a concatenation UDH; with a UDH, a long text split with a
+// concatenation element appended to it, and refused at once when the UDH
+// already holds one.
+func TestKannelDCSParams(t *testing.T) {
+	h := newHarnessWith(t, func(h *harness) { withKannel(h) }, smsctest.WithTB(t))
+	h.waitBound()
+	long := strings.Repeat("\x01\xfe", 100) // 200 octets
+	wap := "\x06\x05\x04\x0b\x84\x23\xf0"
+	cases := []struct {
+		to     string
+		params url.Values
+		dc     uint8
+		esm    uint8
+		pid    uint8
+		msgs   []string
+	}{
+		{"+250788100001", url.Values{"text": {"\xff\x00\x80"}, "coding": {"1"}}, 0x04, 0, 0, []string{"\xff\x00\x80"}},
+		{"+250788100002", url.Values{"text": {long}, "coding": {"1"}}, 0x04, 0x40, 0, nil}, // checked below
+		{"+250788100003", url.Values{"text": {"\x01\x02"}, "udh": {wap}}, 0x04, 0x40, 0, []string{wap + "\x01\x02"}},
+		{"+250788100004", url.Values{"text": {"hi"}, "coding": {"0"}, "udh": {"\x05\x00\x03\x07\x02\x01"}}, 0x00, 0x40, 0, []string{"\x05\x00\x03\x07\x02\x01hi"}},
+		{"+250788100005", url.Values{"text": {"flash"}, "mclass": {"0"}}, 0xF0, 0, 0, []string{"flash"}},
+		{"+250788100006", url.Values{"text": {"sim"}, "mclass": {"2"}}, 0xF2, 0, 0, []string{"sim"}},
+		{"+250788100007", url.Values{"text": {"\x00h\x26\x3a"}, "coding": {"2"}, "mclass": {"1"}}, 0x19, 0, 0, []string{"\x00h\x26\x3a"}},
+		{"+250788100008", url.Values{"text": {"\x7f"}, "coding": {"1"}, "mclass": {"3"}}, 0xF7, 0, 0, []string{"\x7f"}},
+		{"+250788100009", url.Values{"text": {"alt"}, "alt-dcs": {"1"}}, 0xF1, 0, 0, []string{"alt"}},
+		{"+250788100010", url.Values{"text": {"pid"}, "pid": {"65"}, "rpi": {"1"}}, 0x00, 0x80, 65, []string{"pid"}},
+		{"+250788100011", url.Values{"text": {"mwi"}, "mwi": {"1"}, "mclass": {"1"}}, 0xD9, 0, 0, []string{"mwi"}},
+		{"+250788100012", url.Values{"text": {"\x26\x3a"}, "coding": {"2"}, "mwi": {"2"}}, 0xEA, 0, 0, []string{"\x26\x3a"}},
+		{"+250788100013", url.Values{"text": {"off"}, "mwi": {"5"}}, 0xC1, 0, 0, []string{"off"}},
+		{"+250788100014", url.Values{"text": {"\x81"}, "coding": {"1"}, "mwi": {"0"}}, 0x04, 0, 0, []string{"\x81"}},
+		{"+250788100015", url.Values{"text": {"cmp"}, "compress": {"1"}, "account": {"a"}}, 0x00, 0, 0, []string{"cmp"}},
+	}
+	for _, c := range cases {
+		q := url.Values{"username": {"rapidpro"}, "password": {"kn-secret"}, "from": {knNumber}, "to": {c.to}}
+		for k, v := range c.params {
+			q[k] = v
+		}
+		if code, body := h.sendsms(q); code != http.StatusAccepted {
+			t.Fatalf("%s: sendsms = %d %q", c.to, code, body)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for len(h.smsc.Submits()) < len(cases)+1 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	byTo := map[string][]*pdu.ShortMessage{}
+	for _, s := range h.smsc.Submits() {
+		byTo["+"+s.SM.DestAddr] = append(byTo["+"+s.SM.DestAddr], s.SM)
+	}
+	for _, c := range cases {
+		sms := byTo[c.to]
+		if c.msgs == nil { // the long 8-bit message
+			if len(sms) != 2 || len(sms[0].Message) != 140 || len(sms[1].Message) != 6+66 ||
+				string(sms[0].Message[6:])+string(sms[1].Message[6:]) != long || sms[0].Message[4] != 2 || sms[1].Message[5] != 2 {
+				t.Errorf("%s: long 8-bit parts %+v", c.to, sms)
+			}
+		} else if len(sms) != len(c.msgs) || string(sms[0].Message) != c.msgs[0] {
+			t.Errorf("%s: submits %+v, want message %q", c.to, sms, c.msgs)
+			continue
+		}
+		for _, sm := range sms {
+			if sm.DataCoding != c.dc || sm.ESMClass != c.esm || sm.ProtocolID != c.pid {
+				t.Errorf("%s: data_coding 0x%02X esm_class 0x%02X protocol_id %d, want 0x%02X 0x%02X %d", c.to, sm.DataCoding, sm.ESMClass, sm.ProtocolID, c.dc, c.esm, c.pid)
+			}
+		}
+	}
+	// With a UDH, a message too long for one SMS is split as Kannel
+	// splits it: the UDH with a concatenation element appended in each
+	// part (make interop compares it with Kannel's).
+	q := url.Values{"username": {"rapidpro"}, "password": {"kn-secret"}, "from": {knNumber}, "to": {"+250788100020"},
+		"text": {strings.Repeat("a", 200)}, "coding": {"0"}, "udh": {wap}}
+	if code, body := h.sendsms(q); code != http.StatusAccepted {
+		t.Fatalf("long with a UDH: %d %q", code, body)
+	}
+	var parts []*pdu.ShortMessage
+	for ctx.Err() == nil && len(parts) < 2 {
+		parts = parts[:0]
+		for _, s := range h.smsc.Submits() {
+			if s.SM.DestAddr == "250788100020" {
+				parts = append(parts, s.SM)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	udh := func(seq byte) string {
+		return "\x0b\x05\x04\x0b\x84\x23\xf0\x00\x03" + string(parts[0].Message[9:10]) + "\x02" + string([]byte{seq})
+	}
+	if len(parts) != 2 || string(parts[0].Message) != udh(1)+strings.Repeat("a", 146) || string(parts[1].Message) != udh(2)+strings.Repeat("a", 54) ||
+		parts[0].ESMClass != 0x40 || parts[1].DataCoding != 0 {
+		t.Errorf("long with a UDH: parts %+v / %+v", parts[0], parts[len(parts)-1])
+	}
+	// A UDH that already holds a concatenation element cannot take a
+	// second one: refused, nothing sent.
+	q.Set("to", "+250788100021")
+	q.Set("udh", "\x05\x00\x03\x07\x02\x01")
+	if code, body := h.sendsms(q); code != http.StatusBadRequest {
+		t.Errorf("too long with a concatenation UDH: %d %q, want 400", code, body)
+	}
+}
