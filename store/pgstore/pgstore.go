@@ -114,6 +114,8 @@ type Store struct {
 	kick    chan struct{}
 	ops     chan *op     // to the batcher
 	batches atomic.Int64 // batches sent (benchmarks report calls per batch)
+
+	trace traceBuf // the message trace's pending events (trace.go)
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -237,18 +239,24 @@ WHERE leased AND owner = $1 RETURNING lane`, o.Node, w.now)
 		pool.Close()
 		return nil, err
 	}
-	s.listening.Add(3)
+	s.trace.capDue.Store(true) // check TraceMax at the first sweep
+	s.listening.Add(4)
 	go s.listen(cfg.ConnConfig)
 	go s.notifier()
 	go s.batcher()
+	go s.traceLoop()
 	return s, nil
 }
 
-// Close stops the listener and closes the pool. Idempotent.
+// Close stops the listener, writes the pending trace events (best effort,
+// for at most a second) and closes the pool. Idempotent.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		s.listening.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = s.flushTrace(ctx) // the trace never holds up a close
+		cancel()
 		s.pool.Close()
 	})
 	return nil
