@@ -217,6 +217,33 @@ ORDER BY at DESC, seq DESC LIMIT $3`
 // a platform id or number are included. At most limit events (default
 // 1000), the latest, oldest first.
 func (s *Store) Trace(ctx context.Context, query string, limit int) ([]store.TraceEvent, error) {
+	return findTrace(ctx, s.pool, query, limit)
+}
+
+// TraceDB reads the trace of query (as Store.Trace does) from the
+// database without opening a Store: no migration, no lease released, no
+// background work (`smscbridge trace` while no daemon runs here).
+func TraceDB(ctx context.Context, dsn, schema, query string, limit int) ([]store.TraceEvent, error) {
+	cfg, err := poolConfig(Options{DSN: dsn, Schema: schema, MaxConns: 1})
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if from, _, err := migrate(ctx, conn, false); err != nil {
+		return nil, fmt.Errorf("pgstore: schema: %w", err)
+	} else if from < 2 {
+		return nil, fmt.Errorf("%w: schema version %d keeps no trace (run smscbridge migrate)", ErrSchema, from)
+	}
+	return findTrace(ctx, conn, query, limit)
+}
+
+func findTrace(ctx context.Context, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, query string, limit int) ([]store.TraceEvent, error) {
 	query = strings.TrimSpace(query)
 	if query == "" {
 		return nil, nil
@@ -224,7 +251,7 @@ func (s *Store) Trace(ctx context.Context, query string, limit int) ([]store.Tra
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.pool.Query(ctx, traceQuery, []byte(query), nullString(store.TraceDigits(query)), limit, store.TraceMaxIDs-1)
+	rows, err := db.Query(ctx, traceQuery, []byte(query), nullString(store.TraceDigits(query)), limit, store.TraceMaxIDs-1)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: trace: %w", err)
 	}
