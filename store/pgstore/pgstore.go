@@ -49,6 +49,12 @@
 // modes differ from bbolt's: a database that cannot be reached fails calls
 // with an error (the bridge retries: SMPP ESME_RX_T_APPN, HTTP 503), and
 // Fatal is never closed.
+//
+// # Message trace
+//
+// Record, Trace and TraceDropped keep the bbolt store's semantics
+// (store/trace.go) in one table, sb_trace, that every node writes: see
+// trace.go.
 package pgstore
 
 import (
