@@ -46,8 +46,9 @@ type Backend interface {
 	// OldestQueued and ReassemblyOpen feed the status page and metrics.
 	OldestQueued() (map[string]time.Time, error)
 	ReassemblyOpen() (int, error)
-	// The message trace (Record, Trace, TraceDropped). A backend that
-	// keeps no trace records nothing and says so from Trace.
+	// The message trace (Record, Trace, TraceDropped), with the semantics
+	// of store/trace.go (the storetest contract checks them); on
+	// PostgreSQL one trace is shared by every node.
 	Record(ev TraceEvent)
 	Trace(ctx context.Context, query string, limit int) ([]TraceEvent, error)
 	TraceDropped() uint64

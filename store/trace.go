@@ -36,11 +36,17 @@ var (
 	bktTraceX = []byte("tracex")
 )
 
-// traceBuffer bounds the events held in memory between flushes.
-const traceBuffer = 20000
+// TraceBuffer bounds the trace events a backend holds in memory between
+// writes: Record drops (and counts in TraceDropped) any beyond it.
+const TraceBuffer = 20000
 
-// traceFlush is how often Run writes the recorded events.
-const traceFlush = 250 * time.Millisecond
+// TraceFlush is how often the recorded trace events are written.
+const TraceFlush = 250 * time.Millisecond
+
+const (
+	traceBuffer = TraceBuffer
+	traceFlush  = TraceFlush
+)
 
 // TraceEvent is one hop of one message.
 type TraceEvent struct {
@@ -158,20 +164,43 @@ func (w *wtx) writeTrace(evs []TraceEvent) error {
 // writes per message).
 func traceIndexKeys(ev TraceEvent) []string {
 	out := make([]string, 0, 3)
-	if ev.ID != "" {
-		out = append(out, "i:"+ev.ID)
+	id, ref, number := TraceKeys(ev)
+	if id != "" {
+		out = append(out, "i:"+id)
 	}
-	if ev.ID != "" && !entryHops[ev.Hop] {
-		return out
+	if ref != "" {
+		out = append(out, "r:"+ref)
 	}
-	if ev.Ref != "" && ev.Ref != ev.ID {
-		out = append(out, "r:"+ev.Ref)
-	}
-	if n := digits(ev.Number); n != "" {
-		out = append(out, "n:"+n)
+	if number != "" {
+		out = append(out, "n:"+number)
 	}
 	return out
 }
+
+// TraceKeys are the keys Trace finds ev by, "" for those it is not found
+// by: its message id; and, for the events that start a message (http_in,
+// deliver_sm) or have no id, its platform id (unless it is the message
+// id) and its number's digits (TraceDigits). Every backend indexes the
+// same keys, so that they answer the same queries.
+func TraceKeys(ev TraceEvent) (id, ref, number string) {
+	id = ev.ID
+	if ev.ID != "" && !entryHops[ev.Hop] {
+		return id, "", ""
+	}
+	if ev.Ref != ev.ID {
+		ref = ev.Ref
+	}
+	return id, ref, digits(ev.Number)
+}
+
+// TraceDigits is the number key of a phone number or a query: its digits
+// ("+250 788" → "250788"), or "" when it has letters.
+func TraceDigits(s string) string { return digits(s) }
+
+// TraceMaxIDs caps how many message ids one Trace query follows (the
+// query's own included): a number's search shows the events of at most
+// that many of its messages.
+const TraceMaxIDs = 200
 
 // entryHops are the hops that start a message's trace: an MT accepted
 // (http_in), an MO received (deliver_sm).
@@ -322,7 +351,7 @@ func (s *Store) Trace(ctx context.Context, query string, limit int) ([]TraceEven
 		ids := map[string]bool{query: true}
 		for k := range keys {
 			var ev TraceEvent
-			if json.Unmarshal(b.Get([]byte(k)), &ev) == nil && ev.ID != "" && !ids[ev.ID] && len(ids) < 200 {
+			if json.Unmarshal(b.Get([]byte(k)), &ev) == nil && ev.ID != "" && !ids[ev.ID] && len(ids) < TraceMaxIDs {
 				ids[ev.ID] = true
 				scanIndex(x, "i:"+ev.ID, keys)
 			}

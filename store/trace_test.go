@@ -3,95 +3,27 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 )
 
-func hops(evs []TraceEvent) []string {
-	var out []string
-	for _, e := range evs {
-		out = append(out, e.ID+"/"+e.Hop)
-	}
-	return out
-}
-
-// Recording trace events costs no commit; they are written in one batch
-// (here by Close), survive a reopen, and are found by message id, platform
-// id and number (by its digits), with the events of the message ids the
-// number leads to.
-func TestTraceRecordAndFind(t *testing.T) {
-	ctx := context.Background()
-	clk := newClock()
-	path := filepath.Join(t.TempDir(), "bridge.db")
-	s := MustOpen(t, Options{Path: path, Now: clk.Now})
+// Recording trace events costs no commit: an enqueue with events pending
+// is one commit. (What the trace finds, its bounds and Run's writes are
+// in the shared contract, store/storetest/trace.go.)
+func TestTraceRecordNoCommit(t *testing.T) {
+	s := MustOpen(t, Options{})
 	s.Record(TraceEvent{ID: "mt1", Ref: "uuid-1", Number: "+250788123123", Hop: "http_in"})
-	clk.Add(time.Millisecond)
 	s.Record(TraceEvent{ID: "mt1", Hop: "submit_sm", Attempt: 1, Detail: "message_id 7"})
-	clk.Add(time.Millisecond)
-	s.Record(TraceEvent{ID: "mt2", Number: "+44 7700 900000", Hop: "http_in"})
 	commits := s.commits.Load()
 	MustEnqueue(t, s, "mt:a", "x")
 	if got := s.commits.Load() - commits; got != 1 {
 		t.Fatalf("commits for an enqueue with trace events pending = %d, want 1", got)
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s = MustOpen(t, Options{Path: path, Now: clk.Now})
-	for _, tc := range []struct {
-		q    string
-		want string
-	}{
-		{"mt1", "[mt1/http_in mt1/submit_sm]"},
-		{"uuid-1", "[mt1/http_in mt1/submit_sm]"},
-		{"250788123123", "[mt1/http_in mt1/submit_sm]"},
-		{"+250788123123", "[mt1/http_in mt1/submit_sm]"},
-		{"447700900000", "[mt2/http_in]"},
-		{"nothing", "[]"},
-	} {
-		evs, err := s.Trace(ctx, tc.q, 0)
-		if got := fmt.Sprint(hops(evs)); err != nil || got != tc.want {
-			t.Errorf("Trace(%q) = %s, %v; want %s", tc.q, got, err, tc.want)
-		}
-	}
-	evs, _ := s.Trace(ctx, "mt1", 0)
-	if evs[1].Attempt != 1 || evs[1].Detail != "message_id 7" || !evs[1].At.Equal(clk.Now().Add(-time.Millisecond)) {
-		t.Errorf("event = %+v", evs[1])
-	}
-}
-
-// Sweep writes events recorded while nothing else commits, drops events
-// older than TraceTTL, and keeps at most TraceMax (the oldest go).
-func TestTraceSweepBounds(t *testing.T) {
-	ctx := context.Background()
-	clk := newClock()
-	s := MustOpen(t, Options{Now: clk.Now, TraceTTL: time.Hour, TraceMax: 3})
-	s.Record(TraceEvent{ID: "old", Hop: "http_in"})
-	if err := s.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if evs, _ := s.Trace(ctx, "old", 0); len(evs) != 1 {
-		t.Fatalf("after Sweep, Trace(old) = %v, want the event written", evs)
-	}
-	clk.Add(2 * time.Hour)
-	for i := range 5 {
-		s.Record(TraceEvent{ID: fmt.Sprint("m", i), Hop: "http_in"})
-		clk.Add(time.Second)
-	}
-	if err := s.Sweep(ctx); err != nil { // writes the 5
-		t.Fatal(err)
-	}
-	if err := s.Sweep(ctx); err != nil { // expires "old", caps at 3
-		t.Fatal(err)
-	}
-	for q, want := range map[string]int{"old": 0, "m0": 0, "m1": 0, "m2": 1, "m4": 1} {
-		if evs, _ := s.Trace(ctx, q, 0); len(evs) != want {
-			t.Errorf("Trace(%s) = %v, want %d event(s)", q, hops(evs), want)
-		}
-	}
-	if n := s.traceCount(); n != 3 {
-		t.Errorf("trace count = %d, want 3", n)
+	if n := s.traceCount(); n != 2 {
+		t.Errorf("trace count = %d, want 2", n)
 	}
 }
 

@@ -106,3 +106,25 @@ func TestMigrateFromBbolt(t *testing.T) {
 		t.Errorf("queue ls on postgres after the copy = %d %q %q", code, out.String(), errb.String())
 	}
 }
+
+// "smscbridge trace" with no daemon running here reads the trace every
+// node wrote to the database.
+func TestTraceCommandPostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	schema := pgtest.Schema(t, dsn)
+	cfg := pgConfig(t, dsn, schema)
+	for _, node := range []string{"a", "b"} {
+		s, err := pgstore.Open(context.Background(), pgstore.Options{DSN: dsn, Schema: schema, Node: node})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Record(store.TraceEvent{ID: "mt1", Ref: "uuid-1", Number: "+250788123123", Hop: map[string]string{"a": "http_in", "b": "submit_sm"}[node],
+			Detail: "on " + node})
+		s.Close() // writes the event
+	}
+	var out, errb bytes.Buffer
+	if code := mainCmd([]string{"trace", "-config", cfg, "uuid-1"}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "trace of uuid-1: 2 event(s), 1 message(s)") || !strings.Contains(out.String(), "on b") {
+		t.Fatalf("trace = %d\n%s%s", code, out.String(), errb.String())
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/smscbridge/smscbridge/conf"
 	"github.com/smscbridge/smscbridge/store"
+	"github.com/smscbridge/smscbridge/store/pgstore"
 )
 
 const traceUsage = `usage: smscbridge trace [-config FILE | -db PATH | -admin HOST:PORT] [-json] ID|NUMBER
@@ -29,7 +30,8 @@ and its answer, with times and attempt numbers.
 
 It asks the running daemon (the admin listener of -config, default
 ` + defaultConfig + `, or -admin), and reads the store file itself when
-the daemon is not running (or with -db).
+the daemon is not running (or with -db); with [store] backend =
+"postgres" it reads the database, which holds every node's events.
 `
 
 // traceCmd is `smscbridge trace`.
@@ -83,6 +85,9 @@ func findTrace(ctx context.Context, q, cfgPath, db, admin string) ([]store.Trace
 			if !errors.Is(err, syscall.ECONNREFUSED) || cfg == nil {
 				return evs, err
 			}
+		}
+		if cfg.Store.Backend == "postgres" { // the daemon is not running here: ask the database
+			return pgstore.TraceDB(ctx, cfg.Store.DSN, cfg.Store.Schema, q, 1000)
 		}
 		db = cfg.Store.Path // the daemon is not running: read the file
 	}

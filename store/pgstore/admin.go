@@ -312,18 +312,3 @@ func (s *Store) ReassemblyOpen() (int, error) {
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sb_groups`).Scan(&n)
 	return n, err
 }
-
-// ErrNoTrace is what Trace returns: the message trace is kept by the bbolt
-// store only (each node's own); on PostgreSQL nothing is recorded.
-var ErrNoTrace = fmt.Errorf("%w: the message trace is kept by the bbolt store only", store.ErrInvalid)
-
-// Record does nothing: see ErrNoTrace.
-func (s *Store) Record(store.TraceEvent) {}
-
-// Trace returns ErrNoTrace.
-func (s *Store) Trace(context.Context, string, int) ([]store.TraceEvent, error) {
-	return nil, ErrNoTrace
-}
-
-// TraceDropped is 0: nothing is recorded.
-func (s *Store) TraceDropped() uint64 { return 0 }

@@ -49,6 +49,12 @@
 // modes differ from bbolt's: a database that cannot be reached fails calls
 // with an error (the bridge retries: SMPP ESME_RX_T_APPN, HTTP 503), and
 // Fatal is never closed.
+//
+// # Message trace
+//
+// Record, Trace and TraceDropped keep the bbolt store's semantics
+// (store/trace.go) in one table, sb_trace, that every node writes: see
+// trace.go.
 package pgstore
 
 import (
@@ -114,6 +120,8 @@ type Store struct {
 	kick    chan struct{}
 	ops     chan *op     // to the batcher
 	batches atomic.Int64 // batches sent (benchmarks report calls per batch)
+
+	trace traceBuf // the message trace's pending events (trace.go)
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -237,18 +245,24 @@ WHERE leased AND owner = $1 RETURNING lane`, o.Node, w.now)
 		pool.Close()
 		return nil, err
 	}
-	s.listening.Add(3)
+	s.trace.capDue.Store(true) // check TraceMax at the first sweep
+	s.listening.Add(4)
 	go s.listen(cfg.ConnConfig)
 	go s.notifier()
 	go s.batcher()
+	go s.traceLoop()
 	return s, nil
 }
 
-// Close stops the listener and closes the pool. Idempotent.
+// Close stops the listener, writes the pending trace events (best effort,
+// for at most a second) and closes the pool. Idempotent.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		s.listening.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = s.flushTrace(ctx) // the trace never holds up a close
+		cancel()
 		s.pool.Close()
 	})
 	return nil

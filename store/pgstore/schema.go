@@ -172,6 +172,24 @@ BEGIN
 	RETURN c;
 END
 $$;`,
+
+	// 2: the message trace (trace.go). id, ref and number are the keys an
+	// event is found by (store.TraceKeys), NULL for those it is not; hash
+	// indexes, as they are only looked up by equality and take keys of
+	// any length. seq orders the events of one nanosecond.
+	`CREATE TABLE sb_trace (
+	seq    bigserial PRIMARY KEY,
+	at     bigint NOT NULL,
+	id     bytea,
+	ref    bytea,
+	number text COLLATE "C",
+	hop    text   NOT NULL,
+	event  bytea  NOT NULL
+);
+CREATE INDEX sb_trace_at ON sb_trace (at, seq);
+CREATE INDEX sb_trace_id ON sb_trace USING hash (id);
+CREATE INDEX sb_trace_ref ON sb_trace USING hash (ref);
+CREATE INDEX sb_trace_number ON sb_trace USING hash (number);`,
 }
 
 // SchemaVersion is the schema version this build writes and reads.

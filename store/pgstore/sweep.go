@@ -15,8 +15,8 @@ func timeOf(ns int64) time.Time { return time.Unix(0, ns) }
 
 const sweepChunk = 1000
 
-// Run deletes expired receipt mappings, dedup keys and marks and closes
-// incomplete reassembly sets every SweepInterval until ctx ends (every
+// Run deletes expired receipt mappings, dedup keys, marks and trace events
+// and closes incomplete reassembly sets every SweepInterval until ctx ends (every
 // node may run it: the rounds do not collide). A failed round goes to
 // Report; the next comes after a wait that doubles up to a minute.
 func (s *Store) Run(ctx context.Context) error {
@@ -50,8 +50,19 @@ func (s *Store) Run(ctx context.Context) error {
 	}
 }
 
-// Sweep does one round of Run's work now.
+// Sweep does one round of Run's work now, and writes the pending trace
+// events.
 func (s *Store) Sweep(ctx context.Context) error {
+	if err := s.sweepRecords(ctx); err != nil {
+		return err
+	}
+	if err := s.sweepTrace(ctx); err != nil {
+		return err
+	}
+	return s.flushTrace(ctx)
+}
+
+func (s *Store) sweepRecords(ctx context.Context) error {
 	for _, table := range []string{"sb_receipts", "sb_dedup", "sb_marks"} {
 		for {
 			var n int64

@@ -146,6 +146,11 @@ func Run(t *testing.T, f Factory) {
 		{"ListAndStats", testListAndStats},
 		{"BinaryStrings", testBinaryStrings},
 		{"Ping", testPing},
+		{"TraceRecordAndFind", testTraceRecordAndFind},
+		{"TraceSweepBounds", testTraceSweepBounds},
+		{"TraceRecordBounded", testTraceRecordBounded},
+		{"TraceRunFlushes", testTraceRunFlushes},
+		{"TraceOff", testTraceOff},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })
 	}
