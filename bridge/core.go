@@ -71,7 +71,8 @@ type SMSC struct {
 	Country            string     // ISO 3166 alpha-2 for national numbers, or ""
 	DefaultChannel     string     // channel for MO no channel claims
 	// Concurrency is how many MT of this SMSC are worked on at once (at
-	// most one per recipient); default 10.
+	// most one per recipient); default 40 (conf derives 4 × window ×
+	// sessions).
 	Concurrency int
 	// FailoverAfter is how long the SMSC may have no bind before its MT
 	// move to the next SMSC of their list (default 30 s).
