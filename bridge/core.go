@@ -71,7 +71,8 @@ type SMSC struct {
 	Country            string     // ISO 3166 alpha-2 for national numbers, or ""
 	DefaultChannel     string     // channel for MO no channel claims
 	// Concurrency is how many MT of this SMSC are worked on at once (at
-	// most one per recipient); default 10.
+	// most one per recipient); default 40 (conf derives 4 × window ×
+	// sessions).
 	Concurrency int
 	// FailoverAfter is how long the SMSC may have no bind before its MT
 	// move to the next SMSC of their list (default 30 s).
@@ -438,10 +439,51 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 		for _, it := range items {
 			inflight.Go(func() {
 				defer func() { free <- struct{}{} }()
-				l.fn(drain, it)
+				b.runSlot(ctx, drain, l, it)
 			})
 		}
 	}
+}
+
+// maxContinue bounds how many items of one key a slot works one after
+// another (each leased by the completion of the one before, see next)
+// before it goes back to the lane's oldest-first lease.
+const maxContinue = 64
+
+// next is where complete puts the key's next item, leased in the same
+// transaction that finished the slot's item (store.Completion.LeaseNext).
+type next struct {
+	live context.Context // the lane's: once it ends, no next is leased
+	lane string
+	id   string      // the slot's item: only its completion leases a next
+	item *store.Item // the next item, or nil
+}
+
+type nextKey struct{}
+
+// runSlot works it and then, as long as its completion leased the key's next
+// item, that one: one commit per item instead of a completion and a lease.
+func (b *Bridge) runSlot(live, drain context.Context, l lane, it store.Item) {
+	for range maxContinue {
+		n := &next{live: live, lane: l.name, id: it.ID}
+		l.fn(context.WithValue(drain, nextKey{}, n), it)
+		if n.item == nil {
+			return
+		}
+		it = *n.item
+	}
+	// The last one leased: work it without asking for another.
+	l.fn(drain, it)
+}
+
+// leaseNext says whether the completion of it should lease its key's next
+// item for the slot working it, and returns the slot's place for it.
+func leaseNext(ctx context.Context, it store.Item) *next {
+	n, _ := ctx.Value(nextKey{}).(*next)
+	if n == nil || n.lane != it.Lane || n.id != it.ID || n.item != nil || n.live.Err() != nil {
+		return nil
+	}
+	return n
 }
 
 // takeAll takes every token waiting in c without blocking and returns how

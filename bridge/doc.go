@@ -45,7 +45,11 @@
 // concurrency items in flight, leases again as each finishes, and the
 // store hands out only the head of each key, so each contact's items go one
 // at a time, in order, and contacts proceed in parallel (design.md
-// invariant 6). The package does no
+// invariant 6). A slot whose item completes asks the store to lease the
+// key's next item in that same commit (store.Completion.LeaseNext) and goes
+// on with it, up to maxContinue items, so a busy contact costs one commit
+// per item rather than two; that contact thus runs ahead of older heads of
+// other keys waiting for a slot. The package does no
 // configuration parsing; cmd/smscbridge maps conf.Config onto Options.
 //
 // The configured SMSCs, channels and routes form one immutable table

@@ -295,8 +295,13 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 // reports whether the store took it; when it did not, the item is retried.
 func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion) bool {
 	c.Lane, c.ID, c.Token = it.Lane, it.ID, it.Token
+	n := leaseNext(ctx, it)
+	c.LeaseNext = n != nil
 	err := whileNoSpace(ctx, func() error {
-		_, err := b.q.Complete(context.WithoutCancel(ctx), c)
+		res, err := b.q.Complete(context.WithoutCancel(ctx), c)
+		if err == nil && n != nil {
+			n.item = res.Next
+		}
 		return err
 	})
 	if err != nil {

@@ -324,3 +324,66 @@ func TestLaneKeepsSlotsAfterLeaseError(t *testing.T) {
 		}
 	})
 }
+
+// countLeaseQueue counts LeaseWait calls.
+type countLeaseQueue struct {
+	*store.Store
+	leases atomic.Int32
+}
+
+func (q *countLeaseQueue) LeaseWait(ctx context.Context, lane string, max int) ([]store.Item, error) {
+	q.leases.Add(1)
+	return q.Store.LeaseWait(ctx, lane, max)
+}
+
+// TestLaneContinuesWithKeysNext: a slot whose item completes goes on with
+// the next item of the same key, leased by that completion's commit
+// (store.Completion.LeaseNext), in order, without a lease call of its own;
+// before, each item of a key cost its own LeaseWait (and commit).
+func TestLaneContinuesWithKeysNext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st, err := store.Open(store.Options{Path: filepath.Join(t.TempDir(), "q.db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		const n = 5
+		for i := range n {
+			if _, _, err := st.Enqueue(t.Context(), store.NewItem{Lane: "http:x", Key: "k", Payload: fmt.Appendf(nil, "%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q := &countLeaseQueue{Store: st}
+		b, err := New(Options{Queue: q, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		var got []string
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			b.work(ctx, lane{name: "http:x", slots: 1, fn: func(ctx context.Context, it store.Item) {
+				got = append(got, string(it.Payload))
+				b.complete(ctx, it, store.Completion{})
+			}})
+		}()
+		for range 100 { // bounded: the lane drains the key within a few commits
+			if synctest.Wait(); st.Stats()["http:x"].Queued == 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		synctest.Wait()
+		leases := q.leases.Load()
+		cancel()
+		<-done
+		if want := []string{"0", "1", "2", "3", "4"}; !slices.Equal(got, want) {
+			t.Errorf("handled %q, want %q in order", got, want)
+		}
+		// One lease for the first item, one waiting after the last.
+		if leases > 2 {
+			t.Errorf("%d LeaseWait calls for %d items of one key, want at most 2", leases, n)
+		}
+	})
+}

@@ -113,7 +113,7 @@ func (b *Bridge) build(cfg Config, old *table, keep func(id string) bool) (*tabl
 			s.MaxParts = 255
 		}
 		if s.Concurrency <= 0 {
-			s.Concurrency = 10
+			s.Concurrency = 40
 		}
 		if s.FailoverAfter <= 0 {
 			s.FailoverAfter = 30 * time.Second

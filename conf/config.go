@@ -89,7 +89,7 @@ type SMSC struct {
 	ReconnectDelay        Duration `toml:"reconnect_delay"`     // first backoff step, default 2s
 	ReconnectMax          Duration `toml:"reconnect_max"`       // backoff cap, default 1m
 	Window                int      `toml:"window"`              // outstanding submit_sm per session, default 10
-	Concurrency           int      `toml:"concurrency"`         // MT worked on at once, default window × sessions
+	Concurrency           int      `toml:"concurrency"`         // MT worked on at once, default 4 × window × sessions
 	Throughput            float64  `toml:"throughput"`          // submit_sm per second for this SMSC, 0 = no limit
 	MaxInbound            int      `toml:"max_inbound"`         // deliver_sm/data_sm being committed at once per session, default 200
 	ThrottlePause         Duration `toml:"throttle_pause"`      // first pause after ESME_RTHROTTLED/ESME_RMSGQFUL, default 1s
@@ -191,6 +191,19 @@ const DefaultChannelConcurrency = 64
 // MaxConcurrency bounds the concurrency keys.
 const MaxConcurrency = 1000
 
+// SMSCConcurrencyPerWindow is how many MT an SMSC's lane works on at once
+// per window slot when its concurrency key is not set: with 4, a lane keeps
+// the next MT committed and waiting while the window is full, so submit_sm
+// go out back to back (the benchmark: window × sessions took MT p50 to
+// 670 ms, 4 × took it to 10 ms).
+const SMSCConcurrencyPerWindow = 4
+
+// DefaultSMSCConcurrency is an SMSC's concurrency when the file does not
+// set it: SMSCConcurrencyPerWindow × window × sessions, 1..MaxConcurrency.
+func DefaultSMSCConcurrency(window, sessions int) int {
+	return min(max(SMSCConcurrencyPerWindow*window*sessions, 1), MaxConcurrency)
+}
+
 // Default returns the configuration used for every key a file leaves out.
 // It has no SMSC and no channel; DefaultSMSC gives the per-SMSC defaults.
 func Default() Config {
@@ -232,7 +245,7 @@ func DefaultSMSC() SMSC {
 		ThrottlePause:      Duration{time.Second},
 		ThrottleMax:        Duration{30 * time.Second},
 		ThrottleTimeout:    Duration{2 * time.Minute},
-		Concurrency:        10,
+		Concurrency:        DefaultSMSCConcurrency(10, 1),
 		DefaultCoding:      "gsm7",
 		DC0Charset:         "gsm7",
 		LongMessages:       "udh",

@@ -115,9 +115,10 @@
 //	reconnect_delay           > 0, default "2s"; doubles up to reconnect_max
 //	reconnect_max             >= reconnect_delay, default "1m"
 //	window                    1..1000, default 10
-//	concurrency               1..1000, default window × sessions (at most 1000):
+//	concurrency               1..1000, default 4 × window × sessions (at most 1000):
 //	                          MT of this SMSC worked on at once, one per
-//	                          recipient at most (design.md invariant 6)
+//	                          recipient at most (design.md invariant 6); above the
+//	                          window, the next MT are ready when a window slot frees
 //	throughput                >= 0 submit_sm per second, default 0 (no limit)
 //	max_inbound               1..10000, default 200: deliver_sm/data_sm being committed at once per session;
 //	                          beyond it the SMSC is answered ESME_RTHROTTLED

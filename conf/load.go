@@ -155,13 +155,14 @@ func errText(err error) string {
 // spellings (country upper case, mo_method upper case, template type lower
 // case). Load calls it; call it on a Config built in code before Validate.
 // A dedup_window left at 0 in code means "off"; a concurrency left at 0
-// means its default (an SMSC's window × sessions, a channel's 16).
+// means its default (an SMSC's DefaultSMSCConcurrency, a channel's
+// DefaultChannelConcurrency).
 func (c *Config) Complete() {
 	for i := range c.SMSC {
 		s := &c.SMSC[i]
 		s.Country = strings.ToUpper(s.Country)
 		if s.Concurrency <= 0 {
-			s.Concurrency = min(max(s.Window*s.Sessions, 1), MaxConcurrency)
+			s.Concurrency = DefaultSMSCConcurrency(s.Window, s.Sessions)
 		}
 	}
 	for i := range c.Channel {

@@ -615,3 +615,29 @@ func TestSettleDead(t *testing.T) {
 	}
 	leaseWant(t, s, "mt", "m2") // still queued
 }
+
+// The bbolt store supports Completion.LeaseNext: the key's next item comes
+// back leased from the completing commit, counted as leased, and not handed
+// out by Lease until that lease ends.
+func TestCompleteLeaseNextLeases(t *testing.T) {
+	clk := newClock()
+	s := MustOpen(t, Options{Now: clk.Now, LeaseTTL: time.Minute})
+	mustEnqueueKey(t, s, "l", "a", "a1")
+	mustEnqueueKey(t, s, "l", "a", "a2")
+	mustEnqueueKey(t, s, "l", "", "solo")
+	h := leaseWant(t, s, "l", "a1", "solo")
+	res, err := s.Complete(context.Background(), Completion{Lane: "l", ID: h[0].ID, Token: h[0].Token, LeaseNext: true})
+	if err != nil || res.Next == nil || string(res.Next.Payload) != "a2" || res.Next.Token == 0 {
+		t.Fatalf("Complete(LeaseNext) = %+v, %v; want a2 leased", res, err)
+	}
+	if st := s.Stats()["l"]; st.Queued != 2 || st.Leased != 2 {
+		t.Errorf("Stats = %+v, want 2 queued, 2 leased", st)
+	}
+	leaseWant(t, s, "l")
+	clk.Add(time.Minute)
+	leaseWant(t, s, "l", "a2", "solo") // the leases ended: both due again
+	res, err = s.Complete(context.Background(), Completion{Lane: "l", ID: h[1].ID, Token: h[1].Token, LeaseNext: true})
+	if !errors.Is(err, ErrStaleLease) || res.Next != nil {
+		t.Fatalf("Complete(stale, LeaseNext) = %+v, %v", res, err)
+	}
+}

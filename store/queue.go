@@ -226,6 +226,33 @@ func (w *wtx) promote(lane, key string) error {
 	return w.putQueued(nu, &r)
 }
 
+// leaseHead leases the head of (lane, key) for ttl if it is due and not
+// leased, and returns it with its token; nil if there is none.
+func (w *wtx) leaseHead(lane, key string, ttl int64) (*Item, error) {
+	prefix := keyPrefix(lane, key)
+	k, v := w.tx.Bucket(bktKeys).Cursor().Seek(prefix)
+	if k == nil || !bytes.HasPrefix(k, prefix) {
+		return nil, nil
+	}
+	if len(v) != 16 {
+		return nil, fmt.Errorf("%w: bad key order entry", ErrCorrupt)
+	}
+	u := id(v)
+	_, r, err := w.queued(lane, u.String())
+	if err != nil {
+		return nil, fmt.Errorf("%w: key order names %s: %w", ErrCorrupt, u, err)
+	}
+	if !r.head || r.leased || r.idx > w.now {
+		return nil, nil
+	}
+	if err := w.reschedule(u, &r, w.now+ttl, true); err != nil {
+		return nil, err
+	}
+	it := r.item(u)
+	it.Token = r.token
+	return &it, nil
+}
+
 // reschedule moves a queued item in the time index to t and writes it;
 // lease says whether it is leased until t or due at t.
 func (w *wtx) reschedule(u id, r *record, t int64, lease bool) error {
@@ -524,6 +551,14 @@ type Completion struct {
 	DropDedup []string
 	// Marks are small records to put (or delete: nil Value); see GetMark.
 	Marks []Mark
+	// LeaseNext asks, when the item leaves the queue (acked or
+	// dead-lettered, not Retry), to lease the new head of its key in the
+	// same transaction if it is due: CompleteResult.Next, with a fresh
+	// Token, as Lease would hand it out. A worker thus goes on with the
+	// key's next item without a lease commit of its own; that key skips
+	// ahead of older heads of other keys (Lease's oldest-first order bends
+	// for it). A backend may not support it: Next is then nil.
+	LeaseNext bool
 }
 
 // CompleteResult is what Complete did.
@@ -536,6 +571,8 @@ type CompleteResult struct {
 	// Due is when a rescheduled item (Retry) is due again; zero otherwise
 	// (or from a backend that does not say).
 	Due time.Time
+	// Next is the key's next item, leased (Completion.LeaseNext), or nil.
+	Next *Item
 }
 
 func (c *Completion) check() error {
@@ -606,6 +643,11 @@ func (s *Store) Complete(ctx context.Context, c Completion) (res CompleteResult,
 		}
 		if err != nil {
 			return err
+		}
+		if c.LeaseNext && c.Retry == nil && r.key != "" {
+			if res.Next, err = w.leaseHead(c.Lane, r.key, int64(s.opt.LeaseTTL)); err != nil {
+				return err
+			}
 		}
 		follow := c.Enqueue
 		if res.Dead {

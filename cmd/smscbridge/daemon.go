@@ -337,7 +337,7 @@ func bridgeSMSC(s conf.SMSC) (bridge.SMSC, error) {
 	}
 	return bridge.SMSC{ID: s.ID, Coding: c, Alphabet: alpha, TextReceipts: s.TextReceipts, Long: long, MaxParts: s.MaxParts, SourceTON: tonSetting(s.SourceTON),
 		DestTON: tonSetting(s.DestTON), RegisteredDelivery: s.RegisteredDelivery, IDType: idt, Country: s.Country,
-		DefaultChannel: s.DefaultChannel, Concurrency: cmp.Or(s.Concurrency, s.Window*s.Sessions),
+		DefaultChannel: s.DefaultChannel, Concurrency: cmp.Or(s.Concurrency, conf.DefaultSMSCConcurrency(s.Window, s.Sessions)),
 		FailoverAfter: s.FailoverAfter.Duration}, nil
 }
 

@@ -329,6 +329,7 @@ func (s *Store) Dead(ctx context.Context, lane, id string, token uint64, reason 
 
 // Complete finishes the work of a held item in one transaction (see
 // store.Store.Complete).
+// Completion.LeaseNext is not supported: CompleteResult.Next is always nil.
 func (s *Store) Complete(ctx context.Context, c store.Completion) (res store.CompleteResult, err error) {
 	if err := c.Validate(); err != nil {
 		return res, err

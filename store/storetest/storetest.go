@@ -140,6 +140,7 @@ func Run(t *testing.T, f Factory) {
 		{"LeaseExpiryFencing", testLeaseExpiryFencing},
 		{"Reopen", testReopen},
 		{"CompleteCompound", testCompleteCompound},
+		{"CompleteLeaseNext", testCompleteLeaseNext},
 		{"CompleteAtomic", testCompleteAtomic},
 		{"LeaseWait", testLeaseWait},
 		{"ConcurrentLease", testConcurrentLease},
@@ -739,6 +740,59 @@ func testCompleteCompound(t *testing.T, f Factory) {
 	}
 	want(t, "moved", e.leaseP("mt:b", 10), []string{"move me"})
 	want(t, "gone", e.s.Stats()["mt:a"].Queued, 0)
+}
+
+// testCompleteLeaseNext: Completion.LeaseNext hands out the key's next
+// head, leased with a fresh token, in the completing transaction; not after
+// a Retry (the key stays blocked) and not across keys. A backend that does
+// not support it returns nil Next and leaves the item to Lease.
+func testCompleteLeaseNext(t *testing.T, f Factory) {
+	e := newEnv(t, f, store.Options{LeaseTTL: time.Minute, Retry: store.RetryPolicy{MaxAttempts: 5, InitialBackoff: time.Second, MaxBackoff: time.Second}})
+	a1 := e.enqueue("mt", "A", "a1")
+	a2 := e.enqueue("mt", "A", "a2")
+	e.enqueue("mt", "B", "b1")
+	a3 := e.enqueue("mt", "A", "a3")
+	it := e.lease("mt", 1)[0]
+	want(t, "first lease", it.ID, a1)
+	res, err := e.s.Complete(e.ctx, store.Completion{Lane: "mt", ID: a1, Token: it.Token, LeaseNext: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Next == nil {
+		got := e.leaseP("mt", 10)
+		slices.Sort(got)
+		want(t, "unsupported: Lease hands out the key's next head", got, []string{"a2", "b1"})
+		return
+	}
+	n := *res.Next
+	want(t, "next of the key", n.ID, a2)
+	want(t, "next payload", string(n.Payload), "a2")
+	if n.Token == 0 || n.Token == it.Token {
+		t.Fatalf("next token %d (old %d): must be fresh", n.Token, it.Token)
+	}
+	want(t, "the leased next is not handed out again; other keys are", e.leaseP("mt", 10), []string{"b1"})
+	// A retry keeps the key blocked: no next.
+	res, err = e.s.Complete(e.ctx, store.Completion{Lane: "mt", ID: a2, Token: n.Token, Retry: &store.RetrySpec{Cause: "later"}, LeaseNext: true})
+	if err != nil || res.Next != nil {
+		t.Fatalf("Complete(retry, LeaseNext) = %+v, %v: want no next", res, err)
+	}
+	e.clk.Add(time.Second)
+	it = e.lease("mt", 1)[0]
+	want(t, "retried head", it.ID, a2)
+	// A dead letter frees the key: the next is leased.
+	res, err = e.s.Complete(e.ctx, store.Completion{Lane: "mt", ID: a2, Token: it.Token, DeadReason: "x", LeaseNext: true})
+	if err != nil || res.Next == nil || res.Next.ID != a3 {
+		t.Fatalf("Complete(dead, LeaseNext) = %+v, %v: want next %s", res, err, a3)
+	}
+	// The last of the key: no next; the key's next item is fenced by its token.
+	if _, err := e.s.Complete(e.ctx, store.Completion{Lane: "mt", ID: a3, Token: it.Token}); !errors.Is(err, store.ErrStaleLease) {
+		t.Fatalf("Complete with another item's token = %v, want ErrStaleLease", err)
+	}
+	res, err = e.s.Complete(e.ctx, store.Completion{Lane: "mt", ID: a3, Token: res.Next.Token, LeaseNext: true})
+	if err != nil || res.Next != nil {
+		t.Fatalf("Complete(last, LeaseNext) = %+v, %v", res, err)
+	}
+	want(t, "A done", e.s.Stats()["mt"].Queued, 1)
 }
 
 // testCompleteAtomic: a completion that fails part-way (an invalid
