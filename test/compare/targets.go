@@ -220,6 +220,8 @@ type kannelConfig struct {
 	NoAccessLog                            bool
 	StoreFile                              string
 	MaxPending                             int
+	GlobalSender                           string // unused here: the sendsms requests carry their from
+	MOQuery                                string // "" = the template's default get-url query
 }
 
 // kannelTarget is Debian's Kannel: bearerbox (file store) + smsbox, MO by
@@ -254,16 +256,9 @@ func (k *kannelTarget) start() error {
 		AdminPassword: "adm1n", User: "u", UserPassword: "p", SystemID: "bridge", Password: "secret", MsgIDType: "0",
 		MOURL: k.sink.url() + "/kannel/mo", LogLevel: 2, NoAccessLog: true,
 		StoreFile: filepath.Join(dir, "kannel.store"), MaxPending: k.window}
-	tmpl, err := template.ParseFiles(filepath.Join(repoRoot(), "test", "interop", "kannel.conf.tmpl"))
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, k.cfg); err != nil {
-		return err
-	}
 	conf := filepath.Join(dir, "kannel.conf")
-	if err := os.WriteFile(conf, buf.Bytes(), 0o600); err != nil {
+	err := writeKannelConf(conf, k.cfg)
+	if err != nil {
 		return err
 	}
 	cmd := exec.Command(k.bearerbox, "-v", "2", conf)
@@ -346,6 +341,20 @@ func httpGet(u string) (string, error) {
 }
 
 // repoRoot finds the module root from the working directory.
+// writeKannelConf renders the interop test's kannel.conf.tmpl with cfg
+// into file.
+func writeKannelConf(file string, cfg kannelConfig) error {
+	tmpl, err := template.ParseFiles(filepath.Join(repoRoot(), "test", "interop", "kannel.conf.tmpl"))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, cfg); err != nil {
+		return err
+	}
+	return os.WriteFile(file, buf.Bytes(), 0o600)
+}
+
 func repoRoot() string {
 	dir, _ := os.Getwd()
 	for d := dir; ; d = filepath.Dir(d) {
