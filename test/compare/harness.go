@@ -441,7 +441,7 @@ func printTable(w io.Writer, rep *Report) {
 	row("fixed "+fr+": MT p99 send call → submit_sm", "ms", kf.MTLat[1], bf.MTLat[1], false)
 	row("fixed "+fr+": daemon CPU", "s", kf.CPUSeconds, bf.CPUSeconds, false)
 	row("fixed "+fr+": peak RSS", "MB", kf.PeakRSSMB, bf.PeakRSSMB, false)
-	fmt.Fprintln(w, "| MT through the bridge's Kannel-compatible sendsms | — | pending (channel not merged) | — |")
+	fmt.Fprintln(w, "| MT through the bridge's Kannel-compatible sendsms | — | not measured yet (channel served; harness row to do) | — |")
 	for _, x := range []struct {
 		name string
 		r    *Result
