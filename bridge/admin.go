@@ -10,7 +10,12 @@ import (
 	"github.com/smscbridge/smscbridge/store"
 )
 
-// DropDead deletes a dead letter (store.ErrNotFound if id is not one). An
+// ErrNotDead is DropDead's answer for an id that is queued, not a dead
+// letter: drop removes dead letters only. It wraps store.ErrNotFound.
+var ErrNotDead = fmt.Errorf("%w: queued, not a dead letter: only dead letters can be dropped", store.ErrNotFound)
+
+// DropDead deletes a dead letter (store.ErrNotFound if id is not one,
+// ErrNotDead if it is queued). An
 // MT's platform hears "failed" (platforms.md E): its callbacks are queued
 // in the same store call, and go out once the bridge runs. Requeueing a
 // dead letter reports nothing: the MT is tried again.
@@ -20,7 +25,7 @@ func (b *Bridge) DropDead(ctx context.Context, id string) error {
 		return err
 	}
 	if it.DeadReason == "" {
-		return fmt.Errorf("%w: %s is queued, not a dead letter: drop removes dead letters only", store.ErrNotFound, id)
+		return fmt.Errorf("%s: %w", id, ErrNotDead)
 	}
 	follow, err := b.droppedMT(it)
 	if err != nil {

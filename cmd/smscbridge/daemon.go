@@ -514,10 +514,9 @@ func (d *daemon) adminHandler() http.Handler {
 	mux.HandleFunc("DELETE /queue/dead/{id}", d.admin(func(w http.ResponseWriter, r *http.Request) {
 		// Dead letters only: a queued item is never dropped (404). An
 		// MT's platform hears failed, queued with the drop.
-		id := r.PathValue("id")
-		err := d.bridge.DropDead(r.Context(), id)
-		if it, gerr := d.store.Get(r.Context(), id); errors.Is(err, store.ErrNotFound) && gerr == nil && it.DeadReason == "" {
-			respondJSON(w, http.StatusNotFound, map[string]string{"error": "queued, not a dead letter: only dead letters can be dropped"})
+		err := d.bridge.DropDead(r.Context(), r.PathValue("id"))
+		if errors.Is(err, bridge.ErrNotDead) {
+			respondJSON(w, http.StatusNotFound, map[string]string{"error": bridge.ErrNotDead.Error()})
 			return
 		}
 		d.adminResult(w, err)

@@ -403,7 +403,7 @@ func (d *dropper) drop(ctx context.Context, id string) error {
 		return err
 	}
 	if it.DeadReason == "" {
-		return fmt.Errorf("%s is queued, not a dead letter: drop removes dead letters only", id)
+		return fmt.Errorf("%s: %w", id, bridge.ErrNotDead)
 	}
 	if strings.HasPrefix(it.Lane, "mt:") {
 		return errMTNeedsConfig
