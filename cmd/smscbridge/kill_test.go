@@ -123,6 +123,82 @@ func (k killTally) missing(r []platformReq) (mo, mt, sent []string) {
 	return mo, mt, sent
 }
 
+// killBurst sends, per contact, MO ("mo C I" from moSender(C)) and MT
+// ("mt C I" to mtRecipient(C), RapidPro id 1000·C+I) numbered in order,
+// one after the other; contacts in parallel. Each goroutine stops at its
+// first error (the daemon is gone) and records only what was acknowledged.
+type killBurst struct {
+	mu               sync.Mutex
+	ackedMO, ackedMT map[string]bool
+	quit             chan struct{}
+	wg               sync.WaitGroup
+}
+
+// startKillBurst starts the burst; contact c's MT go to sendURL(c).
+func startKillBurst(sim *smsctest.Server, contacts, perContact int, sendURL func(c int) string) *killBurst {
+	b := &killBurst{ackedMO: map[string]bool{}, ackedMT: map[string]bool{}, quit: make(chan struct{})}
+	client := &http.Client{Timeout: 5 * time.Second}
+	for c := range contacts {
+		b.wg.Go(func() {
+			for i := range perContact {
+				if b.stopped() {
+					return
+				}
+				text := fmt.Sprintf("mo %d %d", c, i)
+				sms, _ := smsctest.BuildMO(moSender(c), rpNumber, text, 0)
+				dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+				st, err := sim.Deliver(dctx, sms[0])
+				dcancel()
+				if err != nil || st != pdu.StatusOK {
+					return
+				}
+				b.ack(b.ackedMO, text)
+			}
+		})
+		b.wg.Go(func() {
+			for i := range perContact {
+				if b.stopped() {
+					return
+				}
+				text := fmt.Sprintf("mt %d %d", c, i)
+				form := url.Values{"id": {fmt.Sprint(1000*c + i)}, "text": {text}, "to": {mtRecipient(c)}}
+				resp, err := client.PostForm(sendURL(c), form)
+				if err != nil {
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					return
+				}
+				b.ack(b.ackedMT, text)
+			}
+		})
+	}
+	return b
+}
+
+func (b *killBurst) stopped() bool {
+	select {
+	case <-b.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+func (b *killBurst) ack(m map[string]bool, text string) {
+	b.mu.Lock()
+	m[text] = true
+	b.mu.Unlock()
+}
+
+// stop ends the burst and returns what was acknowledged.
+func (b *killBurst) stop() (ackedMO, ackedMT map[string]bool) {
+	close(b.quit)
+	b.wg.Wait()
+	return b.ackedMO, b.ackedMT
+}
+
 // TestKill9LosesNothing runs the real daemon as a child process and kills
 // it with SIGKILL in the middle of a burst of MO and MT from several
 // contacts, while the platform and the SMSC work normally. After a restart,
@@ -180,55 +256,7 @@ receive_url = "%s/c/ex/%s/receive"
 	// other; contacts in parallel. Each goroutine stops at its first error
 	// (the daemon is gone) and records only what was acknowledged.
 	const contacts, perContact = 4, 400
-	var mu sync.Mutex
-	ackedMO, ackedMT := map[string]bool{}, map[string]bool{}
-	stop := make(chan struct{})
-	var burst sync.WaitGroup
-	client := &http.Client{Timeout: 5 * time.Second}
-	for c := range contacts {
-		burst.Go(func() {
-			for i := range perContact {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				text := fmt.Sprintf("mo %d %d", c, i)
-				sms, _ := smsctest.BuildMO(moSender(c), rpNumber, text, 0)
-				dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
-				st, err := sim.Deliver(dctx, sms[0])
-				dcancel()
-				if err != nil || st != pdu.StatusOK {
-					return
-				}
-				mu.Lock()
-				ackedMO[text] = true
-				mu.Unlock()
-			}
-		})
-		burst.Go(func() {
-			for i := range perContact {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				text := fmt.Sprintf("mt %d %d", c, i)
-				form := url.Values{"id": {fmt.Sprint(1000*c + i)}, "text": {text}, "to": {mtRecipient(c)}}
-				resp, err := client.PostForm("http://"+httpAddr+"/rapidpro/rp-main/send", form)
-				if err != nil {
-					return
-				}
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					return
-				}
-				mu.Lock()
-				ackedMT[text] = true
-				mu.Unlock()
-			}
-		})
-	}
+	burst := startKillBurst(sim, contacts, perContact, func(int) string { return "http://" + httpAddr + "/rapidpro/rp-main/send" })
 	plat.wait(t, "the burst under way", func(r []platformReq) bool {
 		return len(withPath(r, "/receive")) >= 40 && len(withPath(r, "/sent")) >= 20
 	})
@@ -236,8 +264,7 @@ receive_url = "%s/c/ex/%s/receive"
 		t.Fatal(err)
 	}
 	child.Wait()
-	close(stop)
-	burst.Wait()
+	ackedMO, ackedMT := burst.stop()
 	before, submitsBefore := len(plat.all()), len(sim.Submits())
 
 	child = startDaemonProcess(t, config)

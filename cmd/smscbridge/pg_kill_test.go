@@ -4,19 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/smscbridge/smscbridge/smsc/coding"
-	"github.com/smscbridge/smscbridge/smsc/pdu"
 	"github.com/smscbridge/smscbridge/smsc/smsctest"
 	"github.com/smscbridge/smscbridge/store/pgstore/pgtest"
 )
@@ -96,55 +93,7 @@ receive_url = "%s/c/ex/%s/receive"
 	// Contacts 0 and 1 send their MT through node 1 (the one killed), 2
 	// and 3 through node 2; MO go out on whichever bind the SMSC picks.
 	const contacts, perContact = 4, 300
-	var mu sync.Mutex
-	ackedMO, ackedMT := map[string]bool{}, map[string]bool{}
-	stop := make(chan struct{})
-	var burst sync.WaitGroup
-	client := &http.Client{Timeout: 5 * time.Second}
-	for c := range contacts {
-		burst.Go(func() {
-			for i := range perContact {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				text := fmt.Sprintf("mo %d %d", c, i)
-				sms, _ := smsctest.BuildMO(moSender(c), rpNumber, text, 0)
-				dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
-				st, err := sim.Deliver(dctx, sms[0])
-				dcancel()
-				if err != nil || st != pdu.StatusOK {
-					return
-				}
-				mu.Lock()
-				ackedMO[text] = true
-				mu.Unlock()
-			}
-		})
-		burst.Go(func() {
-			for i := range perContact {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				text := fmt.Sprintf("mt %d %d", c, i)
-				form := url.Values{"id": {fmt.Sprint(1000*c + i)}, "text": {text}, "to": {mtRecipient(c)}}
-				resp, err := client.PostForm("http://"+addrs[c/2]+"/rapidpro/rp-main/send", form)
-				if err != nil {
-					return
-				}
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					return
-				}
-				mu.Lock()
-				ackedMT[text] = true
-				mu.Unlock()
-			}
-		})
-	}
+	burst := startKillBurst(sim, contacts, perContact, func(c int) string { return "http://" + addrs[c/2] + "/rapidpro/rp-main/send" })
 	plat.wait(t, "the burst under way", func(r []platformReq) bool {
 		return len(withPath(r, "/receive")) >= 40 && len(withPath(r, "/sent")) >= 20
 	})
@@ -153,8 +102,7 @@ receive_url = "%s/c/ex/%s/receive"
 	}
 	killed := time.Now()
 	children[0].Wait()
-	close(stop)
-	burst.Wait()
+	ackedMO, ackedMT := burst.stop()
 
 	tally := killTally{sim: sim, ackedMO: ackedMO, ackedMT: ackedMT}
 	moArrived, submitted, missing := tally.moArrived, tally.submitted, tally.missing
