@@ -145,7 +145,7 @@ func (w *wtx) requeue(u id) error {
 	w.delta(r.lane).Dead--
 	r.attempts, r.deadReason, r.deadAt = 0, "", 0
 	r.ageFrom, r.nextDue = w.now, w.now
-	return w.putNew(u, &r)
+	return w.putNew(u, &r, false)
 }
 
 // Drop deletes a dead letter. It never touches a queued item: for an id

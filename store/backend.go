@@ -14,7 +14,9 @@ import (
 // engine crosses it (design.md, "Beyond one machine").
 type Backend interface {
 	Enqueue(ctx context.Context, it NewItem) (id string, dup bool, err error)
+	Add(ctx context.Context, it NewItem) (Added, error)
 	Lease(ctx context.Context, lane string, max int) ([]Item, error)
+	LeaseDue(ctx context.Context, lane string, max int) ([]Item, error)
 	LeaseWait(ctx context.Context, lane string, max int) ([]Item, error)
 	Ack(ctx context.Context, lane, id string, token uint64) error
 	Retry(ctx context.Context, lane, id string, token uint64, cause string, delay time.Duration) (dead bool, err error)

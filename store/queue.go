@@ -27,6 +27,22 @@ type NewItem struct {
 	// queues nothing (whether or not the first item is still queued).
 	DedupKey string
 	DedupTTL time.Duration
+	// Claim asks to lease the item in the transaction that queues it, when
+	// it becomes its key's head there (its key had nothing queued and it
+	// is not a dedup hit): Add (or Complete, for follow-ups) returns it
+	// leased with a Token, as Lease would have handed it out, and Lease
+	// does not hand it out until LeaseTTL has passed. A worker that has a
+	// place for it thus saves the lease commit. A backend may not support
+	// it: then nothing is leased and the item waits for Lease as usual.
+	Claim bool
+}
+
+// Added is what Add did.
+type Added struct {
+	ID  string
+	Dup bool // a dedup hit: ID is the first item's
+	// Leased is the item, leased, if NewItem.Claim was honoured; else nil.
+	Leased *Item
 }
 
 // Item is a queued item or a dead letter. Its ID is the same for its whole
@@ -67,6 +83,21 @@ func (s *Store) Enqueue(ctx context.Context, it NewItem) (id string, dup bool, e
 	return id, dup, nil
 }
 
+// Add is Enqueue that also honours NewItem.Claim.
+func (s *Store) Add(ctx context.Context, it NewItem) (a Added, err error) {
+	if err := checkNew(it); err != nil {
+		return a, err
+	}
+	err = s.update(ctx, func(w *wtx) (err error) {
+		a, err = w.add(it)
+		return err
+	})
+	if err != nil {
+		return Added{}, err
+	}
+	return a, nil
+}
+
 func checkNew(it NewItem) error {
 	if it.Lane == "" || len(it.Lane) > maxKeyString {
 		return invalid("lane must be 1..%d bytes", maxKeyString)
@@ -84,31 +115,43 @@ func checkNew(it NewItem) error {
 }
 
 func (w *wtx) enqueue(it NewItem) (string, bool, error) {
+	a, err := w.add(it)
+	return a.ID, a.Dup, err
+}
+
+func (w *wtx) add(it NewItem) (Added, error) {
 	if err := checkNew(it); err != nil {
-		return "", false, err
+		return Added{}, err
 	}
 	dedup := it.DedupKey != "" && it.DedupTTL > 0
 	if dedup {
 		if first, ok, err := w.dedupLookup(it.DedupKey); err != nil || ok {
-			return first, ok, err
+			return Added{ID: first, Dup: ok}, err
 		}
 	}
 	u := newID(time.Unix(0, w.now))
 	r := record{lane: it.Lane, key: it.Key, payload: it.Payload, firstSeen: w.now, ageFrom: w.now, nextDue: w.now, idx: w.now}
-	if err := w.putNew(u, &r); err != nil {
-		return "", false, err
+	if err := w.putNew(u, &r, it.Claim); err != nil {
+		return Added{}, err
 	}
 	if dedup {
 		if err := w.dedupPut(it.DedupKey, u, w.now+int64(it.DedupTTL)); err != nil {
-			return "", false, err
+			return Added{}, err
 		}
 	}
-	return u.String(), false, nil
+	a := Added{ID: u.String()}
+	if r.leased {
+		it := r.item(u)
+		it.Token = r.token
+		a.Leased = &it
+	}
+	return a, nil
 }
 
 // putNew queues r (new, or a requeued dead letter) at the end of its key,
-// due at r.nextDue if it is the key's head, and counts it in its lane.
-func (w *wtx) putNew(u id, r *record) error {
+// due at r.nextDue if it is the key's head, and counts it in its lane. With
+// claim, a head is leased instead (NewItem.Claim).
+func (w *wtx) putNew(u id, r *record, claim bool) error {
 	r.head, r.leased, r.token = true, false, 0
 	if r.key != "" {
 		r.seq = w.next()
@@ -124,6 +167,13 @@ func (w *wtx) putNew(u id, r *record) error {
 	}
 	r.idx = r.nextDue
 	w.delta(r.lane).Queued++
+	if claim && r.head && r.nextDue <= w.now {
+		r.leased, r.token, r.idx = true, w.next(), w.now+int64(w.s.opt.LeaseTTL)
+		w.delta(r.lane).Leased++
+		if err := w.tx.Bucket(bktLeased).Put(u[:], nil); err != nil {
+			return err
+		}
+	}
 	return w.putQueued(u, r)
 }
 
@@ -376,6 +426,17 @@ func (s *Store) peekDue(lane string) (due bool, next int64, err error) {
 	return due, next, err
 }
 
+// LeaseDue is Lease that costs no write transaction when nothing of lane
+// is due (it looks first, in a read transaction): for a worker that asks
+// often, e.g. between items handed to it by Add's claims.
+func (s *Store) LeaseDue(ctx context.Context, lane string, max int) ([]Item, error) {
+	due, _, err := s.peekDue(lane)
+	if err != nil || !due {
+		return nil, err
+	}
+	return s.Lease(ctx, lane, max)
+}
+
 // LeaseWait is Lease that waits for at least one item to be due. It wakes
 // when a commit puts an item of the lane in the time index (an enqueue, a
 // retry, a requeue, or a key's next item becoming its head) and when the
@@ -573,6 +634,9 @@ type CompleteResult struct {
 	Due time.Time
 	// Next is the key's next item, leased (Completion.LeaseNext), or nil.
 	Next *Item
+	// Leased are the follow-ups leased for their NewItem.Claim, in the
+	// order of IDs (nil where not leased); nil if none was.
+	Leased []*Item
 }
 
 func (c *Completion) check() error {
@@ -653,12 +717,18 @@ func (s *Store) Complete(ctx context.Context, c Completion) (res CompleteResult,
 		if res.Dead {
 			follow = slices.Concat(c.Enqueue, c.OnDead)
 		}
-		for _, it := range follow {
-			nid, _, err := w.enqueue(it)
+		for i, it := range follow {
+			a, err := w.add(it)
 			if err != nil {
 				return err
 			}
-			res.IDs = append(res.IDs, nid)
+			res.IDs = append(res.IDs, a.ID)
+			if a.Leased != nil {
+				if res.Leased == nil {
+					res.Leased = make([]*Item, len(follow))
+				}
+				res.Leased[i] = a.Leased
+			}
 		}
 		return w.sideEffects(c.ID, c.Receipts, c.DropDedup, c.Marks)
 	})

@@ -218,7 +218,7 @@ func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, erro
 func openBoltOnce(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
 	var file *os.File
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: timeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType,
+		Timeout: timeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType, NoFreelistSync: true,
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			f, err := os.OpenFile(name, flag, perm)
 			file = f

@@ -165,6 +165,18 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, x.id, []byte(x.lane), []byte(
 	return err
 }
 
+// Add is Enqueue; NewItem.Claim is not supported (nothing is leased: the
+// item waits for Lease, which every node shares fairly).
+func (s *Store) Add(ctx context.Context, it store.NewItem) (store.Added, error) {
+	id, dup, err := s.Enqueue(ctx, it)
+	return store.Added{ID: id, Dup: dup}, err
+}
+
+// LeaseDue is Lease (a lease query costs no more than a look).
+func (s *Store) LeaseDue(ctx context.Context, lane string, max int) ([]store.Item, error) {
+	return s.Lease(ctx, lane, max)
+}
+
 // Lease hands out up to max due heads of lane, oldest due first, then by
 // id, each with a fresh Token, leased until LeaseTTL from now.
 func (s *Store) Lease(ctx context.Context, lane string, max int) ([]store.Item, error) {

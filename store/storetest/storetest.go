@@ -141,6 +141,8 @@ func Run(t *testing.T, f Factory) {
 		{"Reopen", testReopen},
 		{"CompleteCompound", testCompleteCompound},
 		{"CompleteLeaseNext", testCompleteLeaseNext},
+		{"AddClaim", testAddClaim},
+		{"LeaseDue", testLeaseDue},
 		{"CompleteAtomic", testCompleteAtomic},
 		{"LeaseWait", testLeaseWait},
 		{"ConcurrentLease", testConcurrentLease},
@@ -676,6 +678,13 @@ func testReopen(t *testing.T, f Factory) {
 	}
 	e.ack(cur[0])
 	want(t, "order kept", e.leaseP("l", 10), []string{"a2"})
+	// A claim (NewItem.Claim) is a lease: after a reopen (a restart) the
+	// claimed item is handed out again.
+	if _, err := e.s.Add(e.ctx, store.NewItem{Lane: "c", Key: "K", Payload: []byte("claimed"), Claim: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	want(t, "claimed item due after reopen", e.leaseP("c", 10), []string{"claimed"})
 }
 
 // testPing: Ping commits while the backend is open, and fails once it is
@@ -793,6 +802,101 @@ func testCompleteLeaseNext(t *testing.T, f Factory) {
 		t.Fatalf("Complete(last, LeaseNext) = %+v, %v", res, err)
 	}
 	want(t, "A done", e.s.Stats()["mt"].Queued, 1)
+}
+
+// testAddClaim: NewItem.Claim leases an item in the transaction that queues
+// it, only when it is its key's head (not behind an earlier item of its key,
+// not for a dedup hit), with a fresh token; Lease does not hand it out
+// while the claim lasts, the claim expires like any lease and the token
+// fences as usual. Follow-ups of Complete are claimed the same way. A
+// backend that does not support it leases nothing and Lease hands the item
+// out.
+func testAddClaim(t *testing.T, f Factory) {
+	e := newEnv(t, f, store.Options{LeaseTTL: time.Minute})
+	a, err := e.s.Add(e.ctx, store.NewItem{Lane: "cb", Key: "A", Payload: []byte("a1"), Claim: true})
+	if err != nil || a.ID == "" || a.Dup {
+		t.Fatalf("Add(claim) = %+v, %v", a, err)
+	}
+	if a.Leased == nil {
+		want(t, "unsupported: Lease hands out the item", e.leaseP("cb", 10), []string{"a1"})
+		return
+	}
+	want(t, "claimed id", a.Leased.ID, a.ID)
+	want(t, "claimed payload", string(a.Leased.Payload), "a1")
+	if a.Leased.Token == 0 {
+		t.Fatal("claimed item without a token")
+	}
+	want(t, "stats while claimed", e.s.Stats()["cb"], store.LaneStats{Queued: 1, Leased: 1})
+	// Behind the claimed head of its key: queued, not claimed.
+	b, err := e.s.Add(e.ctx, store.NewItem{Lane: "cb", Key: "A", Payload: []byte("a2"), Claim: true})
+	if err != nil || b.Leased != nil {
+		t.Fatalf("Add(claim) behind its key's head = %+v, %v: want nothing leased", b, err)
+	}
+	// A dedup hit claims nothing.
+	d1, err := e.s.Add(e.ctx, store.NewItem{Lane: "cb", Key: "D", Payload: []byte("d1"), DedupKey: "dd", DedupTTL: time.Hour, Claim: true})
+	if err != nil || d1.Leased == nil {
+		t.Fatalf("Add(claim, dedup) = %+v, %v", d1, err)
+	}
+	e.ack(*d1.Leased)
+	d2, err := e.s.Add(e.ctx, store.NewItem{Lane: "cb", Key: "D", Payload: []byte("d1"), DedupKey: "dd", DedupTTL: time.Hour, Claim: true})
+	if err != nil || !d2.Dup || d2.ID != d1.ID || d2.Leased != nil {
+		t.Fatalf("Add(claim, dedup hit) = %+v, %v", d2, err)
+	}
+	want(t, "claimed head and the item behind it are not leased", e.leaseP("cb", 10), []string{})
+	// Completing the claimed item frees its key; its follow-up is claimed.
+	res, err := e.s.Complete(e.ctx, store.Completion{Lane: "cb", ID: a.ID, Token: a.Leased.Token,
+		Enqueue: []store.NewItem{{Lane: "cb2", Key: "X", Payload: []byte("x1"), Claim: true}, {Lane: "cb2", Key: "Y", Payload: []byte("y1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Leased) != 2 || res.Leased[0] == nil || res.Leased[0].ID != res.IDs[0] || res.Leased[1] != nil {
+		t.Fatalf("Complete follow-ups leased = %v (ids %v): want the first (claimed) only", res.Leased, res.IDs)
+	}
+	y := e.lease("cb2", 10)
+	want(t, "unclaimed follow-up leased, claimed one not", payloads(y), []string{"y1"})
+	e.ack(y[0])
+	want(t, "key A's next head is due", e.leaseP("cb", 10), []string{"a2"})
+	// A claim is a lease: it expires, and the old token is then fenced.
+	e.clk.Add(time.Minute + time.Second)
+	again := e.lease("cb2", 10)
+	want(t, "expired claim handed out again", payloads(again), []string{"x1"})
+	if err := e.s.Ack(e.ctx, "cb2", res.IDs[0], res.Leased[0].Token); !errors.Is(err, store.ErrStaleLease) {
+		t.Fatalf("Ack with the expired claim's token = %v, want ErrStaleLease", err)
+	}
+	e.ack(again[0])
+}
+
+// testLeaseDue: LeaseDue leases what is due, like Lease, and nothing (no
+// error) when nothing is.
+func testLeaseDue(t *testing.T, f Factory) {
+	e := newEnv(t, f, store.Options{Retry: store.RetryPolicy{InitialBackoff: time.Second, MaxBackoff: time.Second}})
+	items, err := e.s.LeaseDue(e.ctx, "l", 10)
+	if err != nil || len(items) != 0 {
+		t.Fatalf("LeaseDue(empty) = %v, %v", items, err)
+	}
+	e.enqueue("l", "A", "a1")
+	e.enqueue("l", "B", "b1")
+	items, err = e.s.LeaseDue(e.ctx, "l", 1)
+	if err != nil || len(items) != 1 || items[0].Token == 0 {
+		t.Fatalf("LeaseDue(1) = %v, %v", items, err)
+	}
+	if _, err := e.s.Retry(e.ctx, "l", items[0].ID, items[0].Token, "later", 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.s.LeaseDue(e.ctx, "l", 10)
+	want(t, "LeaseDue: the other head, not the retried one", payloads(got), []string{"b1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.s.LeaseDue(e.ctx, "l", 10); err != nil || len(got) != 0 {
+		t.Fatalf("LeaseDue(nothing due) = %v, %v", got, err)
+	}
+	e.clk.Add(2 * time.Second)
+	got, err = e.s.LeaseDue(e.ctx, "l", 10)
+	want(t, "LeaseDue once the retry is due", payloads(got), []string{"a1"})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // testCompleteAtomic: a completion that fails part-way (an invalid
