@@ -52,6 +52,13 @@ func (q *failingQueue) Enqueue(ctx context.Context, it store.NewItem) (string, b
 	return q.Store.Enqueue(ctx, it)
 }
 
+func (q *failingQueue) Add(ctx context.Context, it store.NewItem) (store.Added, error) {
+	if q.fail {
+		return store.Added{}, errDiskFull
+	}
+	return q.Store.Add(ctx, it)
+}
+
 func (q *failingQueue) AddPart(ctx context.Context, p store.Part) (bool, string, error) {
 	if q.fail {
 		return false, "", errDiskFull

@@ -26,7 +26,13 @@ import (
 // satisfies it; another backend only has to offer the same calls.
 type Queue interface {
 	Enqueue(ctx context.Context, it store.NewItem) (id string, dup bool, err error)
+	// Add is Enqueue honouring NewItem.Claim (the bridge's lanes take
+	// claimed items from their inbox, inbox.go).
+	Add(ctx context.Context, it store.NewItem) (store.Added, error)
 	LeaseWait(ctx context.Context, lane string, max int) ([]store.Item, error)
+	// LeaseDue leases what is due without waiting (and without a write
+	// transaction when nothing is).
+	LeaseDue(ctx context.Context, lane string, max int) ([]store.Item, error)
 	Ack(ctx context.Context, lane, id string, token uint64) error
 	Retry(ctx context.Context, lane, id string, token uint64, cause string, delay time.Duration) (dead bool, err error)
 	Complete(ctx context.Context, c store.Completion) (store.CompleteResult, error)
@@ -185,6 +191,8 @@ type Bridge struct {
 	late   lateSubmits
 	run    running
 	beats  sync.Map // lane name → *atomic.Int64: Unix ns since when all its slots are busy, 0 while one is free
+	// inboxes hold the claimed items handed to running lanes (inbox.go).
+	inboxes sync.Map // lane name → *inbox
 }
 
 type smscState struct {
@@ -287,6 +295,7 @@ func New(o Options) (*Bridge, error) {
 		o.DrainTimeout = 10 * time.Second
 	}
 	b := &Bridge{o: o, log: o.Logger, q: o.Queue, client: o.HTTP}
+	b.run.started = make(chan struct{})
 	if b.client == nil {
 		b.client = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -349,6 +358,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	for _, c := range t.channels {
 		b.startChannel(c)
 	}
+	close(b.run.started)
 	b.run.mu.Unlock()
 	<-ctx.Done()
 	b.run.mu.Lock()
@@ -357,6 +367,10 @@ func (b *Bridge) Run(ctx context.Context) error {
 	b.run.wg.Wait()
 	return nil
 }
+
+// Started is closed once Run has started working the lanes: from then on
+// Reload is accepted.
+func (b *Bridge) Started() <-chan struct{} { return b.run.started }
 
 // inboundConcurrency is how many items of an SMSC's in: and cat: lanes
 // (MO, receipts, reassembled MO) are worked on at once. Their work is a
@@ -398,6 +412,14 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 	defer cancel()
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
+	ib := newInbox(l.slots)
+	b.inboxes.Store(l.name, ib)
+	defer func() {
+		b.inboxes.CompareAndDelete(l.name, ib)
+		for _, it := range ib.close() {
+			b.unclaim(it)
+		}
+	}()
 	free := make(chan struct{}, l.slots) // one token per free slot
 	for range l.slots {
 		free <- struct{}{}
@@ -405,6 +427,7 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 	pause := 100 * time.Millisecond
 	full := b.laneBeat(l.name)
 	defer b.beats.Delete(l.name)
+	storeTurn := false // when both the inbox and the store have work, they take turns
 	for {
 		if len(free) == 0 {
 			full.CompareAndSwap(0, b.o.Now().UnixNano())
@@ -419,23 +442,24 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 		if l.gate != nil && l.gate(ctx) != nil {
 			return
 		}
-		items, err := b.q.LeaseWait(ctx, l.name, n)
-		if err != nil {
-			items = nil // a failed lease hands out nothing: every slot stays free
-		}
+		items, err := b.lease(ctx, l.name, ib, n, storeTurn)
+		storeTurn = !storeTurn
 		for range n - len(items) {
 			free <- struct{}{}
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil && len(items) == 0 {
 				return
 			}
 			b.log.Error("lease failed", "lane", l.name, "err", err)
-			sleep(ctx, pause)
-			pause = min(pause*2, 10*time.Second)
-			continue
+			if len(items) == 0 {
+				sleep(ctx, pause)
+				pause = min(pause*2, 10*time.Second)
+				continue
+			}
+		} else {
+			pause = 100 * time.Millisecond
 		}
-		pause = 100 * time.Millisecond
 		for _, it := range items {
 			inflight.Go(func() {
 				defer func() { free <- struct{}{} }()
@@ -443,6 +467,37 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 			})
 		}
 	}
+}
+
+// lease returns up to n items of lane for free slots: from its inbox
+// (claimed items) and from the store (due items), the store first on its
+// turn or when the inbox is empty. With nothing in either it waits for the
+// store's next due item or for the inbox's next item, whichever comes
+// first. Items of a failed store lease are not returned (a failed lease
+// leases nothing); the inbox's are, with the error.
+func (b *Bridge) lease(ctx context.Context, lane string, ib *inbox, n int, storeTurn bool) ([]store.Item, error) {
+	var items []store.Item
+	if !storeTurn {
+		items = ib.take(nil, n)
+	}
+	if len(items) == n {
+		return items, nil
+	}
+	var more []store.Item
+	var err error
+	if len(items) > 0 || len(ib.ch) > 0 {
+		more, err = b.q.LeaseDue(ctx, lane, n-len(items)) // the inbox has work: do not wait
+	} else {
+		wctx, stop := ib.waitContext(ctx)
+		more, err = b.q.LeaseWait(wctx, lane, n)
+		if woken := stop(); err != nil && ctx.Err() == nil && woken {
+			err = nil // woken by the inbox
+		}
+	}
+	if err != nil {
+		more = nil
+	}
+	return ib.take(append(items, more...), n), err
 }
 
 // maxContinue bounds how many items of one key a slot works one after

@@ -84,7 +84,7 @@ func (b *Bridge) handleDeliver(ctx context.Context, smscID string, p *pdu.PDU) p
 		}
 	} else {
 		var id string
-		id, _, perr = b.q.Enqueue(ctx, store.NewItem{Lane: laneIn(smscID), Key: key, Payload: data})
+		id, perr = b.add(ctx, store.NewItem{Lane: laneIn(smscID), Key: key, Payload: data})
 		if rec.Kind == "dlr" {
 			b.observe(Event{Kind: "receipt", SMSC: smscID, Text: fmt.Sprintf("deliver_sm receipt id:%s stat:%s committed", rec.Receipt.ID, rec.Receipt.Stat)})
 		} else {
@@ -249,7 +249,12 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 			b.complete(ctx, it, store.Completion{DeadReason: "unmatched_receipt: no submit_sm_resp with id " + r.ID})
 			return
 		}
-		b.retry(ctx, it, "no submit matches receipt id "+r.ID+" yet", max(b.o.ReceiptGrace/6, time.Second))
+		// Most often the submit's completion is a commit away: look again
+		// soon, then less and less often (the wait doubles with the
+		// receipt's age, up to a sixth of the grace). A wait, not a failed
+		// attempt: only the grace and max_age bound it.
+		wait := min(max(b.o.Now().Sub(it.FirstSeen), 20*time.Millisecond), max(b.o.ReceiptGrace/6, time.Second))
+		b.retryWait(ctx, it, "no submit matches receipt id "+r.ID+" yet", wait)
 		return
 	}
 	var st State
@@ -297,13 +302,20 @@ func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion
 	c.Lane, c.ID, c.Token = it.Lane, it.ID, it.Token
 	n := leaseNext(ctx, it)
 	c.LeaseNext = n != nil
+	c.Enqueue = slices.Clone(c.Enqueue)
+	places := b.claimFor(c.Enqueue)
+	var leased []*store.Item
 	err := whileNoSpace(ctx, func() error {
 		res, err := b.q.Complete(context.WithoutCancel(ctx), c)
-		if err == nil && n != nil {
-			n.item = res.Next
+		if err == nil {
+			leased = res.Leased
+			if n != nil {
+				n.item = res.Next
+			}
 		}
 		return err
 	})
+	b.settle(places, leased)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStaleLease) {
 			// Dropped by an operator, or finished elsewhere after its
@@ -320,6 +332,21 @@ func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion
 		b.meter().Dead(it.Lane, DeadClass(c.DeadReason))
 	}
 	return true
+}
+
+// retryWait reschedules a leased item that waits for something (not a
+// failed attempt: store.RetrySpec.Wait) after delay.
+func (b *Bridge) retryWait(ctx context.Context, it store.Item, cause string, delay time.Duration) {
+	err := whileNoSpace(ctx, func() error {
+		_, err := b.q.Complete(context.WithoutCancel(ctx), store.Completion{Lane: it.Lane, ID: it.ID, Token: it.Token,
+			Retry: &store.RetrySpec{Cause: cause, Delay: delay, Wait: true}})
+		return err
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrStaleLease) {
+		b.log.Error("store retry failed; item is due again when its lease ends", "lane", it.Lane, "id", it.ID, "err", err)
+		return
+	}
+	b.log.Debug("waiting", "lane", it.Lane, "id", it.ID, "in", delay, "err", cause)
 }
 
 // retry reschedules a leased item after a failed attempt (delay 0: the

@@ -94,7 +94,7 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	if rec.Dedup != "" {
 		it.DedupKey, it.DedupTTL = rec.Dedup, mt.DedupWindow
 	}
-	id, dup, err := b.q.Enqueue(ctx, it)
+	id, dup, err := b.addDup(ctx, it)
 	if err != nil {
 		b.log.Error("commit MT failed", "channel", cs.ID, "err", err)
 		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)

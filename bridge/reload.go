@@ -45,6 +45,7 @@ type running struct {
 	runners map[string]*runner // "smsc:" or "channel:" + id
 	wg      sync.WaitGroup
 	stopped bool
+	started chan struct{} // closed once Run has started the lanes (Started)
 }
 
 // runner is the lane workers of one SMSC or channel.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/smscbridge/smscbridge/smsc/pdu"
+	"github.com/smscbridge/smscbridge/store"
 )
 
 // benchContacts is how many different senders (MO) or recipients (MT) the
@@ -58,6 +59,7 @@ func benchMOOn(b *testing.B, contacts int, nodes []*harness) {
 		work <- i
 	}
 	close(work)
+	c0 := commits(h)
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for range 10 {
@@ -75,6 +77,7 @@ func benchMOOn(b *testing.B, contacts int, nodes []*harness) {
 	wg.Wait()
 	waitCount(b, func() int { return h.plat.count("/receive") }, b.N)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "MO/s")
+	reportCommits(b, h, c0)
 }
 
 // BenchmarkMTEndToEnd measures RapidPro send calls (10 concurrent, to
@@ -116,6 +119,7 @@ func benchMTOn(b *testing.B, contacts int, nodes []*harness) {
 		work <- i
 	}
 	close(work)
+	c0 := commits(h)
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for range 10 {
@@ -132,6 +136,7 @@ func benchMTOn(b *testing.B, contacts int, nodes []*harness) {
 	wg.Wait()
 	waitCount(b, func() int { return h.smsc.Stats().Submits }, b.N)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "MT/s")
+	reportCommits(b, h, c0)
 }
 
 // BenchmarkKannelSendsms measures Kannel sendsms calls as courier makes
@@ -178,5 +183,20 @@ func waitCount(b *testing.B, count func() int, n int) {
 			b.Fatalf("only %d of %d arrived", count(), n)
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// commits is how many commits h's bbolt store has made (-1 on PostgreSQL).
+func commits(h *harness) int64 {
+	if st, ok := h.d.store.(*store.Store); ok {
+		return st.Commits()
+	}
+	return -1
+}
+
+// reportCommits reports the store commits per message since c0 (bbolt).
+func reportCommits(b *testing.B, h *harness, c0 int64) {
+	if c0 >= 0 {
+		b.ReportMetric(float64(commits(h)-c0)/float64(b.N), "commits/msg")
 	}
 }

@@ -406,6 +406,11 @@ func (d *daemon) Run(ctx context.Context, ready func()) error {
 	bridgeCtx, stopBridge := context.WithCancel(ctx) // ends with ctx, or when Run stops for an error
 	defer stopBridge()
 	bridgeWG.Go(func() { bridgeErr <- d.bridge.Run(bridgeCtx) })
+	select { // ready (and reloadable) only once the lanes run
+	case <-d.bridge.Started():
+	case err := <-bridgeErr:
+		bridgeErr <- err
+	}
 
 	srv := d.server(d.bridge)
 	if d.cert.Load() != nil {
