@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smscbridge/smscbridge/smsc"
 	"github.com/smscbridge/smscbridge/smsc/dlr"
@@ -61,6 +62,9 @@ func (b *Bridge) handleDeliver(ctx context.Context, smscID string, p *pdu.PDU) p
 	default:
 		rec.Kind, rec.Payload, rec.DataCoding, rec.UDHLen = "mo", in.Payload, in.DataCoding, in.UDHLen
 	}
+	if st, done := b.deliverNow(ctx, smscID, &rec, &in, sm); done {
+		return st
+	}
 	data, _ := json.Marshal(rec)
 	// MO are ordered per sender (design.md invariant 6); before routing
 	// only the SMSC is known. A long MO, once whole, joins the same lane and
@@ -100,6 +104,89 @@ func (b *Bridge) handleDeliver(ctx context.Context, smscID string, p *pdu.PDU) p
 		return pdu.StatusRxTAppn
 	}
 	return pdu.StatusOK
+}
+
+// unlessBusyAdder is the store call of the direct path (*store.Store has
+// it; a backend without it takes every MO and receipt through the in: lane).
+type unlessBusyAdder interface {
+	AddUnlessBusy(ctx context.Context, busy store.LaneKey, items ...store.NewItem) ([]store.Added, bool, error)
+}
+
+// deliverNow handles a single-part MO or a receipt whose submit mapping is
+// there straight away: it routes (or matches) it and commits its platform
+// requests, claimed for their lane when it has room, in the commit that
+// acknowledges the deliver_sm, so the message costs no in: lane item (two
+// commits fewer and no lease). done is false when it did nothing and the
+// message takes the in: lane: a long MO's part, anything that would be a
+// dead letter (the in: lane keeps the record), a receipt not matched yet,
+// an MO whose sender has an earlier MO still waiting in the in: lane (it
+// must not overtake it), or a backend without AddUnlessBusy.
+func (b *Bridge) deliverNow(ctx context.Context, smscID string, rec *inRecord, in *smsc.Inbound, sm *pdu.ShortMessage) (st pdu.Status, done bool) {
+	q, ok := b.q.(unlessBusyAdder)
+	if !ok {
+		return 0, false
+	}
+	t := b.t()
+	s := t.smscs[smscID]
+	if s == nil {
+		return 0, false
+	}
+	var (
+		busy  store.LaneKey
+		mw    moWork
+		rw    receiptWork
+		items []store.NewItem
+	)
+	switch {
+	case rec.Kind == "mo" && in.Concat == nil:
+		now := b.o.Now()
+		mw = b.moWork(t, store.NewID(now), now, []*inRecord{rec}, nil)
+		if mw.dead != "" {
+			return 0, false
+		}
+		busy, items = store.LaneKey{Lane: laneIn(smscID), Key: contactKey(smscID, sm.SourceAddr)}, mw.items
+	case rec.Kind == "dlr":
+		m, ok, err := b.q.MatchReceipt(ctx, s.ID, s.IDType.ReceiptKey(rec.Receipt.ID))
+		if err != nil || !ok {
+			return 0, false
+		}
+		if rw = b.receiptWork(t, s, rec.Receipt, m); rw.dead != "" {
+			return 0, false
+		}
+		if rw.skip {
+			return pdu.StatusOK, true // nothing to report, nothing to keep
+		}
+		items = rw.items
+	default:
+		return 0, false
+	}
+	places := b.claimFor(items)
+	added, ok, err := q.AddUnlessBusy(ctx, busy, items...)
+	leased := make([]*store.Item, len(added))
+	for i, a := range added {
+		leased[i] = a.Leased
+	}
+	b.settle(places, leased)
+	switch {
+	case err != nil:
+		b.log.Error("commit inbound failed; answering temporary error", "smsc_id", smscID, "err", err)
+		return pdu.StatusRxTAppn, true
+	case !ok:
+		return 0, false
+	case rec.Kind == "dlr":
+		if b.o.Observe != nil {
+			b.observe(Event{Kind: "receipt", SMSC: smscID, Text: fmt.Sprintf("deliver_sm receipt id:%s stat:%s committed", rec.Receipt.ID, rec.Receipt.Stat)})
+		}
+		b.receiptQueued(s, rec.Receipt, &rw)
+	default:
+		if b.o.Observe != nil {
+			b.observe(Event{Kind: "mo", SMSC: smscID, Text: fmt.Sprintf("deliver_sm from %s committed", sm.SourceAddr)})
+		}
+		b.trace(store.TraceEvent{ID: mw.mo.ID, Number: sm.SourceAddr, Hop: "deliver_sm", SMSC: smscID,
+			Detail: fmt.Sprintf("to %s (data_coding 0x%02X, %d octets) committed, deliver_sm_resp OK", sm.DestAddr, sm.DataCoding, len(sm.Message))})
+		b.moQueued(&mw)
+	}
+	return pdu.StatusOK, true
 }
 
 // shortMessage returns the deliver_sm body, or a data_sm seen as one.
@@ -168,12 +255,35 @@ func (b *Bridge) processAssembled(ctx context.Context, it store.Item) {
 // deliverMO decodes and routes an MO, then commits the platform requests
 // for it and marks the inbound item done, in one store call.
 func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord, missing []int) {
+	w := b.moWork(b.t(), it.ID, it.FirstSeen, recs, missing)
+	if w.dead != "" {
+		if w.dead == "no_route" {
+			b.moUnrouted(&w)
+		}
+		b.complete(ctx, it, store.Completion{DeadReason: w.dead})
+		return
+	}
+	if b.complete(ctx, it, store.Completion{Enqueue: w.items}) {
+		b.moQueued(&w)
+	}
+}
+
+// moWork is what an MO asks for: its platform requests, or a dead letter.
+type moWork struct {
+	mo    MO
+	cs    *channelState
+	items []store.NewItem
+	dead  string // dead-letter reason
+}
+
+// moWork decodes the MO made of recs (its parts, missing the numbered
+// ones), routes it and builds its platform requests, queued under id.
+func (b *Bridge) moWork(t *table, id string, received time.Time, recs []*inRecord, missing []int) (w moWork) {
 	first := recs[0]
-	t := b.t()
 	s := t.smscs[first.SMSC]
 	if s == nil {
-		b.complete(ctx, it, store.Completion{DeadReason: "unknown smsc " + first.SMSC})
-		return
+		w.dead = "unknown smsc " + first.SMSC
+		return w
 	}
 	var text strings.Builder
 	for _, r := range recs {
@@ -183,28 +293,41 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 		}
 		text.WriteString(t)
 	}
-	mo := MO{ID: it.ID, SMSC: s.ID, From: NormalizeInbound(first.Src, s.Country),
-		To: NormalizeInbound(first.Dst, s.Country), Text: text.String(), Received: it.FirstSeen,
+	w.mo = MO{ID: id, SMSC: s.ID, From: NormalizeInbound(first.Src, s.Country),
+		To: NormalizeInbound(first.Dst, s.Country), Text: text.String(), Received: received,
 		Parts: len(recs) + len(missing), Incomplete: len(missing) > 0}
-	cs := t.routeMO(s, mo.To)
-	if cs == nil {
-		b.observe(Event{Kind: "dead", SMSC: s.ID, ID: it.ID, Text: "MO to " + mo.To + " has no channel: dead letter no_route"})
-		b.trace(store.TraceEvent{ID: it.ID, Number: mo.From, Hop: "dead", SMSC: s.ID, Detail: "no channel owns " + mo.To + ": dead letter no_route"})
-		b.complete(ctx, it, store.Completion{DeadReason: "no_route"})
-		return
+	w.cs = t.routeMO(s, w.mo.To)
+	if w.cs == nil {
+		w.dead = "no_route"
+		return w
 	}
-	mo.Channel = cs.ID
-	reqs, err := cs.adapter.MO(mo)
+	w.mo.Channel = w.cs.ID
+	reqs, err := w.cs.adapter.MO(w.mo)
 	if err != nil {
-		b.complete(ctx, it, store.Completion{DeadReason: "build platform request: " + err.Error()})
-		return
+		w.dead = "build platform request: " + err.Error()
+		return w
 	}
-	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, mo.From, statusOf{MO: it.ID}, reqs)}) {
-		b.meter().Message("mo", cs.ID)
-		b.trace(store.TraceEvent{ID: it.ID, Number: mo.From, Hop: "routed", SMSC: s.ID, Channel: cs.ID,
-			Detail: fmt.Sprintf("MO to %s (%d part(s), %d characters) routed to channel %s, %d callback(s) queued", mo.To, mo.Parts, len([]rune(mo.Text)), cs.ID, len(reqs))})
-		b.observe(Event{Kind: "queued", SMSC: s.ID, Channel: cs.ID, ID: it.ID,
-			Text: fmt.Sprintf("MO %s → %s %q (%d part(s)) routed to channel %s, %d callback(s) queued", mo.From, mo.To, abbreviate(mo.Text), mo.Parts, cs.ID, len(reqs))})
+	w.items = callbackItems(w.cs.ID, w.mo.From, statusOf{MO: id}, reqs)
+	return w
+}
+
+// moUnrouted shows and traces an MO no channel takes.
+func (b *Bridge) moUnrouted(w *moWork) {
+	mo := &w.mo
+	b.observe(Event{Kind: "dead", SMSC: mo.SMSC, ID: mo.ID, Text: "MO to " + mo.To + " has no channel: dead letter no_route"})
+	b.trace(store.TraceEvent{ID: mo.ID, Number: mo.From, Hop: "dead", SMSC: mo.SMSC, Detail: "no channel owns " + mo.To + ": dead letter no_route"})
+}
+
+// moQueued counts, traces and shows an MO whose platform requests are
+// committed.
+func (b *Bridge) moQueued(w *moWork) {
+	mo := &w.mo
+	b.meter().Message("mo", w.cs.ID)
+	b.trace(store.TraceEvent{ID: mo.ID, Number: mo.From, Hop: "routed", SMSC: mo.SMSC, Channel: w.cs.ID,
+		Detail: fmt.Sprintf("MO to %s (%d part(s), %d characters) routed to channel %s, %d callback(s) queued", mo.To, mo.Parts, utf8.RuneCountInString(mo.Text), w.cs.ID, len(w.items))})
+	if b.o.Observe != nil {
+		b.observe(Event{Kind: "queued", SMSC: mo.SMSC, Channel: w.cs.ID, ID: mo.ID,
+			Text: fmt.Sprintf("MO %s → %s %q (%d part(s)) routed to channel %s, %d callback(s) queued", mo.From, mo.To, abbreviate(mo.Text), mo.Parts, w.cs.ID, len(w.items))})
 	}
 }
 
@@ -257,42 +380,76 @@ func (b *Bridge) processReceipt(ctx context.Context, it store.Item, rec *inRecor
 		b.retryWait(ctx, it, "no submit matches receipt id "+r.ID+" yet", wait)
 		return
 	}
-	var st State
+	w := b.receiptWork(t, s, r, m)
+	switch {
+	case w.dead != "":
+		b.complete(ctx, it, store.Completion{DeadReason: w.dead})
+	case w.skip:
+		b.complete(ctx, it, store.Completion{})
+	default:
+		if b.complete(ctx, it, store.Completion{Enqueue: w.items}) {
+			b.receiptQueued(s, r, &w)
+		}
+	}
+}
+
+// receiptWork is what a matched receipt asks for: the status callbacks to
+// queue, or a dead letter, or nothing (skip).
+type receiptWork struct {
+	cs    *channelState
+	d     receiptData
+	st    State
+	part  int // which part of the MT (1 for a single part)
+	items []store.NewItem
+	dead  string // dead-letter reason
+	skip  bool   // an intermediate state the platform takes no report of
+}
+
+// receiptWork builds the status callbacks for receipt r of SMSC s, matched
+// to the submit mapping m.
+func (b *Bridge) receiptWork(t *table, s *smscState, r *dlr.Receipt, m store.Receipt) (w receiptWork) {
+	w.part = max(m.Part, 1)
 	switch {
 	case r.State == dlr.Delivered:
-		st = StateDelivered // of this part; the callback lane merges the parts
+		w.st = StateDelivered // of this part; the callback lane merges the parts
 	case r.State == dlr.Failed:
-		st = StateFailed
+		w.st = StateFailed
 	case r.State == dlr.Intermediate && t.channels[m.Channel] != nil && reportsBuffered(t.channels[m.Channel].adapter):
-		st = StateBuffered // the SMSC holds it: only for platforms that take such reports
+		w.st = StateBuffered // the SMSC holds it: only for platforms that take such reports
 	default:
-		b.complete(ctx, it, store.Completion{})
-		return
+		w.skip = true
+		return w
 	}
-	var d receiptData
-	_ = json.Unmarshal(m.Data, &d)
-	cs := t.channels[m.Channel]
-	if cs == nil {
-		b.complete(ctx, it, store.Completion{DeadReason: "receipt for unknown channel " + m.Channel})
-		return
+	_ = json.Unmarshal(m.Data, &w.d)
+	w.cs = t.channels[m.Channel]
+	if w.cs == nil {
+		w.dead = "receipt for unknown channel " + m.Channel
+		return w
 	}
-	status := Status{MTID: d.MTID, ExternalID: d.ExternalID, To: d.To, Channel: cs.ID, State: st, SMSC: s.ID,
+	status := Status{MTID: w.d.MTID, ExternalID: w.d.ExternalID, To: w.d.To, Channel: w.cs.ID, State: w.st, SMSC: s.ID,
 		SMSCMsgID: r.ID, At: b.o.Now(), Report: receiptText(r)}
-	if st == StateFailed {
+	if w.st == StateFailed {
 		status.ErrorCode, status.Description = r.Err, r.Stat
 	}
-	reqs, err := cs.adapter.Status(status)
+	reqs, err := w.cs.adapter.Status(status)
 	if err != nil {
-		b.complete(ctx, it, store.Completion{DeadReason: "build status request: " + err.Error()})
-		return
+		w.dead = "build status request: " + err.Error()
+		return w
 	}
-	of := statusOf{MTID: d.MTID, State: st, Group: groupKey(cs.ID, status), Parts: m.Parts, Part: m.Part, Dedup: d.Dedup}
-	if b.complete(ctx, it, store.Completion{Enqueue: callbackItems(cs.ID, d.To, of, cs.logOnly(status, reqs))}) {
-		b.meter().Message("receipt", cs.ID)
-		b.trace(store.TraceEvent{ID: d.MTID, Ref: cmp.Or(d.TraceRef, d.ExternalID), Number: d.To, Hop: "receipt", SMSC: s.ID, Channel: cs.ID,
-			Detail: fmt.Sprintf("receipt for message_id %s stat %s (part %d): %s callback queued", r.ID, r.Stat, max(m.Part, 1), st)})
-		b.observe(Event{Kind: "receipt", SMSC: s.ID, Channel: cs.ID, ID: d.MTID,
-			Text: fmt.Sprintf("receipt %s (stat %s) matched MT %s: %s callback queued", r.ID, r.Stat, d.MTID, st)})
+	of := statusOf{MTID: w.d.MTID, State: w.st, Group: groupKey(w.cs.ID, status), Parts: m.Parts, Part: m.Part, Dedup: w.d.Dedup}
+	w.items = callbackItems(w.cs.ID, w.d.To, of, w.cs.logOnly(status, reqs))
+	return w
+}
+
+// receiptQueued counts, traces and shows a receipt whose callbacks are
+// committed.
+func (b *Bridge) receiptQueued(s *smscState, r *dlr.Receipt, w *receiptWork) {
+	b.meter().Message("receipt", w.cs.ID)
+	b.trace(store.TraceEvent{ID: w.d.MTID, Ref: cmp.Or(w.d.TraceRef, w.d.ExternalID), Number: w.d.To, Hop: "receipt", SMSC: s.ID, Channel: w.cs.ID,
+		Detail: fmt.Sprintf("receipt for message_id %s stat %s (part %d): %s callback queued", r.ID, r.Stat, w.part, w.st)})
+	if b.o.Observe != nil {
+		b.observe(Event{Kind: "receipt", SMSC: s.ID, Channel: w.cs.ID, ID: w.d.MTID,
+			Text: fmt.Sprintf("receipt %s (stat %s) matched MT %s: %s callback queued", r.ID, r.Stat, w.d.MTID, w.st)})
 	}
 }
 

@@ -641,3 +641,41 @@ func TestCompleteLeaseNextLeases(t *testing.T) {
 		t.Fatalf("Complete(stale, LeaseNext) = %+v, %v", res, err)
 	}
 }
+
+// AddUnlessBusy queues all its items in one commit (claims honoured) only
+// while the busy key has nothing queued in its lane; otherwise nothing.
+func TestAddUnlessBusy(t *testing.T) {
+	s := MustOpen(t, Options{})
+	ctx := context.Background()
+	busy := LaneKey{Lane: "in:a", Key: "a\x00123"}
+	items := []NewItem{{Lane: "http:c", Key: "c\x00123", Payload: []byte("p1"), Claim: true}, {Lane: "http:c", Key: "c\x00123", Payload: []byte("p2"), Claim: true}}
+	added, ok, err := s.AddUnlessBusy(ctx, busy, items...)
+	if err != nil || !ok || len(added) != 2 {
+		t.Fatalf("AddUnlessBusy(idle) = %+v, %v, %v", added, ok, err)
+	}
+	if added[0].Leased == nil || added[1].Leased != nil {
+		t.Errorf("claims = %v, %v: want the first (its key's head) only", added[0].Leased, added[1].Leased)
+	}
+	waiting := mustEnqueueKey(t, s, busy.Lane, busy.Key, "earlier MO")
+	if added, ok, err := s.AddUnlessBusy(ctx, busy, NewItem{Lane: "http:c", Key: "c\x00123", Payload: []byte("p3")}); err != nil || ok || added != nil {
+		t.Fatalf("AddUnlessBusy(busy) = %+v, %v, %v: want nothing queued", added, ok, err)
+	}
+	if st := s.Stats()["http:c"]; st.Queued != 2 {
+		t.Errorf("http:c = %+v, want the 2 items of the idle call only", st)
+	}
+	// Other keys of the busy lane do not count; a zero busy never does.
+	if _, ok, err := s.AddUnlessBusy(ctx, LaneKey{Lane: busy.Lane, Key: "a\x00999"}, NewItem{Lane: "x", Payload: []byte("q")}); err != nil || !ok {
+		t.Fatalf("AddUnlessBusy(other key) = %v, %v", ok, err)
+	}
+	if _, ok, err := s.AddUnlessBusy(ctx, LaneKey{}, NewItem{Lane: "x", Payload: []byte("r")}); err != nil || !ok {
+		t.Fatalf("AddUnlessBusy(zero) = %v, %v", ok, err)
+	}
+	it := leaseWant(t, s, busy.Lane, "earlier MO")
+	mustAck(t, s, it[0])
+	if _, ok, err := s.AddUnlessBusy(ctx, busy, NewItem{Lane: "http:c", Key: "c\x00123", Payload: []byte("p3")}); err != nil || !ok {
+		t.Fatalf("AddUnlessBusy once %s is done = %v, %v", waiting, ok, err)
+	}
+	if _, _, err := s.AddUnlessBusy(ctx, LaneKey{}, NewItem{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("AddUnlessBusy(no lane) = %v, want ErrInvalid", err)
+	}
+}

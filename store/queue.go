@@ -98,6 +98,45 @@ func (s *Store) Add(ctx context.Context, it NewItem) (a Added, err error) {
 	return a, nil
 }
 
+// LaneKey names the items of one ordering key of one lane.
+type LaneKey struct{ Lane, Key string }
+
+// AddUnlessBusy queues items in one transaction, each as Add would (Claim
+// included), unless busy's key has items queued in its lane: then it
+// queues nothing and ok is false. An MO routed as it arrives goes straight
+// to its platform's lane this way, unless an earlier MO of its sender still
+// waits to be routed (it must not overtake it). A zero busy queues
+// unconditionally.
+func (s *Store) AddUnlessBusy(ctx context.Context, busy LaneKey, items ...NewItem) (added []Added, ok bool, err error) {
+	for _, it := range items {
+		if err := checkNew(it); err != nil {
+			return nil, false, err
+		}
+	}
+	err = s.update(ctx, func(w *wtx) error {
+		added, ok = nil, false
+		if busy.Lane != "" && busy.Key != "" {
+			prefix := keyPrefix(busy.Lane, busy.Key)
+			if k, _ := w.tx.Bucket(bktKeys).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+				return nil
+			}
+		}
+		for _, it := range items {
+			a, err := w.add(it)
+			if err != nil {
+				return err
+			}
+			added = append(added, a)
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return added, ok, nil
+}
+
 func checkNew(it NewItem) error {
 	if it.Lane == "" || len(it.Lane) > maxKeyString {
 		return invalid("lane must be 1..%d bytes", maxKeyString)
