@@ -393,3 +393,40 @@ func TestLaneContinuesWithKeysNext(t *testing.T) {
 		}
 	})
 }
+
+// TestMOBehindWaitingMOOfSender: an MO is routed as it arrives only while
+// no earlier MO of its sender waits in the in: lane; otherwise it queues
+// there behind it (one key), so it cannot overtake it at the platform.
+func TestMOBehindWaitingMOOfSender(t *testing.T) {
+	b, q := MustBridge(t)
+	ctx := context.Background()
+	deliver := func(from string, esm uint8, msg string) {
+		t.Helper()
+		p := &pdu.PDU{Header: pdu.Header{ID: pdu.DeliverSM, Seq: 1}, Body: &pdu.ShortMessage{ESMClass: esm,
+			SourceTON: 1, SourceAddr: from, DestTON: 1, DestAddr: "60177872890", Message: []byte(msg)}}
+		if st := b.handleDeliver(ctx, "a", p); st != pdu.StatusOK {
+			t.Fatalf("deliver %q = %v", msg, st)
+		}
+	}
+	// A long MO, whole: it waits in the in: lane to be routed.
+	deliver("60123456789", pdu.ESMClassUDHI, "\x05\x00\x03\x07\x02\x01part one ")
+	deliver("60123456789", pdu.ESMClassUDHI, "\x05\x00\x03\x07\x02\x02part two")
+	deliver("60123456789", 0, "short, after the long one")
+	deliver("60199999999", 0, "another sender")
+	st := q.Stats()
+	if st["in:a"].Queued != 2 {
+		t.Errorf("in:a = %+v, want the long MO and the short one behind it", st["in:a"])
+	}
+	if st["http:ch"].Queued != 1 {
+		t.Errorf("http:ch = %+v, want only the other sender's MO routed at once", st["http:ch"])
+	}
+	items, err := q.List(ctx, "in:a", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Key != "a\x0060123456789" {
+			t.Errorf("in:a item key %q, want the sender's", it.Key)
+		}
+	}
+}
