@@ -20,12 +20,21 @@ type harness struct {
 
 // Result is one daemon's figures.
 type Result struct {
-	MOAckPerSec       float64 `json:"mo_ack_per_s"`
-	MOEndToEndPerSec  float64 `json:"mo_end_to_end_per_s"`
-	MOCPUMicros       float64 `json:"mo_cpu_us"`
-	MOFailed          int     `json:"mo_not_acknowledged"`
-	MOLost            int     `json:"mo_acknowledged_lost"`
-	MODuplicates      int     `json:"mo_duplicates"`
+	MOAckPerSec      float64 `json:"mo_ack_per_s"`
+	MOEndToEndPerSec float64 `json:"mo_end_to_end_per_s"`
+	MOCPUMicros      float64 `json:"mo_cpu_us"`
+	MOFailed         int     `json:"mo_not_acknowledged"`
+	MOLost           int     `json:"mo_acknowledged_lost"`
+	MODuplicates     int     `json:"mo_duplicates"`
+	MT                       // the daemon's platform send calls
+	// Sendsms: the same MT phase through the bridge's Kannel-compatible
+	// sendsms (kannel channel), as the harness sends MT to Kannel.
+	Sendsms *MT    `json:"mt_sendsms,omitempty"`
+	Fixed   *Fixed `json:"fixed_rate,omitempty"`
+}
+
+// MT is one MT phase's figures.
+type MT struct {
 	MTAcceptedPerSec  float64 `json:"mt_accepted_per_s"`
 	MTSubmitPerSec    float64 `json:"mt_submit_per_s"`
 	MTDeliveredPerSec float64 `json:"mt_delivered_callback_per_s"`
@@ -34,7 +43,14 @@ type Result struct {
 	MTNotSubmitted    int     `json:"mt_accepted_not_submitted"`
 	MTNoDelivered     int     `json:"mt_accepted_no_delivered_callback"`
 	MTDuplicates      int     `json:"mt_duplicate_submits"`
-	Fixed             *Fixed  `json:"fixed_rate,omitempty"`
+}
+
+// lost: an accepted MT was not submitted or got no delivered callback.
+func (m *MT) lost() bool { return m != nil && (m.MTNotSubmitted > 0 || m.MTNoDelivered > 0) }
+
+func (m *MT) counts() string {
+	return fmt.Sprintf("refused %d, accepted but not submitted %d, without delivered callback %d, duplicate submits %d",
+		m.MTRefused, m.MTNotSubmitted, m.MTNoDelivered, m.MTDuplicates)
 }
 
 // Fixed is the fixed-rate run.
@@ -54,7 +70,7 @@ type Fixed struct {
 }
 
 func (r *Result) lossy() bool {
-	return r.MOLost > 0 || r.MTNotSubmitted > 0 || r.MTNoDelivered > 0 || (r.Fixed != nil && (r.Fixed.MOLost > 0 || r.Fixed.MTLost > 0))
+	return r.MOLost > 0 || r.MT.lost() || r.Sendsms.lost() || (r.Fixed != nil && (r.Fixed.MOLost > 0 || r.Fixed.MTLost > 0))
 }
 
 func cpuOf(t target) float64 {
@@ -79,8 +95,8 @@ func rssOf(t target) int64 {
 	return sum
 }
 
-// measure runs the throughput phases on one fresh daemon, then the
-// fixed-rate run on another.
+// measure runs the throughput phases on one fresh daemon (MT through
+// sendsms too when it serves it), then the fixed-rate run on another.
 func (h *harness) measure(t target) (*Result, error) {
 	fmt.Printf("compare: %s: starting\n", t.name())
 	if err := t.start(); err != nil {
@@ -89,7 +105,11 @@ func (h *harness) measure(t target) (*Result, error) {
 	r := &Result{}
 	err := h.moPhase(t, r)
 	if err == nil {
-		err = h.mtPhase(t, r)
+		err = h.mtPhase(t, "MT", t.sendMT, &r.MT)
+	}
+	if s, ok := t.(sendsmsTarget); ok && err == nil {
+		r.Sendsms = &MT{}
+		err = h.mtPhase(t, "MT sendsms", s.sendsms, r.Sendsms)
 	}
 	t.stop()
 	if err != nil || h.o.duration <= 0 {
@@ -188,9 +208,10 @@ func (h *harness) lastArrival(s *stamps) time.Time {
 	return last
 }
 
-// mtPhase: o.mt send calls, o.mtConc at once, until every accepted MT has
-// its submit_sm at the simulator and its delivered callback at the sink.
-func (h *harness) mtPhase(t target, r *Result) error {
+// mtPhase: o.mt send calls by send, o.mtConc at once, until every accepted
+// MT has its submit_sm at the simulator and its delivered callback at the
+// sink; what names the phase in messages.
+func (h *harness) mtPhase(t target, what string, send func(ctx context.Context, id int, to, text string) error, r *MT) error {
 	h.runs++
 	base := h.runs * 10_000_000
 	h.sink.reset()
@@ -211,9 +232,9 @@ func (h *harness) mtPhase(t target, r *Result) error {
 		wg.Go(func() {
 			for i := range work {
 				id := base + i
-				if err := t.sendMT(ctx, id, mtTo(i, h.o.contacts), fmt.Sprintf("mt %d", id)); err != nil {
+				if err := send(ctx, id, mtTo(i, h.o.contacts), fmt.Sprintf("mt %d", id)); err != nil {
 					refused.Add(1)
-					once.Do(func() { fmt.Printf("compare: %s: MT refused: %v\n", t.name(), err) })
+					once.Do(func() { fmt.Printf("compare: %s: %s refused: %v\n", t.name(), what, err) })
 					continue
 				}
 				accepted[i] = true
@@ -224,7 +245,7 @@ func (h *harness) mtPhase(t target, r *Result) error {
 	acceptDone := time.Since(start)
 	n := h.o.mt - int(refused.Load())
 	subs := h.sim.submits.Load()
-	werr := waitUntil(t.name()+" MT submitted and delivered", time.Until(deadline(ctx)), func() error {
+	werr := waitUntil(t.name()+" "+what+" submitted and delivered", time.Until(deadline(ctx)), func() error {
 		s, d := int(subs.n.Load()), int(h.sink.delivered.n.Load())
 		if s < n || d < n {
 			return fmt.Errorf("%d submitted, %d delivered callbacks of %d", s, d, n)
@@ -254,8 +275,8 @@ func (h *harness) mtPhase(t target, r *Result) error {
 	if d := int(h.sink.delivered.n.Load()); d > 0 {
 		r.MTCPUMicros = cpu / float64(d) * 1e6
 	}
-	fmt.Printf("compare: %s: MT %d accepted in %.2fs, %d submitted by %.2fs, %d delivered callbacks by %.2fs, CPU %.2fs\n",
-		t.name(), n, acceptDone.Seconds(), subs.n.Load(), lastSub.Sub(start).Seconds(), h.sink.delivered.n.Load(), lastDel.Sub(start).Seconds(), cpu)
+	fmt.Printf("compare: %s: %s %d accepted in %.2fs, %d submitted by %.2fs, %d delivered callbacks by %.2fs, CPU %.2fs\n",
+		t.name(), what, n, acceptDone.Seconds(), subs.n.Load(), lastSub.Sub(start).Seconds(), h.sink.delivered.n.Load(), lastDel.Sub(start).Seconds(), cpu)
 	return werr
 }
 
@@ -425,6 +446,13 @@ func printTable(w io.Writer, rep *Report) {
 	row(fmt.Sprintf("MT send calls accepted (%v concurrent)", o["mt_concurrency"]), "/s", k.MTAcceptedPerSec, b.MTAcceptedPerSec, true)
 	row("MT submit_sm", "/s", k.MTSubmitPerSec, b.MTSubmitPerSec, true)
 	row("MT with receipts, delivered callback done", "/s", k.MTDeliveredPerSec, b.MTDeliveredPerSec, true)
+	// The bridge's sendsms against Kannel's own (the harness's MT to Kannel is sendsms).
+	bs := b.Sendsms
+	if bs == nil {
+		bs = &MT{}
+	}
+	row("MT sendsms accepted", "/s", k.MTAcceptedPerSec, bs.MTAcceptedPerSec, true)
+	row("MT sendsms with receipts, delivered callback done", "/s", k.MTDeliveredPerSec, bs.MTDeliveredPerSec, true)
 	row("daemon CPU per MO, end to end", "µs", k.MOCPUMicros, b.MOCPUMicros, false)
 	row("daemon CPU per MT with its receipt and callbacks", "µs", k.MTCPUMicros, b.MTCPUMicros, false)
 	kf, bf := k.Fixed, b.Fixed
@@ -441,7 +469,6 @@ func printTable(w io.Writer, rep *Report) {
 	row("fixed "+fr+": MT p99 send call → submit_sm", "ms", kf.MTLat[1], bf.MTLat[1], false)
 	row("fixed "+fr+": daemon CPU", "s", kf.CPUSeconds, bf.CPUSeconds, false)
 	row("fixed "+fr+": peak RSS", "MB", kf.PeakRSSMB, bf.PeakRSSMB, false)
-	fmt.Fprintln(w, "| MT through the bridge's Kannel-compatible sendsms | — | not measured yet (channel served; harness row to do) | — |")
 	for _, x := range []struct {
 		name string
 		r    *Result
@@ -450,8 +477,11 @@ func printTable(w io.Writer, rep *Report) {
 			continue
 		}
 		r := x.r
-		fmt.Fprintf(w, "%s counts: MO not acknowledged %d, acknowledged but lost %d, duplicates %d; MT refused %d, accepted but not submitted %d, without delivered callback %d, duplicate submits %d",
-			x.name, r.MOFailed, r.MOLost, r.MODuplicates, r.MTRefused, r.MTNotSubmitted, r.MTNoDelivered, r.MTDuplicates)
+		fmt.Fprintf(w, "%s counts: MO not acknowledged %d, acknowledged but lost %d, duplicates %d; MT %s",
+			x.name, r.MOFailed, r.MOLost, r.MODuplicates, r.MT.counts())
+		if r.Sendsms != nil {
+			fmt.Fprintf(w, "; MT sendsms %s", r.Sendsms.counts())
+		}
 		if f := r.Fixed; f != nil {
 			fmt.Fprintf(w, "; fixed rate: MO sent %d (behind %d, lost %d), MT sent %d (behind %d, not submitted %d), drained in %.1fs", f.MOSent, f.MOBehind, f.MOLost, f.MTSent, f.MTBehind, f.MTLost, f.DrainedSeconds)
 		}

@@ -36,6 +36,18 @@ type target interface {
 	sendMT(ctx context.Context, id int, to, text string) error
 }
 
+// sendsmsTarget is a target that also serves Kannel's sendsms (the
+// bridge's kannel channel): its MT phase is run a second time through it.
+type sendsmsTarget interface {
+	// sendsms makes one sendsms call for MT id to to, as the harness
+	// makes to Kannel; nil once the daemon accepted it.
+	sendsms(ctx context.Context, id int, to, text string) error
+}
+
+// The harness's sendsms calls: the account (Kannel's sendsms-user, the
+// bridge's kannel channel) and the sender (the kannel channel's number).
+const sendsmsUser, sendsmsPassword, sendsmsFrom = "u", "p", "12345"
+
 var client = &http.Client{
 	Timeout:   30 * time.Second,
 	Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute},
@@ -83,7 +95,8 @@ func drain(resp *http.Response) []byte {
 }
 
 // bridgeTarget is bin/smscbridge with the default durable store, one
-// transceiver bind to the simulator and one RapidPro EX channel.
+// transceiver bind to the simulator, one RapidPro EX channel and one kannel
+// channel (sendsms) on the same SMSC.
 type bridgeTarget struct {
 	bin, root string
 	sim       *simulator
@@ -111,37 +124,7 @@ func (b *bridgeTarget) start() error {
 		return err
 	}
 	b.httpAddr = fmt.Sprintf("127.0.0.1:%d", hp)
-	cfg := fmt.Sprintf(`# written by test/compare
-[http]
-listen = %q
-[admin]
-listen = "127.0.0.1:%d"
-token = "compare-admin-token"
-[store]
-path = %q
-[log]
-level = "warn"
-[[smsc]]
-id = "sim"
-host = "127.0.0.1"
-port = %d
-system_id = "bridge"
-password = "secret"
-window = %d
-reconnect_delay = "200ms"
-[[channel]]
-id = "rp-main"
-kind = "rapidpro"
-numbers = [%q]
-smsc = ["sim"]
-receive_url = "%s/c/ex/%s/receive"
-`, b.httpAddr, ap, filepath.Join(dir, "bridge.db"), b.sim.port(), b.window, platformNumber, b.sink.url(), rpUUID)
-	if b.mtConc > 0 {
-		cfg = strings.Replace(cfg, "reconnect_delay = \"200ms\"\n", fmt.Sprintf("reconnect_delay = \"200ms\"\nconcurrency = %d\n", b.mtConc), 1)
-	}
-	if b.conc > 0 {
-		cfg += fmt.Sprintf("concurrency = %d\n", b.conc)
-	}
+	cfg := b.config(filepath.Join(dir, "bridge.db"), ap)
 	conf := filepath.Join(dir, "smscbridge.toml")
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		return err
@@ -173,6 +156,51 @@ receive_url = "%s/c/ex/%s/receive"
 	return nil
 }
 
+// config is the bridge's configuration: store at store, admin listener on
+// adminPort, the SMSC and both channels with the flags' concurrency.
+func (b *bridgeTarget) config(store string, adminPort int) string {
+	smscConc, chanConc := "", "" // the flags' concurrency lines (none: the defaults)
+	if b.mtConc > 0 {
+		smscConc = fmt.Sprintf("concurrency = %d\n", b.mtConc)
+	}
+	if b.conc > 0 {
+		chanConc = fmt.Sprintf("concurrency = %d\n", b.conc)
+	}
+	return fmt.Sprintf(`# written by test/compare
+[http]
+listen = %q
+[admin]
+listen = "127.0.0.1:%d"
+token = "compare-admin-token"
+[store]
+path = %q
+[log]
+level = "warn"
+[[smsc]]
+id = "sim"
+host = "127.0.0.1"
+port = %d
+system_id = "bridge"
+password = "secret"
+window = %d
+reconnect_delay = "200ms"
+%s[[channel]]
+id = "rp-main"
+kind = "rapidpro"
+numbers = [%q]
+smsc = ["sim"]
+receive_url = "%s/c/ex/%s/receive"
+%s[[channel]]
+id = "kn-main"
+kind = "kannel"
+numbers = [%q]
+smsc = ["sim"]
+username = %q
+password = %q
+%s`, b.httpAddr, adminPort, store, b.sim.port(), b.window, smscConc,
+		platformNumber, b.sink.url(), rpUUID, chanConc, sendsmsFrom, sendsmsUser, sendsmsPassword, chanConc)
+}
+
 func (b *bridgeTarget) stop() {
 	b.p.stop(30 * time.Second)
 	waitUnbound(b.sim)
@@ -193,6 +221,10 @@ func (b *bridgeTarget) sendMT(ctx context.Context, id int, to, text string) erro
 		return fmt.Errorf("send: %s %s", resp.Status, out)
 	}
 	return nil
+}
+
+func (b *bridgeTarget) sendsms(ctx context.Context, id int, to, text string) error {
+	return sendsms(ctx, "http://"+b.httpAddr, b.sink, id, to, text)
 }
 
 // waitUnbound waits (bounded) until the simulator has no session left, so
@@ -253,7 +285,7 @@ func (k *kannelTarget) start() error {
 		ports[i] = p
 	}
 	k.cfg = kannelConfig{Dir: dir, AdminPort: ports[0], BoxPort: ports[1], SendPort: ports[2], SMSCPort: k.sim.port(),
-		AdminPassword: "adm1n", User: "u", UserPassword: "p", SystemID: "bridge", Password: "secret", MsgIDType: "0",
+		AdminPassword: "adm1n", User: sendsmsUser, UserPassword: sendsmsPassword, SystemID: "bridge", Password: "secret", MsgIDType: "0",
 		MOURL: k.sink.url() + "/kannel/mo", LogLevel: 2, NoAccessLog: true,
 		StoreFile: filepath.Join(dir, "kannel.store"), MaxPending: k.window}
 	conf := filepath.Join(dir, "kannel.conf")
@@ -314,9 +346,16 @@ func (k *kannelTarget) stop() {
 func (k *kannelTarget) pids() []int { return []int{k.bb.pid(), k.sb.pid()} }
 
 func (k *kannelTarget) sendMT(ctx context.Context, id int, to, text string) error {
-	q := url.Values{"username": {k.cfg.User}, "password": {k.cfg.UserPassword}, "from": {"12345"}, "to": {to}, "text": {text},
-		"dlr-mask": {"27"}, "dlr-url": {fmt.Sprintf("%s/kannel/dlr?id=%d&type=%%d", k.sink.url(), id)}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms?%s", k.cfg.SendPort, q.Encode()), nil)
+	return sendsms(ctx, fmt.Sprintf("http://127.0.0.1:%d", k.cfg.SendPort), k.sink, id, to, text)
+}
+
+// sendsms makes one GET /cgi-bin/sendsms at base for MT id to to, with
+// dlr-mask 27 and a dlr-url to the sink's /kannel/dlr naming id: the
+// request the harness makes to Kannel and to the bridge's kannel channel.
+func sendsms(ctx context.Context, base string, snk *sink, id int, to, text string) error {
+	q := url.Values{"username": {sendsmsUser}, "password": {sendsmsPassword}, "from": {sendsmsFrom}, "to": {to}, "text": {text},
+		"dlr-mask": {"27"}, "dlr-url": {fmt.Sprintf("%s/kannel/dlr?id=%d&type=%%d", snk.url(), id)}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/cgi-bin/sendsms?"+q.Encode(), nil)
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
