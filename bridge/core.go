@@ -448,10 +448,13 @@ func (b *Bridge) work(ctx context.Context, l lane) {
 			free <- struct{}{}
 		}
 		if err != nil {
-			if ctx.Err() != nil && len(items) == 0 {
-				return
+			if ctx.Err() != nil { // stopping: work what the inbox handed over, with the drain context
+				if len(items) == 0 {
+					return
+				}
+			} else {
+				b.log.Error("lease failed", "lane", l.name, "err", err)
 			}
-			b.log.Error("lease failed", "lane", l.name, "err", err)
 			if len(items) == 0 {
 				sleep(ctx, pause)
 				pause = min(pause*2, 10*time.Second)
