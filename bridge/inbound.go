@@ -182,9 +182,11 @@ func (b *Bridge) deliverNow(ctx context.Context, smscID string, rec *inRecord, i
 		if b.o.Observe != nil {
 			b.observe(Event{Kind: "mo", SMSC: smscID, Text: fmt.Sprintf("deliver_sm from %s committed", sm.SourceAddr)})
 		}
-		b.trace(store.TraceEvent{ID: mw.mo.ID, Number: sm.SourceAddr, Hop: "deliver_sm", SMSC: smscID,
-			Detail: fmt.Sprintf("to %s (data_coding 0x%02X, %d octets) committed, deliver_sm_resp OK", sm.DestAddr, sm.DataCoding, len(sm.Message))})
-		b.moQueued(&mw)
+		mo := &mw.mo
+		b.trace(store.TraceEvent{ID: mo.ID, Number: sm.SourceAddr, Hop: "deliver_sm", SMSC: smscID, Channel: mw.cs.ID,
+			Detail: fmt.Sprintf("to %s (data_coding 0x%02X, %d octets, %d characters) committed, deliver_sm_resp OK; routed to channel %s, %d callback(s) queued",
+				sm.DestAddr, sm.DataCoding, len(sm.Message), utf8.RuneCountInString(mo.Text), mw.cs.ID, len(mw.items))})
+		b.moQueued(&mw, false)
 	}
 	return pdu.StatusOK, true
 }
@@ -264,7 +266,7 @@ func (b *Bridge) deliverMO(ctx context.Context, it store.Item, recs []*inRecord,
 		return
 	}
 	if b.complete(ctx, it, store.Completion{Enqueue: w.items}) {
-		b.moQueued(&w)
+		b.moQueued(&w, true)
 	}
 }
 
@@ -318,13 +320,15 @@ func (b *Bridge) moUnrouted(w *moWork) {
 	b.trace(store.TraceEvent{ID: mo.ID, Number: mo.From, Hop: "dead", SMSC: mo.SMSC, Detail: "no channel owns " + mo.To + ": dead letter no_route"})
 }
 
-// moQueued counts, traces and shows an MO whose platform requests are
-// committed.
-func (b *Bridge) moQueued(w *moWork) {
+// moQueued counts, traces (with trace: the deliver_sm's own trace event
+// says it otherwise) and shows an MO whose platform requests are committed.
+func (b *Bridge) moQueued(w *moWork, trace bool) {
 	mo := &w.mo
 	b.meter().Message("mo", w.cs.ID)
-	b.trace(store.TraceEvent{ID: mo.ID, Number: mo.From, Hop: "routed", SMSC: mo.SMSC, Channel: w.cs.ID,
-		Detail: fmt.Sprintf("MO to %s (%d part(s), %d characters) routed to channel %s, %d callback(s) queued", mo.To, mo.Parts, utf8.RuneCountInString(mo.Text), w.cs.ID, len(w.items))})
+	if trace {
+		b.trace(store.TraceEvent{ID: mo.ID, Number: mo.From, Hop: "routed", SMSC: mo.SMSC, Channel: w.cs.ID,
+			Detail: fmt.Sprintf("MO to %s (%d part(s), %d characters) routed to channel %s, %d callback(s) queued", mo.To, mo.Parts, utf8.RuneCountInString(mo.Text), w.cs.ID, len(w.items))})
+	}
 	if b.o.Observe != nil {
 		b.observe(Event{Kind: "queued", SMSC: mo.SMSC, Channel: w.cs.ID, ID: mo.ID,
 			Text: fmt.Sprintf("MO %s → %s %q (%d part(s)) routed to channel %s, %d callback(s) queued", mo.From, mo.To, abbreviate(mo.Text), mo.Parts, w.cs.ID, len(w.items))})
