@@ -64,8 +64,7 @@ func callbackItems(channel, contact string, of statusOf, reqs []Request) []store
 			cb.Request, cb.Log = Request{}, &statusNote{}
 			_ = json.Unmarshal(r.Body, cb.Log)
 		}
-		data, _ := json.Marshal(cb)
-		out = append(out, store.NewItem{Lane: laneHTTP(channel), Key: contactKey(channel, contact), Payload: data})
+		out = append(out, store.NewItem{Lane: laneHTTP(channel), Key: contactKey(channel, contact), Payload: encodeCallback(&cb)})
 	}
 	return out
 }
@@ -99,8 +98,8 @@ func NewHTTPClient(timeout time.Duration, conns int, _ *slog.Logger) *http.Clien
 // (retryable) are retried from the queue, honouring Retry-After up to
 // Options.MaxBackoff; other answers go to the dead letters at once.
 func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
-	var cb callback
-	if err := json.Unmarshal(it.Payload, &cb); err != nil {
+	cb, err := decodeCallback(it.Payload)
+	if err != nil {
 		b.complete(ctx, it, store.Completion{DeadReason: "undecodable callback: " + err.Error()})
 		return
 	}

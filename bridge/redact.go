@@ -142,8 +142,8 @@ func RedactPayload(lane string, payload []byte) (out []byte, ok bool) {
 	if !strings.HasPrefix(lane, "http:") {
 		return payload, false
 	}
-	var cb callback
-	if err := json.Unmarshal(payload, &cb); err != nil {
+	cb, err := decodeCallback(payload)
+	if err != nil {
 		return payload, false
 	}
 	v := callbackView{statusOf: cb.statusOf, Log: cb.Log}
