@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -19,12 +20,21 @@ import (
 
 // runCmd is `smscbridge run -config FILE`: the daemon. SIGINT and SIGTERM
 // stop it; SIGHUP reloads the configuration file.
+// defaultGOGC is the daemon's GOGC unless the environment sets one.
+const defaultGOGC = 200
+
 func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/smscbridge/smscbridge.toml", "configuration file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if os.Getenv("GOGC") == "" {
+		// The heap is small and short-lived (a message's buffers live for
+		// one request); collecting at twice the live heap instead of once
+		// halves the collector's share of the CPU for a few MB more.
+		debug.SetGCPercent(defaultGOGC)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
