@@ -81,6 +81,7 @@ type conn struct {
 
 	window   chan struct{} // one token per outstanding submit
 	handlers chan struct{} // one token per running Handler call, MaxInbound at most
+	idle     chan *pdu.PDU // to a handler goroutine waiting for its next call (unbuffered)
 	hwg      sync.WaitGroup
 
 	reqs  chan outPDU // new requests
@@ -104,12 +105,12 @@ func newConn(parent context.Context, nc net.Conn, mode BindMode, o *Options, log
 	c := &conn{
 		o: o, mode: mode, log: log, nc: nc, h: o.Handler, ctx: ctx, cancel: cancel,
 		window:   make(chan struct{}, o.Window),
-		handlers: make(chan struct{}, o.MaxInbound),
-		reqs:     make(chan outPDU, o.Window+4),
-		resps:    make(chan outPDU, o.Window+4),
-		pending:  make(map[uint32]*request),
-		late:     make(map[uint32]lateSubmit),
-		stats:    st,
+		handlers: make(chan struct{}, o.MaxInbound), idle: make(chan *pdu.PDU),
+		reqs:    make(chan outPDU, o.Window+4),
+		resps:   make(chan outPDU, o.Window+4),
+		pending: make(map[uint32]*request),
+		late:    make(map[uint32]lateSubmit),
+		stats:   st,
 	}
 	c.th = throttle{pause: o.ThrottlePause, cwnd: o.Window, gate: make(chan struct{})}
 	c.lastRecv.Store(time.Now().UnixNano())

@@ -157,14 +157,43 @@ func (c *conn) inbound(p *pdu.PDU) {
 		c.respond(pdu.NewResponse(p, pdu.StatusThrottled, &pdu.MessageResp{}))
 		return
 	}
-	c.hwg.Go(func() {
-		defer func() { <-c.handlers }()
+	select {
+	case c.idle <- p: // a handler goroutine that finished a call takes it
+	default:
+		c.hwg.Go(func() { c.handler(p) })
+	}
+}
+
+// handlerIdle is how long a handler goroutine waits for another inbound
+// message before it ends. Reusing them spares each message a new
+// goroutine's stack growth (a few percent of the CPU of an MO).
+const handlerIdle = 5 * time.Second
+
+// handler answers p, then the inbound messages handed to it while it is
+// idle (c.idle), until none comes for handlerIdle or the link closes.
+func (c *conn) handler(p *pdu.PDU) {
+	var t *time.Timer
+	for {
 		st := c.handle(p)
 		if st == pdu.StatusOK {
 			c.stats.delivered.Add(1)
 		}
 		c.respond(pdu.NewResponse(p, st, &pdu.MessageResp{})) // message_id unused: one NUL (§1.5)
-	})
+		<-c.handlers
+		if t == nil {
+			t = time.NewTimer(handlerIdle)
+			defer t.Stop()
+		} else {
+			t.Reset(handlerIdle)
+		}
+		select {
+		case p = <-c.idle:
+		case <-t.C:
+			return
+		case <-c.ctx.Done():
+			return
+		}
+	}
 }
 
 // handle calls the Handler, turning a panic into ESME_RX_T_APPN.
