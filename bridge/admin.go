@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -66,7 +65,7 @@ func (b *Bridge) droppedMT(it store.Item) ([]store.NewItem, error) {
 		return nil, nil
 	}
 	var rec mtRecord
-	if err := json.Unmarshal(it.Payload, &rec); err != nil {
+	if err := rec.decode(it.Payload); err != nil {
 		return nil, nil // nothing to report on: an undecodable record never had a platform id
 	}
 	cs := b.t().channels[rec.Channel]

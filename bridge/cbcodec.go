@@ -66,7 +66,7 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-var errBadCallback = errors.New("truncated or malformed callback record")
+var errBadCallback = errors.New("truncated or malformed record")
 
 // decodeCallback reads a stored callback, binary or (older) JSON.
 func decodeCallback(p []byte) (cb callback, err error) {
@@ -77,7 +77,7 @@ func decodeCallback(p []byte) (cb callback, err error) {
 	if len(p) == 0 || p[0] != cbBinary {
 		return cb, errBadCallback
 	}
-	d := cbReader{p: p[1:]}
+	d := recReader{p: p[1:]}
 	r := &cb.Request
 	r.Method, r.URL = d.str(), d.str()
 	if nh := d.uvarint(); nh > 0 && d.err == nil {
@@ -111,13 +111,14 @@ func decodeCallback(p []byte) (cb callback, err error) {
 	return cb, nil
 }
 
-// cbReader reads the binary form; the first problem sticks in err.
-type cbReader struct {
+// recReader reads the binary records of this package (callbacks, MT
+// records, receipt data, status marks); the first problem sticks in err.
+type recReader struct {
 	p   []byte
 	err error
 }
 
-func (d *cbReader) uvarint() uint64 {
+func (d *recReader) uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
@@ -130,7 +131,45 @@ func (d *cbReader) uvarint() uint64 {
 	return v
 }
 
-func (d *cbReader) bytes() []byte {
+// count reads a uvarint count of items that each take at least one byte.
+func (d *recReader) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.p)) {
+		d.err = errBadCallback
+		return 0
+	}
+	return int(n)
+}
+
+func (d *recReader) strs() []string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.str()
+	}
+	return out
+}
+
+// done reports an error unless the whole record was read.
+func (d *recReader) done() error {
+	if d.err != nil || len(d.p) != 0 {
+		return errBadCallback
+	}
+	return nil
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ss)))
+	for _, s := range ss {
+		b = appendString(b, s)
+	}
+	return b
+}
+
+func (d *recReader) bytes() []byte {
 	n := d.uvarint()
 	if d.err != nil {
 		return nil
@@ -144,9 +183,9 @@ func (d *cbReader) bytes() []byte {
 	return b
 }
 
-func (d *cbReader) str() string { return string(d.bytes()) }
+func (d *recReader) str() string { return string(d.bytes()) }
 
-func (d *cbReader) byte() byte {
+func (d *recReader) byte() byte {
 	if d.err != nil || len(d.p) == 0 {
 		d.err = errBadCallback
 		return 0

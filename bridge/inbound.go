@@ -424,7 +424,7 @@ func (b *Bridge) receiptWork(t *table, s *smscState, r *dlr.Receipt, m store.Rec
 		w.skip = true
 		return w
 	}
-	_ = json.Unmarshal(m.Data, &w.d)
+	_ = w.d.decode(m.Data)
 	w.cs = t.channels[m.Channel]
 	if w.cs == nil {
 		w.dead = "receipt for unknown channel " + m.Channel

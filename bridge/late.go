@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -98,7 +97,7 @@ func (b *Bridge) settleLate(e *lateSubmit, messageID string, st pdu.Status) {
 			// rest under the same reference.
 			state = 0
 			rec.ID = e.mtid
-			data, _ := json.Marshal(rec)
+			data := rec.encode()
 			err = b.q.SettleDead(ctx, e.itemID, []store.NewItem{{Lane: laneMT(e.smscID), Key: e.key, Payload: data}}, rcpts)
 			break
 		}

@@ -3,7 +3,6 @@ package bridge
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -89,7 +88,7 @@ func (b *Bridge) Accept(ctx context.Context, mt MT) (string, error) {
 	if mt.DedupKey != "" {
 		rec.Dedup = cs.ID + "\x00" + mt.DedupKey
 	}
-	data, _ := json.Marshal(rec)
+	data := rec.encode()
 	it := store.NewItem{Lane: laneMT(s.ID), Key: contactKey(cs.ID, to), Payload: data}
 	if rec.Dedup != "" {
 		it.DedupKey, it.DedupTTL = rec.Dedup, mt.DedupWindow
@@ -170,7 +169,7 @@ func (b *Bridge) processMT(ctx context.Context, it store.Item) {
 	t := b.t()
 	s := t.smscs[strings.TrimPrefix(it.Lane, "mt:")]
 	var rec mtRecord
-	if err := json.Unmarshal(it.Payload, &rec); err != nil || s == nil {
+	if err := rec.decode(it.Payload); err != nil || s == nil {
 		b.complete(ctx, it, store.Completion{DeadReason: fmt.Sprintf("undecodable MT record: %v", err)})
 		return
 	}
@@ -286,8 +285,7 @@ func (j *mtJob) payload() []byte {
 	if r.ID == "" {
 		r.ID = j.mtid
 	}
-	data, _ := json.Marshal(r)
-	return data
+	return r.encode()
 }
 
 // retryMT schedules the MT again with its progress and the receipt
@@ -335,7 +333,7 @@ func (b *Bridge) waitForBind(ctx context.Context, j *mtJob) {
 		if next := b.t().nextSMSC(j.rec.SMSC, s.ID); next != nil {
 			r := j.rec
 			r.ID, r.On, r.Ref, r.Parts, r.Sent = j.mtid, "", 0, 0, nil
-			data, _ := json.Marshal(r)
+			data := r.encode()
 			if b.complete(ctx, j.it, store.Completion{Enqueue: []store.NewItem{{Lane: laneMT(next.ID), Key: j.it.Key, Payload: data}}}) {
 				b.log.Warn("MT failed over to the next SMSC", "smsc_id", s.ID, "to_smsc", next.ID, "msg_id", j.mtid, "down_for", down.Round(time.Millisecond))
 				b.trace(store.TraceEvent{ID: j.mtid, Hop: "failover", SMSC: next.ID, Channel: j.cs.ID,
@@ -409,7 +407,7 @@ func (b *Bridge) receipts(smscID, channel, mtid string, rec mtRecord, ids []stri
 		idType = s.IDType
 	}
 	parts := max(rec.Parts, len(ids))
-	data, _ := json.Marshal(receiptData{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To, Dedup: rec.Dedup, TraceRef: rec.TraceRef})
+	data := (&receiptData{MTID: mtid, ExternalID: rec.ExternalID, To: rec.To, Dedup: rec.Dedup, TraceRef: rec.TraceRef}).encode()
 	out := make([]store.Receipt, 0, len(ids)-from)
 	for i := from; i < len(ids); i++ {
 		out = append(out, store.Receipt{SMSC: smscID, MsgID: idType.SubmitKey(ids[i]), ItemID: mtid, Channel: channel,

@@ -130,15 +130,25 @@ type callbackView struct {
 
 // RedactPayload returns a queued item's payload fit for an operator's eyes
 // (admin API, smscbridge queue, anything that is copied into a ticket).
-// A platform callback (lane "http:...") comes back as readable JSON with
+// An MT (lane "mt:...") comes back as its record in JSON, as older
+// versions stored it (the store keeps a compact binary form). A platform
+// callback (lane "http:...") comes back as readable JSON with
 // its body decoded (JSON as JSON, text as a string, not base64) and every
 // secret masked as "***": the values of Authorization, Cookie, apikey and
 // other token or key headers (an Authorization keeps its scheme), the
 // URL's userinfo password and secret query parameters (redactURL), and
 // secret-named fields of a JSON or form body. ok is false, and payload is
-// returned as it is, for any other payload, or a callback that does not
+// returned as it is, for any other payload, or a record that does not
 // decode.
 func RedactPayload(lane string, payload []byte) (out []byte, ok bool) {
+	if strings.HasPrefix(lane, "mt:") {
+		var rec mtRecord
+		if rec.decode(payload) != nil {
+			return payload, false
+		}
+		data, err := json.Marshal(rec)
+		return data, err == nil
+	}
 	if !strings.HasPrefix(lane, "http:") {
 		return payload, false
 	}

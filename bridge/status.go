@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"time"
 
@@ -87,7 +86,7 @@ func (b *Bridge) mergeStatus(ctx context.Context, cb *callback) (*statusMerge, e
 	if err != nil {
 		return nil, err
 	}
-	if ok && json.Unmarshal(raw, &m.mark) != nil {
+	if ok && m.mark.decode(raw) != nil {
 		b.log.Warn("unreadable status mark; starting over", "msg_id", cb.MTID)
 		m.mark = statusMark{}
 	}
@@ -172,7 +171,6 @@ func (m *statusMerge) completion(sent bool, now time.Time) store.Completion {
 			c.DropDedup = mark.Dedup
 		}
 	}
-	data, _ := json.Marshal(mark)
-	c.Marks = []store.Mark{{Key: m.key, Value: data}}
+	c.Marks = []store.Mark{{Key: m.key, Value: mark.encode()}}
 	return c
 }

@@ -497,6 +497,8 @@ type itemView struct {
 	// Callback replaces Payload and PayloadText for a platform callback:
 	// its request as readable JSON, secrets masked (bridge.RedactPayload).
 	Callback json.RawMessage `json:"callback,omitempty"`
+	// MT replaces them for an MT: its record as JSON.
+	MT json.RawMessage `json:"mt,omitempty"`
 }
 
 func itemViews(items []store.Item, payload bool) []itemView {
@@ -510,7 +512,11 @@ func itemViews(items []store.Item, payload bool) []itemView {
 			v.DeadAt = &it.DeadAt
 		}
 		if cb, ok := bridge.RedactPayload(it.Lane, it.Payload); payload && ok {
-			v.Callback = cb
+			if strings.HasPrefix(it.Lane, "mt:") {
+				v.MT = cb
+			} else {
+				v.Callback = cb
+			}
 		} else if payload {
 			v.Payload = it.Payload
 			if utf8.Valid(it.Payload) {
@@ -580,7 +586,11 @@ func showItem(w io.Writer, it store.Item) {
 		if json.Indent(&pretty, cb, "", "  ") == nil {
 			cb = pretty.Bytes()
 		}
-		fmt.Fprintf(w, "callback (secrets masked):\n%s\n", cb)
+		what := "callback (secrets masked)"
+		if strings.HasPrefix(it.Lane, "mt:") {
+			what = "MT record"
+		}
+		fmt.Fprintf(w, "%s:\n%s\n", what, cb)
 	} else if utf8.Valid(it.Payload) {
 		fmt.Fprintf(w, "%s\n", it.Payload)
 	} else {

@@ -93,7 +93,7 @@ func TestQueueStatsAndShow(t *testing.T) {
 	}
 
 	code, out, _ = runQueue(t, "show", queued[0], dead, "-db", path)
-	for _, s := range []string{"id:         " + queued[0], "state:      queued", `key:        "agg-a\x00+5511"`, `{"to":"+5511"}`, "state:      dead", "reason:     http 404: not found\n", "payload:    3 bytes", "00000000  ff 00 01"} {
+	for _, s := range []string{"id:         " + queued[0], "state:      queued", `key:        "agg-a\x00+5511"`, "MT record:\n", `"to": "+5511"`, "state:      dead", "reason:     http 404: not found\n", "payload:    3 bytes", "00000000  ff 00 01"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("queue show output lacks %q:\n%s", s, out)
 		}
