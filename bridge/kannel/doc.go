@@ -53,7 +53,8 @@
 // # Reports: bridge → dlr-url
 //
 // An MT with a dlr-url and a dlr-mask above 0 carries both, with what the
-// escape codes need, as its bridge.MT.ExternalID. When the dlr-url names
+// escape codes need, as its bridge.MT.ExternalID (the compact form of
+// report.go; the JSON form of older versions still decodes). When the dlr-url names
 // its message, as courier's does (no escape code but %d), its dedup key is
 // the dlr-url, the receiver and a hash of the text, kept 24 h while the
 // message is pending or went out; a dlr-url template with other codes

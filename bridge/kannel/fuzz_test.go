@@ -1,6 +1,7 @@
 package kannel
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -60,6 +61,33 @@ func FuzzExpand(f *testing.F) {
 		got := expand(tmpl, vars{body: body, reply: body, sender: body})
 		if !strings.Contains(tmpl, "%") && got != tmpl {
 			t.Fatalf("expand(%q) = %q", tmpl, got)
+		}
+	})
+}
+
+// FuzzDecodeReport: any ExternalID decodes without panicking; a report
+// that decodes re-encodes to one that decodes the same; any report
+// encodes to valid UTF-8 that decodes to what its JSON form gave.
+func FuzzDecodeReport(f *testing.F) {
+	for _, r := range reportCases {
+		f.Add(r.encode(), r.URL, r.To, r.From, r.User, r.Meta, r.Mask)
+		f.Add(jsonForm(r), r.URL, r.To, r.From, r.User, r.Meta, r.Mask)
+	}
+	f.Add("\x0127:3:abc0:0:0:0:", "", "", "", "", "", 0)
+	f.Fuzz(func(t *testing.T, ext, url, to, from, user, meta string, mask int) {
+		if r, ok := decodeReport(ext); ok {
+			if again, ok := decodeReport(r.encode()); !ok || (utf8.ValidString(r.URL+r.To+r.From+r.User+r.Meta) && again != r) {
+				t.Fatalf("%q: %+v re-decodes as %+v (%v)", ext, r, again, ok)
+			}
+		}
+		r := report{URL: url, Mask: mask, To: to, From: from, User: user, Meta: meta}
+		enc := r.encode()
+		var want report
+		if err := json.Unmarshal([]byte(jsonForm(r)), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := decodeReport(enc); !ok || got != want || !utf8.ValidString(enc) {
+			t.Fatalf("%+v encodes as %q, decodes as %+v (%v), want %+v", r, enc, got, ok, want)
 		}
 	})
 }

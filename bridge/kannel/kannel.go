@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -294,7 +293,8 @@ func (q *request) submit() bridge.SubmitParams {
 
 // report is what a delivery report of one MT needs from its sendsms call;
 // it travels with the MT as its ExternalID (so the core also keys the
-// MT's statuses, and its dlr-url's resend rule, by it).
+// MT's statuses, and its dlr-url's resend rule, by it), in the form of
+// report.go (the JSON tags are those of the older JSON form).
 type report struct {
 	URL  string `json:"u"`
 	Mask int    `json:"m"`
@@ -306,11 +306,6 @@ type report struct {
 
 func (q *request) report(to string) report {
 	return report{URL: q.dlrURL, Mask: q.dlrMask, To: to, From: q.from, User: q.user, Meta: q.meta}
-}
-
-func (r report) encode() string {
-	b, _ := json.Marshal(r)
-	return string(b)
 }
 
 // DLR types (platforms.md C.4.1).
@@ -332,8 +327,8 @@ func (a *Adapter) Status(st bridge.Status) ([]bridge.Request, error) {
 	if st.ExternalID == "" {
 		return nil, nil // no dlr-url (or dlr-mask 0): nothing to report
 	}
-	var rp report
-	if err := json.Unmarshal([]byte(st.ExternalID), &rp); err != nil || rp.URL == "" {
+	rp, ok := decodeReport(st.ExternalID)
+	if !ok || rp.URL == "" {
 		return nil, fmt.Errorf("kannel: channel %q: MT %s: unreadable report data", a.cfg.Channel, st.MTID)
 	}
 	typ, reply := dlrType(st)

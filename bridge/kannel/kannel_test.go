@@ -102,9 +102,8 @@ func TestCourierRequests(t *testing.T) {
 			if mt.To != f.To || mt.From != f.From || mt.Text != f.Text || mt.Channel != "kn" {
 				t.Errorf("MT %+v, want to %q from %q text %q", mt, f.To, f.From, f.Text)
 			}
-			var rp report
-			if err := json.Unmarshal([]byte(mt.ExternalID), &rp); err != nil || rp.URL != f.DLRURL || rp.Mask != 27 {
-				t.Errorf("report data %q (%v), want dlr-url %q mask 27", mt.ExternalID, err, f.DLRURL)
+			if rp, ok := decodeReport(mt.ExternalID); !ok || rp.URL != f.DLRURL || rp.Mask != 27 || rp.To != f.To {
+				t.Errorf("report data %q (%v), want dlr-url %q mask 27 to %q", mt.ExternalID, ok, f.DLRURL, f.To)
 			}
 			if mt.DedupKey == "" || !strings.Contains(mt.DedupKey, f.DLRURL) || mt.DedupWindow != DedupWindow {
 				t.Errorf("dedup key %q window %v: want the dlr-url for 24h", mt.DedupKey, mt.DedupWindow)
