@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -34,6 +35,19 @@ func redactURL(raw string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()
+}
+
+// secretInText finds secret-named parameters (secretParams) in any text:
+// name=value, the value up to the next separator.
+var secretInText = regexp.MustCompile(`(?i)\b(` + strings.Join(secretParams, "|") + `)=([^&\s"'\x00-\x1f]*)`)
+
+// redactParams masks the values of secret-named parameters anywhere in s
+// (a URL, or data that holds one).
+func redactParams(s string) string {
+	if !strings.Contains(s, "=") {
+		return s
+	}
+	return secretInText.ReplaceAllString(s, "${1}=xxxxx")
 }
 
 // redactErr renders a client error without the URL's secrets.
@@ -146,6 +160,9 @@ func RedactPayload(lane string, payload []byte) (out []byte, ok bool) {
 		if rec.decode(payload) != nil {
 			return payload, false
 		}
+		// An adapter's report data may hold a URL with a password (a
+		// Kannel dlr-url): mask secret-named parameters wherever they are.
+		rec.ExternalID = redactParams(rec.ExternalID)
 		data, err := json.Marshal(rec)
 		return data, err == nil
 	}
@@ -157,6 +174,7 @@ func RedactPayload(lane string, payload []byte) (out []byte, ok bool) {
 		return payload, false
 	}
 	v := callbackView{statusOf: cb.statusOf, Log: cb.Log}
+	v.Group = redactParams(v.Group) // it may hold the adapter's report data (a dlr-url)
 	if cb.Log == nil || cb.Request.URL != "" || cb.Request.Method != "" {
 		v.Request = redactRequest(cb.Request)
 	}

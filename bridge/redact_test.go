@@ -59,8 +59,12 @@ func TestRedactPayload(t *testing.T) {
 	if !strings.Contains(string(out), `text=hi+there`) || !strings.Contains(string(out), `"Authorization":"***"`) {
 		t.Errorf("form callback = %s", out)
 	}
+	// An MT comes back as its record, a password in its report data masked.
+	if out, ok := RedactPayload("mt:agg-a", []byte(`{"to":"+5511","text":"hi","ext":"{\"u\":\"http://x/?password=p\u0026a=1\"}"}`)); !ok ||
+		!strings.Contains(string(out), `"to":"+5511"`) || strings.Contains(string(out), "password=p") || !strings.Contains(string(out), "password=xxxxx") {
+		t.Errorf("RedactPayload(mt) = %s, %v", out, ok)
+	}
 	for _, tc := range []struct{ lane, payload string }{
-		{"mt:agg-a", `{"to":"+5511","text":"hi","ext":"{\"u\":\"http://x/?password=p\"}"}`},
 		{"http:ch", "\xff\x00\x01"},
 		{"in:agg-a", `{"req":{"header":{"Authorization":"Bearer x"}}}`},
 	} {
