@@ -62,7 +62,7 @@ bench:
 FUZZ_TARGETS := FuzzDecode:./smsc/pdu FuzzDecodeLenient:./smsc/pdu FuzzRoundTrip:./smsc/pdu FuzzDecode:./smsc/coding FuzzAlphabet:./smsc/coding \
 	FuzzUnpackGSM7:./smsc/coding FuzzParse:./smsc/dlr FuzzParseInbound:./smsc \
 	FuzzParseSend:./bridge/rapidpro FuzzParseSend:./bridge/custom FuzzSendsms:./bridge/kannel FuzzExpand:./bridge/kannel FuzzParseRequest:./bridge/notify FuzzParse:./conf \
-	FuzzDecodeParts:./store FuzzDecodeCallback:./bridge FuzzDecodeRecords:./bridge FuzzDecodeReport:./bridge/kannel
+	FuzzDecodeParts:./store FuzzDecodeCallback:./bridge FuzzDecodeRecords:./bridge FuzzDecodeReport:./bridge/kannel FuzzDecodeTraceEvent:./store
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

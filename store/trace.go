@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -27,7 +26,8 @@ import (
 //
 // Layout (buckets created on first use, so older files need no migration):
 //
-//	trace   be64(unix ns) ‖ be64(seq) → JSON TraceEvent
+//	trace   be64(unix ns) ‖ be64(seq) → TraceEvent, binary (tracecodec.go;
+//	        files of older versions also hold JSON ones)
 //	tracex  index key ‖ 0x00 ‖ event key → nil; index keys are
 //	        "i:"+ID, "r:"+Ref and "n:"+Number (digits only)
 
@@ -140,41 +140,73 @@ func (w *wtx) writeTrace(evs []TraceEvent) error {
 	if err != nil {
 		return err
 	}
-	for _, ev := range evs {
-		k := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(ev.At.UnixNano()))
+	// One buffer holds every event's value: bbolt keeps a value (not a
+	// key) until the transaction commits, so each event has its own part of
+	// it. The keys are built in one scratch buffer (bbolt copies keys).
+	size := 0
+	for i := range evs {
+		size += traceEventSize(&evs[i])
+	}
+	vals := make([]byte, 0, size)
+	var kb [16]byte
+	var scratch [128]byte
+	ib := scratch[:0]
+	for i := range evs {
+		ev := &evs[i]
+		start := len(vals)
+		vals = appendTraceEvent(vals, ev)
+		k := binary.BigEndian.AppendUint64(kb[:0], uint64(ev.At.UnixNano()))
 		k = binary.BigEndian.AppendUint64(k, w.next())
-		v, _ := json.Marshal(ev)
-		if err := b.Put(k, v); err != nil {
+		if err := b.Put(k, vals[start:len(vals):len(vals)]); err != nil {
 			return err
 		}
-		for _, ik := range traceIndexKeys(ev) {
-			if err := x.Put(append(append([]byte(ik), 0), k...), nil); err != nil {
-				return err
-			}
+		var err error
+		if ib, err = putTraceIndex(ib, ev, k, x.Put); err != nil {
+			return err
 		}
 	}
 	w.traced += len(evs)
 	return nil
 }
 
-// traceIndexKeys are the index keys of ev: its message id, and, for the
+// putTraceIndex calls put (the tracex bucket's Put, or its Delete) with
+// each index entry of ev, stored under event key k: index key ‖ 0x00 ‖ k,
+// built in buf (returned for reuse; the entry is valid only during the
+// call). The index keys are ev's message id, and, for the
 // events that start a message (entryHops) or have no id, its platform id
-// and number. Trace finds the other events of a message through its id,
-// so the later hops need no index entries of their own for those (fewer
-// writes per message).
-func traceIndexKeys(ev TraceEvent) []string {
-	out := make([]string, 0, 3)
-	id, ref, number := TraceKeys(ev)
-	if id != "" {
-		out = append(out, "i:"+id)
+// and number (TraceKeys). Trace finds the other events of a message
+// through its id, so the later hops need no index entries of their own for
+// those (fewer writes per message).
+func putTraceIndex(buf []byte, ev *TraceEvent, k []byte, put func(key, value []byte) error) ([]byte, error) {
+	entry := func(prefix, s string, digitsOnly bool) error {
+		buf = append(buf[:0], prefix...)
+		if digitsOnly {
+			var ok bool
+			if buf, ok = appendDigits(buf, s); !ok || len(buf) == len(prefix) {
+				return nil
+			}
+		} else {
+			buf = append(buf, s...)
+		}
+		buf = append(append(buf, 0), k...)
+		return put(buf, nil)
 	}
-	if ref != "" {
-		out = append(out, "r:"+ref)
+	if ev.ID != "" {
+		if err := entry("i:", ev.ID, false); err != nil || !entryHops[ev.Hop] {
+			return buf, err
+		}
 	}
-	if number != "" {
-		out = append(out, "n:"+number)
+	if ev.Ref != "" && ev.Ref != ev.ID {
+		if err := entry("r:", ev.Ref, false); err != nil {
+			return buf, err
+		}
 	}
-	return out
+	if ev.Number != "" {
+		if err := entry("n:", ev.Number, true); err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // TraceKeys are the keys Trace finds ev by, "" for those it is not found
@@ -209,17 +241,28 @@ var entryHops = map[string]bool{"http_in": true, "deliver_sm": true}
 // digits keeps the digits of a phone number ("+250 788" → "250788"); ""
 // when s has letters (an alphanumeric sender is not a number to search).
 func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' || r == ' ' || r == '-' || r == '(' || r == ')':
+	var scratch [32]byte
+	b, ok := appendDigits(scratch[:0], s)
+	if !ok {
+		return ""
+	}
+	return string(b)
+}
+
+// appendDigits appends the digits of the phone number s to b (digits);
+// false, and b unchanged, when s has letters.
+func appendDigits(b []byte, s string) ([]byte, bool) {
+	n := len(b)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			b = append(b, c)
+		case c == '+' || c == ' ' || c == '-' || c == '(' || c == ')':
 		default:
-			return ""
+			return b[:n], false
 		}
 	}
-	return b.String()
+	return b, true
 }
 
 // flushTrace writes the pending events in one transaction.
@@ -281,16 +324,17 @@ func (s *Store) sweepTrace(ctx context.Context) error {
 		over := s.traceCount() - s.opt.TraceMax
 		deleted := 0
 		c := b.Cursor()
+		var scratch [128]byte
+		ib := scratch[:0]
+		del := func(key, _ []byte) error { return x.Delete(key) }
 		for k, v := c.First(); k != nil && deleted < traceSweepMax; k, v = c.First() {
 			if int64(binary.BigEndian.Uint64(k[:8])) >= cutoff && deleted >= over {
 				break
 			}
-			var ev TraceEvent
-			_ = json.Unmarshal(v, &ev) // an unreadable event goes without its index entries
-			for _, ik := range traceIndexKeys(ev) {
-				if err := x.Delete(append(append([]byte(ik), 0), k...)); err != nil {
-					return err
-				}
+			ev, _ := decodeTraceEvent(v) // an unreadable event goes without its index entries
+			var err error
+			if ib, err = putTraceIndex(ib, &ev, k, del); err != nil {
+				return err
 			}
 			if err := c.Delete(); err != nil {
 				return err
@@ -350,8 +394,7 @@ func (s *Store) Trace(ctx context.Context, query string, limit int) ([]TraceEven
 		}
 		ids := map[string]bool{query: true}
 		for k := range keys {
-			var ev TraceEvent
-			if json.Unmarshal(b.Get([]byte(k)), &ev) == nil && ev.ID != "" && !ids[ev.ID] && len(ids) < TraceMaxIDs {
+			if ev, err := decodeTraceEvent(b.Get([]byte(k))); err == nil && ev.ID != "" && !ids[ev.ID] && len(ids) < TraceMaxIDs {
 				ids[ev.ID] = true
 				scanIndex(x, "i:"+ev.ID, keys)
 			}
@@ -365,9 +408,10 @@ func (s *Store) Trace(ctx context.Context, query string, limit int) ([]TraceEven
 			sorted = sorted[len(sorted)-limit:]
 		}
 		for _, k := range sorted {
-			var ev TraceEvent
-			if v := b.Get([]byte(k)); v != nil && json.Unmarshal(v, &ev) == nil {
-				out = append(out, ev)
+			if v := b.Get([]byte(k)); v != nil {
+				if ev, err := decodeTraceEvent(v); err == nil {
+					out = append(out, ev)
+				}
 			}
 		}
 		return nil
