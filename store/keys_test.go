@@ -500,7 +500,7 @@ func TestMigrateV1(t *testing.T) {
 	// The upgrade is durable: it opens again as the new format, and a1 is gone.
 	s = MustOpen(t, o)
 	if err := s.view(func(tx *boltTx) error {
-		if v, err := formatOf(tx); v != 2 || err != nil {
+		if v, err := formatOf(tx); v != 3 || err != nil {
 			return fmt.Errorf("format %d, %v", v, err)
 		}
 		return nil
@@ -677,5 +677,27 @@ func TestAddUnlessBusy(t *testing.T) {
 	}
 	if _, _, err := s.AddUnlessBusy(ctx, LaneKey{}, NewItem{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("AddUnlessBusy(no lane) = %v, want ErrInvalid", err)
+	}
+}
+
+// A format 2 file (the bridge's records in JSON only) opens, keeps its
+// items and is marked format 3, which older daemons refuse.
+func TestFormat2Upgrade(t *testing.T) {
+	o := Options{Path: filepath.Join(t.TempDir(), "bridge.db")}
+	s := MustOpen(t, o)
+	mustEnqueueKey(t, s, "l", "k", "kept")
+	if err := s.db.Update(func(tx *boltTx) error { return tx.Bucket(bktMeta).Put(metaFormat, formatV2) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = MustOpen(t, o)
+	leaseWant(t, s, "l", "kept")
+	if err := s.view(func(tx *boltTx) error {
+		if f := string(tx.Bucket(bktMeta).Get(metaFormat)); f != "smscbridge-store-3" {
+			return fmt.Errorf("format marker %q after the upgrade", f)
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
 	}
 }

@@ -30,8 +30,13 @@ var (
 
 	metaFormat    = []byte("format")
 	metaCounter   = []byte("counter") // be64: last sequence number or lease token handed out
-	formatVersion = []byte("smscbridge-store-2")
+	formatVersion = []byte("smscbridge-store-3")
 	formatV1      = []byte("smscbridge-store-1") // before ordering keys; migrated by Open
+	// formatV2 is format 3 with the bridge's records in JSON only: format
+	// 3 only marks files whose records may be in the bridge's binary forms
+	// (which an older daemon cannot read), so Open migrates 2 by
+	// rewriting the marker.
+	formatV2 = []byte("smscbridge-store-2")
 )
 
 const maxKeyString = 4096 // lanes, dedup keys, SMSC ids, message ids

@@ -299,7 +299,7 @@ func checkFormat(tx *bolt.Tx) error {
 	return err
 }
 
-// formatOf returns 1 or 2, the store format of tx.
+// formatOf returns 1, 2 or 3, the store format of tx.
 func formatOf(tx *bolt.Tx) (int, error) {
 	m := tx.Bucket(bktMeta)
 	if m == nil {
@@ -308,6 +308,8 @@ func formatOf(tx *bolt.Tx) (int, error) {
 	ver, want := 0, v1Buckets
 	switch f := m.Get(metaFormat); string(f) {
 	case string(formatVersion):
+		ver, want = 3, allBuckets
+	case string(formatV2):
 		ver, want = 2, allBuckets
 	case string(formatV1):
 		ver = 1
@@ -322,13 +324,14 @@ func formatOf(tx *bolt.Tx) (int, error) {
 	return ver, nil
 }
 
-// migrate upgrades a format 1 store in place: format 1 items had no
+// migrate upgrades a format 1 or 2 store in place: format 1 items had no
 // ordering key, so each stays alone in its own key (version 1 records read
-// as such; they are rewritten as version 2 when next changed). Only new
-// buckets and the format marker are written, in Open's transaction.
+// as such; they are rewritten as version 2 when next changed); format 2
+// differs only by its marker. Only new buckets and the format marker are
+// written, in Open's transaction.
 func migrate(tx *bolt.Tx) error {
 	ver, err := formatOf(tx)
-	if err != nil || ver == 2 {
+	if err != nil || ver == 3 {
 		return err
 	}
 	for _, b := range allBuckets {
