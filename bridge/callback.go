@@ -147,7 +147,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	resp, err := client.Do(req)
 	if err != nil {
 		b.meter().Callback(it.Lane[len("http:"):], 0, time.Since(start))
-		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %s, will retry", cb.Request.Method, redactURL(cb.Request.URL), redactErr(err)))
+		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %s, will retry", cb.Request.Method, shownURL(cb.Request.URL), redactErr(err)))
 		b.retry(ctx, it, "http: "+redactErr(err), 0)
 		return
 	}
@@ -160,12 +160,15 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 	case code >= 200 && code < 300:
 		if b.complete(ctx, it, merge.completion(true, b.o.Now())) {
 			b.log.Debug("callback delivered", "lane", it.Lane, "id", it.ID, "attempt", it.Attempts+1, "status", code)
-			b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code))
-			b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d", cb.Request.Method, redactURL(cb.Request.URL), code)})
+			if b.o.Trace != nil || b.o.Observe != nil {
+				what := fmt.Sprintf("%s %s → %d", cb.Request.Method, shownURL(cb.Request.URL), code)
+				b.traceCallback(it, &cb, what)
+				b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: what})
+			}
 		}
 	case b.retryable(channel, code, body):
-		b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, redactURL(cb.Request.URL), code)})
-		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, redactURL(cb.Request.URL), code))
+		b.observe(Event{Kind: "http", Channel: channel, ID: it.ID, Text: fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, shownURL(cb.Request.URL), code)})
+		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d, will retry", cb.Request.Method, shownURL(cb.Request.URL), code))
 		delay := min(retryAfter(resp.Header.Get("Retry-After"), b.o.Now()), b.o.MaxBackoff)
 		b.retry(ctx, it, fmt.Sprintf("http %d: %s", code, bytes.TrimSpace(body)), delay)
 	default:
@@ -173,7 +176,7 @@ func (b *Bridge) processCallback(ctx context.Context, it store.Item) {
 		if code == 401 || code == 403 {
 			reason = fmt.Sprintf("http %d: the platform refused our credentials: %s", code, bytes.TrimSpace(body))
 		}
-		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d, not retried: dead letter", cb.Request.Method, redactURL(cb.Request.URL), code))
+		b.traceCallback(it, &cb, fmt.Sprintf("%s %s → %d, not retried: dead letter", cb.Request.Method, shownURL(cb.Request.URL), code))
 		b.complete(ctx, it, store.Completion{DeadReason: reason}) // one ERROR line: "dead letter"
 	}
 }

@@ -4,7 +4,17 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"slices"
+
+	"github.com/smscbridge/smscbridge/internal/binrec"
 )
+
+// doneErr is errBadCallback unless r read its whole record.
+func doneErr(r *binrec.Reader) error {
+	if !r.Done() {
+		return errBadCallback
+	}
+	return nil
+}
 
 // Binary forms of the records the bridge keeps in the store besides
 // callbacks (cbcodec.go): an MT (mtRecord), the data of a receipt mapping
@@ -17,7 +27,7 @@ func (d *receiptData) encode() []byte {
 	b := make([]byte, 0, 8+len(d.MTID)+len(d.ExternalID)+len(d.To)+len(d.Dedup)+len(d.TraceRef))
 	b = append(b, cbBinary)
 	for _, s := range []string{d.MTID, d.ExternalID, d.To, d.Dedup, d.TraceRef} {
-		b = appendString(b, s)
+		b = binrec.AppendString(b, s)
 	}
 	return b
 }
@@ -29,9 +39,9 @@ func (d *receiptData) decode(p []byte) error {
 	if len(p) == 0 || p[0] != cbBinary {
 		return errBadCallback
 	}
-	r := recReader{p: p[1:]}
-	*d = receiptData{MTID: r.str(), ExternalID: r.str(), To: r.str(), Dedup: r.str(), TraceRef: r.str()}
-	return r.done()
+	r := binrec.Reader{B: p[1:]}
+	*d = receiptData{MTID: r.String(), ExternalID: r.String(), To: r.String(), Dedup: r.String(), TraceRef: r.String()}
+	return doneErr(&r)
 }
 
 func (m *statusMark) encode() []byte {
@@ -46,14 +56,14 @@ func (m *statusMark) encode() []byte {
 	slices.Sort(ids)
 	b = binary.AppendUvarint(b, uint64(len(ids)))
 	for _, id := range ids {
-		b = appendString(b, id)
+		b = binrec.AppendString(b, id)
 		parts := m.MT[id]
 		b = binary.AppendUvarint(b, uint64(len(parts)))
 		for _, st := range parts {
 			b = binary.AppendUvarint(b, uint64(st))
 		}
 	}
-	return appendStrings(b, m.Dedup)
+	return binrec.AppendStrings(b, m.Dedup)
 }
 
 func (m *statusMark) decode(p []byte) error {
@@ -63,21 +73,21 @@ func (m *statusMark) decode(p []byte) error {
 	if len(p) == 0 || p[0] != cbBinary {
 		return errBadCallback
 	}
-	r := recReader{p: p[1:]}
-	*m = statusMark{Reported: State(r.uvarint()), Closed: int64(r.uvarint())}
-	if n := r.count(); n > 0 {
+	r := binrec.Reader{B: p[1:]}
+	*m = statusMark{Reported: State(r.Uvarint()), Closed: int64(r.Uvarint())}
+	if n := r.Count(); n > 0 {
 		m.MT = make(map[string][]State, n)
 		for range n {
-			id := r.str()
-			parts := make([]State, r.count())
+			id := r.String()
+			parts := make([]State, r.Count())
 			for i := range parts {
-				parts[i] = State(r.uvarint())
+				parts[i] = State(r.Uvarint())
 			}
 			m.MT[id] = parts
 		}
 	}
-	m.Dedup = r.strs()
-	return r.done()
+	m.Dedup = r.Strings()
+	return doneErr(&r)
 }
 
 func (rec *mtRecord) encode() []byte {
@@ -88,17 +98,17 @@ func (rec *mtRecord) encode() []byte {
 	b := make([]byte, 0, 32+len(rec.Text)+len(rec.ExternalID)+len(sp)+len(rec.ID)+len(rec.Channel)+len(rec.To)+len(rec.From)+len(rec.Dedup)+len(rec.TraceRef))
 	b = append(b, cbBinary)
 	for _, s := range []string{rec.ID, rec.Channel, rec.To, rec.From, rec.Text, rec.ExternalID} {
-		b = appendString(b, s)
+		b = binrec.AppendString(b, s)
 	}
-	b = appendStrings(b, rec.SMSC)
-	b = appendString(b, rec.Dedup)
+	b = binrec.AppendStrings(b, rec.SMSC)
+	b = binrec.AppendString(b, rec.Dedup)
 	b = binary.AppendUvarint(b, uint64(len(sp)))
 	b = append(b, sp...)
-	b = appendString(b, rec.TraceRef)
-	b = appendString(b, rec.On)
+	b = binrec.AppendString(b, rec.TraceRef)
+	b = binrec.AppendString(b, rec.On)
 	b = binary.AppendUvarint(b, uint64(rec.Ref))
 	b = binary.AppendUvarint(b, uint64(rec.Parts))
-	return appendStrings(b, rec.Sent)
+	return binrec.AppendStrings(b, rec.Sent)
 }
 
 func (rec *mtRecord) decode(p []byte) error {
@@ -108,20 +118,20 @@ func (rec *mtRecord) decode(p []byte) error {
 	if len(p) == 0 || p[0] != cbBinary {
 		return errBadCallback
 	}
-	r := recReader{p: p[1:]}
-	*rec = mtRecord{ID: r.str(), Channel: r.str(), To: r.str(), From: r.str(), Text: r.str(), ExternalID: r.str(), SMSC: r.strs(), Dedup: r.str()}
-	if sp := r.bytes(); len(sp) > 0 && r.err == nil {
+	r := binrec.Reader{B: p[1:]}
+	*rec = mtRecord{ID: r.String(), Channel: r.String(), To: r.String(), From: r.String(), Text: r.String(), ExternalID: r.String(), SMSC: r.Strings(), Dedup: r.String()}
+	if sp := r.Raw(); len(sp) > 0 && !r.Bad {
 		rec.Submit = new(SubmitParams)
 		if err := json.Unmarshal(sp, rec.Submit); err != nil {
 			return err
 		}
 	}
-	rec.TraceRef, rec.On = r.str(), r.str()
-	ref := r.uvarint()
+	rec.TraceRef, rec.On = r.String(), r.String()
+	ref := r.Uvarint()
 	if ref > 0xFFFF {
 		return errBadCallback
 	}
-	rec.Ref, rec.Parts = uint16(ref), int(r.uvarint())
-	rec.Sent = r.strs()
-	return r.done()
+	rec.Ref, rec.Parts = uint16(ref), int(r.Uvarint())
+	rec.Sent = r.Strings()
+	return doneErr(&r)
 }

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -48,6 +50,28 @@ func redactParams(s string) string {
 		return s
 	}
 	return secretInText.ReplaceAllString(s, "${1}=xxxxx")
+}
+
+// shownURLs caches redactURL for the URLs callbacks go to: most channels
+// post every message to the same few URLs, and parsing one for each
+// trace line cost more than a percent of the daemon's CPU.
+var shownURLs struct {
+	m sync.Map // raw → redacted
+	n atomic.Int32
+}
+
+// shownURL is redactURL, cached for up to 4096 distinct URLs.
+func shownURL(raw string) string {
+	if v, ok := shownURLs.m.Load(raw); ok {
+		return v.(string)
+	}
+	r := redactURL(raw)
+	if shownURLs.n.Load() < 4096 {
+		if _, loaded := shownURLs.m.LoadOrStore(raw, r); !loaded {
+			shownURLs.n.Add(1)
+		}
+	}
+	return r
 }
 
 // redactErr renders a client error without the URL's secrets.

@@ -30,6 +30,9 @@ type wtx struct {
 	deltas map[string]*LaneStats
 	wake   map[string]bool
 	traced int // trace events written (negative: deleted)
+	// promoted says whether the last promote found a next item of its key
+	// (Complete's LeaseNext looks for one only then).
+	promoted bool
 }
 
 func (w *wtx) delta(lane string) *LaneStats {
@@ -197,8 +200,8 @@ func (w *wtx) saveCounters() error {
 		if d.Queued == 0 && d.Dead == 0 {
 			continue
 		}
-		dec := decoder{b: b.Get([]byte(lane))}
-		q, dead := int(dec.uvarint())+d.Queued, int(dec.uvarint())+d.Dead
+		dec := decoder{B: b.Get([]byte(lane))}
+		q, dead := int(dec.Uvarint())+d.Queued, int(dec.Uvarint())+d.Dead
 		if q <= 0 && dead <= 0 {
 			if err := b.Delete([]byte(lane)); err != nil {
 				return err

@@ -99,15 +99,15 @@ func (s *Store) Export(ctx context.Context, fn func(Entry) error) error {
 			return err
 		}
 		if err := tx.Bucket(bktMarks).ForEach(func(k, v []byte) error {
-			d := decoder{b: v}
-			exp := d.varint()
-			if d.bad {
+			d := decoder{B: v}
+			exp := d.Varint()
+			if d.Bad {
 				return fmt.Errorf("%w: bad mark record", ErrCorrupt)
 			}
 			if exp <= now {
 				return nil
 			}
-			return fn(Entry{Mark: &Mark{Key: string(k), Value: bytes.Clone(d.b)}, Expires: time.Unix(0, exp)})
+			return fn(Entry{Mark: &Mark{Key: string(k), Value: bytes.Clone(d.B)}, Expires: time.Unix(0, exp)})
 		}); err != nil {
 			return err
 		}

@@ -34,11 +34,11 @@ func (w *wtx) putMark(m Mark) error {
 	b, x := w.tx.Bucket(bktMarks), w.tx.Bucket(bktMarksX)
 	k := []byte(m.Key)
 	if old := b.Get(k); old != nil {
-		d := decoder{b: old}
-		if err := x.Delete(timeKey(d.varint(), k)); err != nil {
+		d := decoder{B: old}
+		if err := x.Delete(timeKey(d.Varint(), k)); err != nil {
 			return err
 		}
-		if d.bad {
+		if d.Bad {
 			return fmt.Errorf("%w: bad mark record", ErrCorrupt)
 		}
 	}
@@ -68,13 +68,13 @@ func (s *Store) GetMark(ctx context.Context, key string) (value []byte, ok bool,
 		if v == nil {
 			return nil
 		}
-		d := decoder{b: v}
-		exp := d.varint()
-		if d.bad {
+		d := decoder{B: v}
+		exp := d.Varint()
+		if d.Bad {
 			return fmt.Errorf("%w: bad mark record", ErrCorrupt)
 		}
 		if exp > now {
-			value, ok = append([]byte{}, d.b...), true
+			value, ok = append([]byte{}, d.B...), true
 		}
 		return nil
 	})

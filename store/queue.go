@@ -296,11 +296,13 @@ func (w *wtx) unqueue(u id, r *record) error {
 // promote makes the first waiting item of (lane, key), if any, its head,
 // due at the later of its own due time and now.
 func (w *wtx) promote(lane, key string) error {
+	w.promoted = false
 	prefix := keyPrefix(lane, key)
 	k, v := w.tx.Bucket(bktKeys).Cursor().Seek(prefix)
 	if k == nil || !bytes.HasPrefix(k, prefix) {
 		return nil
 	}
+	w.promoted = true
 	if len(v) != 16 {
 		return fmt.Errorf("%w: bad key order entry", ErrCorrupt)
 	}
@@ -722,6 +724,7 @@ func (s *Store) Complete(ctx context.Context, c Completion) (res CompleteResult,
 	}
 	err = s.update(ctx, func(w *wtx) error {
 		res = CompleteResult{}
+		w.promoted = false
 		u, r, err := w.held(c.Lane, c.ID, c.Token)
 		if err != nil {
 			return clean(err)
@@ -747,7 +750,7 @@ func (s *Store) Complete(ctx context.Context, c Completion) (res CompleteResult,
 		if err != nil {
 			return err
 		}
-		if c.LeaseNext && c.Retry == nil && r.key != "" {
+		if c.LeaseNext && c.Retry == nil && r.key != "" && w.promoted {
 			if res.Next, err = w.leaseHead(c.Lane, r.key, int64(s.opt.LeaseTTL)); err != nil {
 				return err
 			}

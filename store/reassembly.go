@@ -80,31 +80,31 @@ func (g *group) encode() []byte {
 }
 
 func decodeGroup(v []byte) (group, error) {
-	d := decoder{b: v}
+	d := decoder{B: v}
 	var g group
-	ver := d.byte() // 1: before ordering keys (key "")
+	ver := d.Byte() // 1: before ordering keys (key "")
 	if ver != 1 && ver != 2 {
 		return g, fmt.Errorf("%w: reassembly record version", ErrCorrupt)
 	}
-	g.done = d.byte() == 1
-	g.lane = d.string()
+	g.done = d.Byte() == 1
+	g.lane = d.String()
 	if ver == 2 {
-		g.key = d.string()
+		g.key = d.String()
 	}
-	g.deadline = d.varint()
-	g.total = int(d.uvarint())
-	n := d.uvarint()
+	g.deadline = d.Varint()
+	g.total = int(d.Uvarint())
+	n := d.Uvarint()
 	if n > 255 {
 		return g, fmt.Errorf("%w: reassembly record with %d parts", ErrCorrupt, n)
 	}
 	for range n {
-		g.seqs = append(g.seqs, int(d.uvarint()))
-		g.hashes = append(g.hashes, [8]byte(d.fixed(8)))
+		g.seqs = append(g.seqs, int(d.Uvarint()))
+		g.hashes = append(g.hashes, [8]byte(d.Fixed(8)))
 		if !g.done {
-			g.data = append(g.data, d.raw())
+			g.data = append(g.data, d.Raw())
 		}
 	}
-	if err := d.done("reassembly record"); err != nil {
+	if err := decodeDone(&d, "reassembly record"); err != nil {
 		return g, err
 	}
 	for i := range g.data { // copy out of bbolt memory; present parts are never nil
@@ -278,30 +278,30 @@ func EncodeParts(a Assembled) []byte {
 // DecodeParts reverses EncodeParts. Present parts are non-nil (possibly
 // empty); Missing lists the seq numbers (1-based) of the nil ones.
 func DecodeParts(b []byte) (Assembled, error) {
-	d := decoder{b: b}
+	d := decoder{B: b}
 	var a Assembled
-	if d.byte() != 'P' || d.byte() != 1 {
+	if d.Byte() != 'P' || d.Byte() != 1 {
 		return a, fmt.Errorf("%w: not an assembled message", ErrCorrupt)
 	}
-	n := d.uvarint()
+	n := d.Uvarint()
 	if n > uint64(len(b)) {
 		return a, fmt.Errorf("%w: assembled message with %d parts", ErrCorrupt, n)
 	}
 	a.Parts = make([][]byte, n)
 	for i := range a.Parts {
-		switch d.byte() {
+		switch d.Byte() {
 		case 0:
 			a.Missing = append(a.Missing, i+1)
 		case 1:
-			a.Parts[i] = append([]byte{}, d.raw()...)
+			a.Parts[i] = append([]byte{}, d.Raw()...)
 		default:
-			d.bad = true
+			d.Bad = true
 		}
-		if d.bad {
+		if d.Bad {
 			break
 		}
 	}
-	if err := d.done("assembled message"); err != nil {
+	if err := decodeDone(&d, "assembled message"); err != nil {
 		return Assembled{}, err
 	}
 	return a, nil

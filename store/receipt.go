@@ -63,15 +63,15 @@ func (w *wtx) putReceipt(r Receipt) error {
 
 // decodeReceipt returns the record (without SMSC and MsgID) and its expiry.
 func decodeReceipt(v []byte) (Receipt, int64, error) {
-	d := decoder{b: v}
-	if d.byte() != 1 {
+	d := decoder{B: v}
+	if d.Byte() != 1 {
 		return Receipt{}, 0, fmt.Errorf("%w: receipt record version", ErrCorrupt)
 	}
-	exp := d.varint()
-	r := Receipt{ItemID: d.string(), Channel: d.string()}
-	r.Part, r.Parts = int(d.uvarint()), int(d.uvarint())
-	r.Data = d.bytes()
-	return r, exp, d.done("receipt record")
+	exp := d.Varint()
+	r := Receipt{ItemID: d.String(), Channel: d.String()}
+	r.Part, r.Parts = int(d.Uvarint()), int(d.Uvarint())
+	r.Data = d.Bytes()
+	return r, exp, decodeDone(&d, "receipt record")
 }
 
 // PutReceipt stores receipt mappings on their own (Complete is the usual

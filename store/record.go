@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/smscbridge/smscbridge/internal/binrec"
 	"time"
 )
 
@@ -97,29 +98,29 @@ func (r *record) encode() []byte {
 // decodeRecord copies everything out of v, which may be bbolt memory. A
 // version 1 record is an item without a key: the head of its own key.
 func decodeRecord(v []byte) (record, error) {
-	d := decoder{b: v}
+	d := decoder{B: v}
 	var r record
-	ver := d.byte()
+	ver := d.Byte()
 	if ver != 1 && ver != 2 {
 		return r, fmt.Errorf("%w: item record version %d", ErrCorrupt, ver)
 	}
-	flags := d.byte()
+	flags := d.Byte()
 	r.leased = flags&flagLeased != 0
 	r.head = ver == 1 || flags&flagHead != 0
-	r.attempts = int(d.uvarint())
+	r.attempts = int(d.Uvarint())
 	if ver == 2 {
-		r.seq, r.token = d.uvarint(), d.uvarint()
+		r.seq, r.token = d.Uvarint(), d.Uvarint()
 	}
 	for _, t := range []*int64{&r.firstSeen, &r.ageFrom, &r.nextDue, &r.idx, &r.deadAt} {
-		*t = d.varint()
+		*t = d.Varint()
 	}
-	r.lane = d.string()
+	r.lane = d.String()
 	if ver == 2 {
-		r.key = d.string()
+		r.key = d.String()
 	}
-	r.lastError, r.deadReason = d.string(), d.string()
-	r.payload = d.bytes()
-	return r, d.done("item record")
+	r.lastError, r.deadReason = d.String(), d.String()
+	r.payload = d.Bytes()
+	return r, decodeDone(&d, "item record")
 }
 
 func (r *record) item(u id) Item {
@@ -163,87 +164,18 @@ func timeKey(t int64, rest []byte) []byte {
 	return append(b, rest...)
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
+// The store's records are binrec records (internal/binrec).
+var (
+	appendString = binrec.AppendString
+	appendBytes  = binrec.AppendBytes
+)
 
-func appendBytes(b, p []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(p)))
-	return append(b, p...)
-}
+type decoder = binrec.Reader
 
-// decoder reads what the append helpers wrote. The first problem sticks;
-// done reports it as ErrCorrupt.
-type decoder struct {
-	b   []byte
-	bad bool
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) < 1 {
-		d.bad = true
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.bad = true
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.bad = true
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) raw() []byte {
-	n := d.uvarint()
-	if d.bad || n > uint64(len(d.b)) {
-		d.bad = true
-		return nil
-	}
-	p := d.b[:n]
-	d.b = d.b[n:]
-	return p
-}
-
-func (d *decoder) string() string { return string(d.raw()) }
-
-// bytes returns a copy, or nil for an empty field.
-func (d *decoder) bytes() []byte {
-	p := d.raw()
-	if len(p) == 0 {
-		return nil
-	}
-	return append([]byte(nil), p...)
-}
-
-func (d *decoder) fixed(n int) []byte {
-	if len(d.b) < n {
-		d.bad = true
-		return make([]byte, n)
-	}
-	p := d.b[:n]
-	d.b = d.b[n:]
-	return p
-}
-
-func (d *decoder) done(what string) error {
-	if d.bad || len(d.b) != 0 {
+// decodeDone reports a record d did not read whole, or read with a
+// problem, as ErrCorrupt.
+func decodeDone(d *decoder, what string) error {
+	if !d.Done() {
 		return fmt.Errorf("%w: bad %s", ErrCorrupt, what)
 	}
 	return nil

@@ -360,10 +360,10 @@ func (s *Store) load() error {
 		s.ctrSaved = s.ctr
 		s.loadTraceCount(tx)
 		if err := tx.Bucket(bktLanes).ForEach(func(k, v []byte) error {
-			d := decoder{b: v}
-			st := &LaneStats{Queued: int(d.uvarint()), Dead: int(d.uvarint())}
+			d := decoder{B: v}
+			st := &LaneStats{Queued: int(d.Uvarint()), Dead: int(d.Uvarint())}
 			s.stats[string(k)] = st
-			return d.done("lane counters")
+			return decodeDone(&d, "lane counters")
 		}); err != nil {
 			return err
 		}

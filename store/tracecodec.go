@@ -37,8 +37,7 @@ func appendTraceEvent(b []byte, ev *TraceEvent) []byte {
 	b = append(b, traceBinary)
 	b = binary.AppendVarint(b, ev.At.UnixNano())
 	for _, s := range [...]string{ev.ID, ev.Ref, ev.Number, ev.Hop, ev.SMSC, ev.Channel, ev.Detail} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+		b = appendString(b, s)
 	}
 	return binary.AppendUvarint(b, uint64(ev.Attempt))
 }
