@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/smscbridge/smscbridge/internal/binrec"
@@ -33,11 +34,7 @@ func encodeCallback(cb *callback) []byte {
 	b = append(b, cbBinary)
 	b = binrec.AppendString(b, r.Method)
 	b = binrec.AppendString(b, r.URL)
-	keys := make([]string, 0, len(r.Header))
-	for k := range r.Header {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(r.Header))
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
 		b = binrec.AppendString(b, k)

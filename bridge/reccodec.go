@@ -3,6 +3,7 @@ package bridge
 import (
 	"encoding/binary"
 	"encoding/json"
+	"maps"
 	"slices"
 
 	"github.com/smscbridge/smscbridge/internal/binrec"
@@ -49,11 +50,7 @@ func (m *statusMark) encode() []byte {
 	b = append(b, cbBinary)
 	b = binary.AppendUvarint(b, uint64(m.Reported))
 	b = binary.AppendUvarint(b, uint64(max(m.Closed, 0)))
-	ids := make([]string, 0, len(m.MT))
-	for id := range m.MT {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(m.MT))
 	b = binary.AppendUvarint(b, uint64(len(ids)))
 	for _, id := range ids {
 		b = binrec.AppendString(b, id)
