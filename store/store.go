@@ -93,6 +93,11 @@ type Options struct {
 	// batches grow with load and a lone call pays only its own commit.
 	// Default 512.
 	MaxBatch int
+	// GatherDelay is how long the writer waits for more calls before it
+	// commits a batch that already holds several (under load), so that
+	// more calls share one commit's writes and fsync. Default 500µs;
+	// negative: never wait.
+	GatherDelay time.Duration
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 }
@@ -128,6 +133,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.TraceMax <= 0 {
 		o.TraceMax = 500000
+	}
+	if o.GatherDelay == 0 {
+		o.GatherDelay = 500 * time.Microsecond
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 512

@@ -124,3 +124,30 @@ func TestRunSweeps(t *testing.T) {
 		}
 	})
 }
+
+// gather takes the calls that arrive within GatherDelay, and no later ones.
+func TestGatherWaitsForMoreCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &Store{ops: make(chan *op), opt: Options{GatherDelay: time.Second, MaxBatch: 100}}
+		go func() {
+			for range 3 {
+				time.Sleep(100 * time.Millisecond)
+				s.ops <- &op{}
+			}
+			time.Sleep(2 * time.Second)
+			s.ops <- &op{} // too late for this batch
+		}()
+		batch := s.gather(make([]*op, gatherFrom))
+		if len(batch) != gatherFrom+3 {
+			t.Errorf("gathered %d calls, want %d (the 3 within the delay)", len(batch), gatherFrom+3)
+		}
+		<-s.ops
+		// MaxBatch ends the wait at once.
+		s.opt.MaxBatch = gatherFrom + 1
+		go func() { s.ops <- &op{} }()
+		start := time.Now()
+		if batch := s.gather(make([]*op, gatherFrom)); len(batch) != gatherFrom+1 || time.Since(start) >= time.Second {
+			t.Errorf("gather with a full batch = %d calls after %v", len(batch), time.Since(start))
+		}
+	})
+}
