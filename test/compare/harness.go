@@ -66,6 +66,7 @@ type Fixed struct {
 	MTLost         int        `json:"mt_accepted_not_submitted"`
 	CPUSeconds     float64    `json:"cpu_seconds"`
 	PeakRSSMB      float64    `json:"peak_rss_mb"`
+	PeakAnonMB     float64    `json:"peak_rss_anon_mb"` // of it, the process's own memory (RssAnon), without mapped file pages
 	DrainedSeconds float64    `json:"drain_seconds"`
 }
 
@@ -84,15 +85,15 @@ func cpuOf(t target) float64 {
 	return sum
 }
 
-func rssOf(t target) int64 {
-	var sum int64
+// rssOf sums VmRSS and RssAnon over t's processes.
+func rssOf(t target) (rss, anon int64) {
 	for _, pid := range t.pids() {
-		n, err := rssBytes(pid)
+		n, a, err := rssBytes(pid)
 		if err == nil {
-			sum += n
+			rss, anon = rss+n, anon+a
 		}
 	}
-	return sum
+	return rss, anon
 }
 
 // measure runs the throughput phases on one fresh daemon (MT through
@@ -298,15 +299,19 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.duration+h.o.phaseTimeout)
 	defer cancel()
 
-	var peak atomic.Int64
+	var peak, peakAnon atomic.Int64
 	stopRSS := make(chan struct{})
 	var rssWG sync.WaitGroup
 	rssWG.Go(func() {
 		tk := time.NewTicker(100 * time.Millisecond)
 		defer tk.Stop()
 		for {
-			if v := rssOf(t); v > peak.Load() {
+			v, a := rssOf(t)
+			if v > peak.Load() {
 				peak.Store(v)
+			}
+			if a > peakAnon.Load() {
+				peakAnon.Store(a)
 			}
 			select {
 			case <-stopRSS:
@@ -387,6 +392,7 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 	close(stopRSS)
 	rssWG.Wait()
 	f.PeakRSSMB = math.Round(float64(peak.Load())/(1<<20)*10) / 10
+	f.PeakAnonMB = math.Round(float64(peakAnon.Load())/(1<<20)*10) / 10
 	var moLat, mtLat []time.Duration
 	for i := range total {
 		if moOK[i] {
@@ -406,8 +412,8 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 	}
 	f.MOLat[0], f.MOLat[1] = percentiles(moLat)
 	f.MTLat[0], f.MTLat[1] = percentiles(mtLat)
-	fmt.Printf("compare: %s: fixed rate %d/s for %v: MO %d sent (%d behind) p50 %.1fms p99 %.1fms; MT %d sent (%d behind) p50 %.1fms p99 %.1fms; CPU %.2fs, peak RSS %.1f MB, drained in %.1fs\n",
-		t.name(), h.o.rate, h.o.duration, moN, f.MOBehind, f.MOLat[0], f.MOLat[1], mtN, f.MTBehind, f.MTLat[0], f.MTLat[1], f.CPUSeconds, f.PeakRSSMB, f.DrainedSeconds)
+	fmt.Printf("compare: %s: fixed rate %d/s for %v: MO %d sent (%d behind) p50 %.1fms p99 %.1fms; MT %d sent (%d behind) p50 %.1fms p99 %.1fms; CPU %.2fs, peak RSS %.1f MB (anonymous %.1f MB), drained in %.1fs\n",
+		t.name(), h.o.rate, h.o.duration, moN, f.MOBehind, f.MOLat[0], f.MOLat[1], mtN, f.MTBehind, f.MTLat[0], f.MTLat[1], f.CPUSeconds, f.PeakRSSMB, f.PeakAnonMB, f.DrainedSeconds)
 	return f, werr
 }
 
@@ -469,6 +475,7 @@ func printTable(w io.Writer, rep *Report) {
 	row("fixed "+fr+": MT p99 send call → submit_sm", "ms", kf.MTLat[1], bf.MTLat[1], false)
 	row("fixed "+fr+": daemon CPU", "s", kf.CPUSeconds, bf.CPUSeconds, false)
 	row("fixed "+fr+": peak RSS", "MB", kf.PeakRSSMB, bf.PeakRSSMB, false)
+	row("fixed "+fr+": peak RSS without mapped file pages (RssAnon)", "MB", kf.PeakAnonMB, bf.PeakAnonMB, false)
 	for _, x := range []struct {
 		name string
 		r    *Result

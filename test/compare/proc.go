@@ -42,21 +42,34 @@ func cpuSeconds(pid int) (float64, error) {
 	return float64(ut+st) / clkTck, nil
 }
 
-// rssBytes returns VmRSS of pid.
-func rssBytes(pid int) (int64, error) {
+// rssBytes returns VmRSS of pid, and of it RssAnon: the process's own
+// memory (heap, stacks), without the file pages it maps (the rest of
+// VmRSS: for smscbridge, the pages of its bbolt file it has read through
+// bbolt's read-only mapping, page cache the kernel can reclaim).
+func rssBytes(pid int) (rss, anon int64, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
+	kb := func(v string) int64 {
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		return n * 1024
+	}
+	found := false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb * 1024, err
+			rss, found = kb(v), true
+		}
+		if v, ok := strings.CutPrefix(sc.Text(), "RssAnon:"); ok {
+			anon = kb(v)
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	if !found {
+		return 0, 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	}
+	return rss, anon, nil
 }
 
 // proc is a daemon process the harness started (in its own process group,
