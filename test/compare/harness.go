@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -86,6 +88,23 @@ func cpuOf(t target) float64 {
 }
 
 // rssOf sums VmRSS and RssAnon over t's processes.
+// selfCPU is the CPU seconds this harness (simulator, HTTP sink, load) has
+// used so far.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// machineBusy says how the phase's wall time was spent on CPU: the
+// daemon's share and the harness's, in cores (the VM has runtime.NumCPU).
+func machineBusy(daemon, harness float64, wall time.Duration) string {
+	w := wall.Seconds()
+	return fmt.Sprintf("daemon %.2f cores, harness %.2f cores of %d", daemon/w, harness/w, runtime.NumCPU())
+}
+
 func rssOf(t target) (rss, anon int64) {
 	for _, pid := range t.pids() {
 		n, a, err := rssBytes(pid)
@@ -135,7 +154,7 @@ func (h *harness) moPhase(t target, r *Result) error {
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.phaseTimeout)
 	defer cancel()
 	acked := make([]bool, h.o.mo)
-	cpu0, start := cpuOf(t), time.Now()
+	cpu0, self0, start := cpuOf(t), selfCPU(), time.Now()
 	work := make(chan int, h.o.mo)
 	for i := range h.o.mo {
 		work <- i
@@ -181,7 +200,8 @@ func (h *harness) moPhase(t target, r *Result) error {
 	if got > 0 {
 		r.MOCPUMicros = cpu / float64(got) * 1e6
 	}
-	fmt.Printf("compare: %s: MO %d acked in %.2fs, %d at the platform in %.2fs, CPU %.2fs\n", t.name(), n, ackDone.Seconds(), got, last.Sub(start).Seconds(), cpu)
+	fmt.Printf("compare: %s: MO %d acked in %.2fs, %d at the platform in %.2fs, CPU %.2fs (%s)\n", t.name(), n, ackDone.Seconds(), got, last.Sub(start).Seconds(), cpu,
+		machineBusy(cpu, selfCPU()-self0, time.Since(start)))
 	return werr
 }
 
@@ -220,7 +240,7 @@ func (h *harness) mtPhase(t target, what string, send func(ctx context.Context, 
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.phaseTimeout)
 	defer cancel()
 	accepted := make([]bool, h.o.mt)
-	cpu0, start := cpuOf(t), time.Now()
+	cpu0, self0, start := cpuOf(t), selfCPU(), time.Now()
 	work := make(chan int, h.o.mt)
 	for i := range h.o.mt {
 		work <- i
@@ -276,8 +296,9 @@ func (h *harness) mtPhase(t target, what string, send func(ctx context.Context, 
 	if d := int(h.sink.delivered.n.Load()); d > 0 {
 		r.MTCPUMicros = cpu / float64(d) * 1e6
 	}
-	fmt.Printf("compare: %s: %s %d accepted in %.2fs, %d submitted by %.2fs, %d delivered callbacks by %.2fs, CPU %.2fs\n",
-		t.name(), what, n, acceptDone.Seconds(), subs.n.Load(), lastSub.Sub(start).Seconds(), h.sink.delivered.n.Load(), lastDel.Sub(start).Seconds(), cpu)
+	fmt.Printf("compare: %s: %s %d accepted in %.2fs, %d submitted by %.2fs, %d delivered callbacks by %.2fs, CPU %.2fs (%s)\n",
+		t.name(), what, n, acceptDone.Seconds(), subs.n.Load(), lastSub.Sub(start).Seconds(), h.sink.delivered.n.Load(), lastDel.Sub(start).Seconds(), cpu,
+		machineBusy(cpu, selfCPU()-self0, time.Since(start)))
 	return werr
 }
 
@@ -320,7 +341,7 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 			}
 		}
 	})
-	cpu0, start := cpuOf(t), time.Now()
+	cpu0, self0, start := cpuOf(t), selfCPU(), time.Now()
 	var wg sync.WaitGroup
 	moWork, mtWork := make(chan int, h.o.rate), make(chan int, h.o.rate)
 	for range 200 {
@@ -412,8 +433,9 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 	}
 	f.MOLat[0], f.MOLat[1] = percentiles(moLat)
 	f.MTLat[0], f.MTLat[1] = percentiles(mtLat)
-	fmt.Printf("compare: %s: fixed rate %d/s for %v: MO %d sent (%d behind) p50 %.1fms p99 %.1fms; MT %d sent (%d behind) p50 %.1fms p99 %.1fms; CPU %.2fs, peak RSS %.1f MB (anonymous %.1f MB), drained in %.1fs\n",
-		t.name(), h.o.rate, h.o.duration, moN, f.MOBehind, f.MOLat[0], f.MOLat[1], mtN, f.MTBehind, f.MTLat[0], f.MTLat[1], f.CPUSeconds, f.PeakRSSMB, f.PeakAnonMB, f.DrainedSeconds)
+	fmt.Printf("compare: %s: fixed rate %d/s for %v: MO %d sent (%d behind) p50 %.1fms p99 %.1fms; MT %d sent (%d behind) p50 %.1fms p99 %.1fms; CPU %.2fs (%s), peak RSS %.1f MB (anonymous %.1f MB), drained in %.1fs\n",
+		t.name(), h.o.rate, h.o.duration, moN, f.MOBehind, f.MOLat[0], f.MOLat[1], mtN, f.MTBehind, f.MTLat[0], f.MTLat[1], f.CPUSeconds,
+		machineBusy(f.CPUSeconds, selfCPU()-self0, time.Since(start)), f.PeakRSSMB, f.PeakAnonMB, f.DrainedSeconds)
 	return f, werr
 }
 
