@@ -88,6 +88,36 @@ func cpuOf(t target) float64 {
 }
 
 // rssOf sums VmRSS and RssAnon over t's processes.
+// commitStats are a bridge's store counters (bridgeTarget.commitStats).
+type commitStats struct{ commits, seconds, calls float64 }
+
+// committer is a target that tells its store's commits (the bridge).
+type committer interface{ commitStats() (commitStats, bool) }
+
+// commitsSince describes the store commits of a phase that began at s0
+// (taken with snapCommits), "" for a target without them.
+func commitsSince(t target, s0 commitStats, ok0 bool, wall time.Duration) string {
+	c, ok := t.(committer)
+	if !ok || !ok0 {
+		return ""
+	}
+	s, ok := c.commitStats()
+	if !ok || s.commits <= s0.commits {
+		return ""
+	}
+	n, sec, calls := s.commits-s0.commits, s.seconds-s0.seconds, s.calls-s0.calls
+	return fmt.Sprintf("; store: %.0f commits (%.0f/s), %.2f ms each, %.1f calls per commit, writer committing %.0f%% of the time",
+		n, n/wall.Seconds(), sec/n*1000, calls/n, 100*sec/wall.Seconds())
+}
+
+// snapCommits takes the store counters at the start of a phase.
+func snapCommits(t target) (commitStats, bool) {
+	if c, ok := t.(committer); ok {
+		return c.commitStats()
+	}
+	return commitStats{}, false
+}
+
 // selfCPU is the CPU seconds this harness (simulator, HTTP sink, load) has
 // used so far.
 func selfCPU() float64 {
@@ -154,6 +184,7 @@ func (h *harness) moPhase(t target, r *Result) error {
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.phaseTimeout)
 	defer cancel()
 	acked := make([]bool, h.o.mo)
+	cs0, csOK := snapCommits(t)
 	cpu0, self0, start := cpuOf(t), selfCPU(), time.Now()
 	work := make(chan int, h.o.mo)
 	for i := range h.o.mo {
@@ -200,8 +231,8 @@ func (h *harness) moPhase(t target, r *Result) error {
 	if got > 0 {
 		r.MOCPUMicros = cpu / float64(got) * 1e6
 	}
-	fmt.Printf("compare: %s: MO %d acked in %.2fs, %d at the platform in %.2fs, CPU %.2fs (%s)\n", t.name(), n, ackDone.Seconds(), got, last.Sub(start).Seconds(), cpu,
-		machineBusy(cpu, selfCPU()-self0, time.Since(start)))
+	fmt.Printf("compare: %s: MO %d acked in %.2fs, %d at the platform in %.2fs, CPU %.2fs (%s%s)\n", t.name(), n, ackDone.Seconds(), got, last.Sub(start).Seconds(), cpu,
+		machineBusy(cpu, selfCPU()-self0, time.Since(start)), commitsSince(t, cs0, csOK, time.Since(start)))
 	return werr
 }
 
@@ -240,6 +271,7 @@ func (h *harness) mtPhase(t target, what string, send func(ctx context.Context, 
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.phaseTimeout)
 	defer cancel()
 	accepted := make([]bool, h.o.mt)
+	cs0, csOK := snapCommits(t)
 	cpu0, self0, start := cpuOf(t), selfCPU(), time.Now()
 	work := make(chan int, h.o.mt)
 	for i := range h.o.mt {
@@ -296,9 +328,9 @@ func (h *harness) mtPhase(t target, what string, send func(ctx context.Context, 
 	if d := int(h.sink.delivered.n.Load()); d > 0 {
 		r.MTCPUMicros = cpu / float64(d) * 1e6
 	}
-	fmt.Printf("compare: %s: %s %d accepted in %.2fs, %d submitted by %.2fs, %d delivered callbacks by %.2fs, CPU %.2fs (%s)\n",
+	fmt.Printf("compare: %s: %s %d accepted in %.2fs, %d submitted by %.2fs, %d delivered callbacks by %.2fs, CPU %.2fs (%s%s)\n",
 		t.name(), what, n, acceptDone.Seconds(), subs.n.Load(), lastSub.Sub(start).Seconds(), h.sink.delivered.n.Load(), lastDel.Sub(start).Seconds(), cpu,
-		machineBusy(cpu, selfCPU()-self0, time.Since(start)))
+		machineBusy(cpu, selfCPU()-self0, time.Since(start)), commitsSince(t, cs0, csOK, time.Since(start)))
 	return werr
 }
 
@@ -341,6 +373,7 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 			}
 		}
 	})
+	cs0, csOK := snapCommits(t)
 	cpu0, self0, start := cpuOf(t), selfCPU(), time.Now()
 	var wg sync.WaitGroup
 	moWork, mtWork := make(chan int, h.o.rate), make(chan int, h.o.rate)
@@ -433,9 +466,9 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 	}
 	f.MOLat[0], f.MOLat[1] = percentiles(moLat)
 	f.MTLat[0], f.MTLat[1] = percentiles(mtLat)
-	fmt.Printf("compare: %s: fixed rate %d/s for %v: MO %d sent (%d behind) p50 %.1fms p99 %.1fms; MT %d sent (%d behind) p50 %.1fms p99 %.1fms; CPU %.2fs (%s), peak RSS %.1f MB (anonymous %.1f MB), drained in %.1fs\n",
+	fmt.Printf("compare: %s: fixed rate %d/s for %v: MO %d sent (%d behind) p50 %.1fms p99 %.1fms; MT %d sent (%d behind) p50 %.1fms p99 %.1fms; CPU %.2fs (%s%s), peak RSS %.1f MB (anonymous %.1f MB), drained in %.1fs\n",
 		t.name(), h.o.rate, h.o.duration, moN, f.MOBehind, f.MOLat[0], f.MOLat[1], mtN, f.MTBehind, f.MTLat[0], f.MTLat[1], f.CPUSeconds,
-		machineBusy(f.CPUSeconds, selfCPU()-self0, time.Since(start)), f.PeakRSSMB, f.PeakAnonMB, f.DrainedSeconds)
+		machineBusy(f.CPUSeconds, selfCPU()-self0, time.Since(start)), commitsSince(t, cs0, csOK, time.Since(start)), f.PeakRSSMB, f.PeakAnonMB, f.DrainedSeconds)
 	return f, werr
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -104,6 +105,7 @@ type bridgeTarget struct {
 	window    int
 	p         *proc
 	httpAddr  string
+	adminAddr string
 	n         int    // starts, for fresh directories
 	profile   string // -bridge-cpuprofile: directory for one CPU profile per start
 	conc      int    // -bridge-concurrency: the channel's concurrency (0: default)
@@ -123,7 +125,7 @@ func (b *bridgeTarget) start() error {
 	if err := errors.Join(err1, err2); err != nil {
 		return err
 	}
-	b.httpAddr = fmt.Sprintf("127.0.0.1:%d", hp)
+	b.httpAddr, b.adminAddr = fmt.Sprintf("127.0.0.1:%d", hp), fmt.Sprintf("127.0.0.1:%d", ap)
 	cfg := b.config(filepath.Join(dir, "bridge.db"), ap)
 	conf := filepath.Join(dir, "smscbridge.toml")
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
@@ -207,6 +209,38 @@ func (b *bridgeTarget) stop() {
 }
 
 func (b *bridgeTarget) pids() []int { return []int{b.p.pid()} }
+
+// commitStats reads the store's commit counters from the daemon's /metrics:
+// commits so far, their total time (fsync included) and the calls they
+// carried.
+func (b *bridgeTarget) commitStats() (s commitStats, ok bool) {
+	resp, err := http.Get("http://" + b.adminAddr + "/metrics")
+	if err != nil {
+		return s, false
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, v, found := strings.Cut(sc.Text(), " ")
+		if !found {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "smscbridge_store_commit_duration_seconds_count":
+			s.commits, ok = f, true
+		case "smscbridge_store_commit_duration_seconds_sum":
+			s.seconds = f
+		case "smscbridge_store_commit_batch_size_sum":
+			s.calls = f
+		}
+	}
+	return s, ok
+}
 
 func (b *bridgeTarget) sendMT(ctx context.Context, id int, to, text string) error {
 	body := url.Values{"id": {strconv.Itoa(id)}, "text": {text}, "to": {to}}.Encode()
