@@ -265,18 +265,27 @@ func appendDigits(b []byte, s string) ([]byte, bool) {
 	return b, true
 }
 
-// flushTrace writes the pending events in one transaction.
+// flushTrace writes the pending events, at most traceChunk per
+// transaction, one transaction after another.
 func (s *Store) flushTrace(ctx context.Context) error {
 	evs := s.takeTrace()
-	if len(evs) == 0 {
-		return nil
+	for len(evs) > 0 {
+		chunk := evs[:min(len(evs), traceChunk)]
+		if err := s.update(ctx, func(w *wtx) error { return w.writeTrace(chunk) }); err != nil {
+			s.returnTrace(evs)
+			return err
+		}
+		evs = evs[len(chunk):]
 	}
-	err := s.update(ctx, func(w *wtx) error { return w.writeTrace(evs) })
-	if err != nil {
-		s.returnTrace(evs)
-	}
-	return err
+	return nil
 }
+
+// traceChunk bounds the events one commit writes (and traceSweepMax the
+// ones it deletes): the trace of a quarter second under load (a few
+// thousand events) in one transaction held every message's commit back
+// for tens of milliseconds; in chunks it rides along the messages' own
+// commits one after another.
+const traceChunk = 256
 
 // traceLoop flushes the trace every traceFlush until ctx ends or the
 // store closes.
@@ -296,7 +305,7 @@ func (s *Store) traceLoop(ctx context.Context) {
 }
 
 // traceSweepMax bounds the deletions of one sweep round.
-const traceSweepMax = 10000
+const traceSweepMax = 1000
 
 // sweepTrace deletes events older than TraceTTL and the oldest beyond
 // TraceMax.

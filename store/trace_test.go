@@ -83,3 +83,22 @@ func TestTraceRunFlushes(t *testing.T) {
 	}
 	t.Fatal("Run never wrote the recorded events")
 }
+
+// A large flush is written in chunks, one commit each, and nothing is lost.
+func TestTraceFlushInChunks(t *testing.T) {
+	s := MustOpen(t, Options{})
+	n := 3*traceChunk + 5
+	for i := range n {
+		s.Record(TraceEvent{ID: fmt.Sprint("m", i), Hop: "http_in"})
+	}
+	commits := s.commits.Load()
+	if err := s.flushTrace(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.commits.Load() - commits; got != 4 {
+		t.Errorf("commits for %d events = %d, want 4 (chunks of %d)", n, got, traceChunk)
+	}
+	if got := s.traceCount(); got != n {
+		t.Errorf("trace count = %d, want %d", got, n)
+	}
+}
