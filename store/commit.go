@@ -86,16 +86,21 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
-		if len(batch) >= gatherFrom && len(batch) < s.opt.MaxBatch && s.opt.GatherDelay > 0 {
+		if len(batch) >= gatherFrom && len(batch) < s.opt.MaxBatch && s.opt.GatherDelay > 0 && s.lastCommit < 2*s.opt.GatherDelay {
 			batch = s.gather(batch)
 		}
+		start := time.Now()
 		s.commit(batch)
+		s.lastCommit = time.Since(start)
 	}
 }
 
 // gatherFrom is how many calls a batch must already hold for the writer to
 // wait (Options.GatherDelay) for more: under load only, so a lone call or
-// a light trickle pays no delay.
+// a light trickle pays no delay. Nor does a writer whose last commit took
+// more than twice GatherDelay (a slow disk, or a saturated writer): its
+// callers pile up during each commit anyway, and waiting would only cut
+// the commits it can make.
 const gatherFrom = 4
 
 // gather adds to batch the calls that arrive within GatherDelay (up to

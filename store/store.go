@@ -167,9 +167,12 @@ type Store struct {
 	closeOnce  sync.Once
 	closeErr   error
 
-	commits  atomic.Int64 // committed write transactions (benchmarks report commits per op)
-	ctr      uint64       // last seq or token handed out; owned by the writer (and load)
-	ctrSaved uint64       // ctr as last written in a transaction
+	commits atomic.Int64 // committed write transactions (benchmarks report commits per op)
+	// lastCommit is how long the writer's last commit took (the writer
+	// goroutine owns it).
+	lastCommit time.Duration
+	ctr        uint64 // last seq or token handed out; owned by the writer (and load)
+	ctrSaved   uint64 // ctr as last written in a transaction
 
 	mu     sync.Mutex
 	stats  map[string]*LaneStats
