@@ -77,6 +77,7 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags interop ./test/interop/
 	$(GO) vet -tags browser ./cmd/smscbridge/
+	$(GO) vet -tags chaos ./cmd/smscbridge/
 
 check-config:
 	@for f in testdata/*.toml; do echo "check-config $$f"; $(GO) run ./cmd/smscbridge check-config $$f || exit 1; done
