@@ -675,7 +675,7 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.serveSendsms(w, r) // Kannel's path: the username names the channel
 		return
 	case strings.HasPrefix(r.URL.Path, "/cgi-bin/"):
-		kannelReply(w, http.StatusNotFound, "Unknown request.") // as Kannel's smsbox
+		KannelReply(w, http.StatusNotFound, "Unknown request.") // as Kannel's smsbox
 		return
 	}
 	parts := strings.FieldsFunc(r.URL.Path, func(c rune) bool { return c == '/' })

@@ -33,7 +33,7 @@ func (b *Bridge) serveSendsms(w http.ResponseWriter, r *http.Request) {
 	t := b.t()
 	r.Body = http.MaxBytesReader(w, r.Body, t.maxBody)
 	if err := r.ParseForm(); err != nil {
-		kannelReply(w, http.StatusBadRequest, "Charset or body misformed, rejected")
+		KannelReply(w, http.StatusBadRequest, "Charset or body misformed, rejected")
 		return
 	}
 	user := r.Form.Get("username")
@@ -46,18 +46,19 @@ func (b *Bridge) serveSendsms(w http.ResponseWriter, r *http.Request) {
 	for _, cs := range t.channels {
 		if su, ok := cs.adapter.(SendsmsUser); ok && cs.Kind == KindKannel && su.SendsmsUser() == user {
 			if !cs.allow(w) { // over max_requests_per_second: 503 and Retry-After, never 429 (courier)
-				kannelReply(w, http.StatusServiceUnavailable, "Temporal failure, try again later.")
+				KannelReply(w, http.StatusServiceUnavailable, "Temporal failure, try again later.")
 				return
 			}
 			cs.adapter.ServeHTTP(w, r)
 			return
 		}
 	}
-	kannelReply(w, http.StatusForbidden, "Authorization failed for sendsms")
+	KannelReply(w, http.StatusForbidden, "Authorization failed for sendsms")
 }
 
-// kannelReply answers like Kannel's smsbox: text/html, no-cache.
-func kannelReply(w http.ResponseWriter, code int, body string) {
+// KannelReply answers like Kannel's smsbox: text/html, no-cache (the
+// sendsms front door here and the kannel channel's own answers).
+func KannelReply(w http.ResponseWriter, code int, body string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html")
 	h.Set("Pragma", "no-cache")

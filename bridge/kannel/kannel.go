@@ -136,18 +136,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case ans.code >= 400:
 		a.log.Info("sendsms rejected", "status", ans.code, "answer", ans.body)
 	}
-	reply(w, ans.code, ans.body)
-}
-
-// reply writes a Kannel answer: text/html and no-cache headers, as smsbox.
-func reply(w http.ResponseWriter, code int, body string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html")
-	h.Set("Pragma", "no-cache")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(code)
-	_, _ = w.Write([]byte(body))
+	bridge.KannelReply(w, ans.code, ans.body)
 }
 
 func (a *Adapter) serve(r *http.Request) answer {
