@@ -160,13 +160,15 @@ func (b *Bridge) deliverNow(ctx context.Context, smscID string, rec *inRecord, i
 	default:
 		return 0, false
 	}
-	places := b.claimFor(items)
+	items, places := b.claimFor(items)
 	added, ok, err := q.AddUnlessBusy(ctx, busy, items...)
-	leased := make([]*store.Item, len(added))
-	for i, a := range added {
-		leased[i] = a.Leased
+	if places != nil {
+		leased := make([]*store.Item, len(added))
+		for i, a := range added {
+			leased[i] = a.Leased
+		}
+		b.settle(places, leased)
 	}
-	b.settle(places, leased)
 	switch {
 	case err != nil:
 		b.log.Error("commit inbound failed; answering temporary error", "smsc_id", smscID, "err", err)
@@ -463,8 +465,8 @@ func (b *Bridge) complete(ctx context.Context, it store.Item, c store.Completion
 	c.Lane, c.ID, c.Token = it.Lane, it.ID, it.Token
 	n := leaseNext(ctx, it)
 	c.LeaseNext = n != nil
-	c.Enqueue = slices.Clone(c.Enqueue)
-	places := b.claimFor(c.Enqueue)
+	var places []*inbox
+	c.Enqueue, places = b.claimFor(c.Enqueue)
 	var leased []*store.Item
 	err := whileNoSpace(ctx, func() error {
 		res, err := b.q.Complete(context.WithoutCancel(ctx), c)

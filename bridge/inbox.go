@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,9 +129,11 @@ func (b *Bridge) inbox(lane string) *inbox {
 }
 
 // claimFor marks the items whose lane has a free inbox place to be claimed
-// in the commit that queues them, and returns those places (nil entries for
-// the others, or nil if none). settle hands the outcome to them.
-func (b *Bridge) claimFor(items []store.NewItem) []*inbox {
+// in the commit that queues them, in a copy of items (items itself is left
+// alone; it is returned as is when nothing is claimed), and returns those
+// places (nil entries for the others, or nil if none). settle hands the
+// outcome to them.
+func (b *Bridge) claimFor(items []store.NewItem) ([]store.NewItem, []*inbox) {
 	var places []*inbox
 	for i := range items {
 		ib := b.inbox(items[i].Lane)
@@ -139,11 +142,12 @@ func (b *Bridge) claimFor(items []store.NewItem) []*inbox {
 		}
 		if places == nil {
 			places = make([]*inbox, len(items))
+			items = slices.Clone(items)
 		}
 		places[i] = ib
 		items[i].Claim = true
 	}
-	return places
+	return items, places
 }
 
 // settle puts each claimed item (leased[i], nil where the store did not
@@ -154,13 +158,22 @@ func (b *Bridge) settle(places []*inbox, leased []*store.Item) {
 		if ib == nil {
 			continue
 		}
-		if i >= len(leased) || leased[i] == nil {
-			ib.release()
-			continue
+		var it *store.Item
+		if i < len(leased) {
+			it = leased[i]
 		}
-		if !ib.put(*leased[i]) {
-			b.unclaim(*leased[i])
-		}
+		b.settleOne(ib, it)
+	}
+}
+
+// settleOne puts a claimed item into the place ib reserved for it, or gives
+// the place back when the store did not claim it (it nil).
+func (b *Bridge) settleOne(ib *inbox, it *store.Item) {
+	switch {
+	case it == nil:
+		ib.release()
+	case !ib.put(*it):
+		b.unclaim(*it)
 	}
 }
 
@@ -184,9 +197,11 @@ func (b *Bridge) add(ctx context.Context, it store.NewItem) (string, error) {
 
 // addDup is add that also says whether the item was a dedup hit.
 func (b *Bridge) addDup(ctx context.Context, it store.NewItem) (id string, dup bool, err error) {
-	items := []store.NewItem{it}
-	places := b.claimFor(items)
-	a, err := b.q.Add(ctx, items[0])
-	b.settle(places, []*store.Item{a.Leased})
+	ib := b.inbox(it.Lane)
+	it.Claim = ib.reserve()
+	a, err := b.q.Add(ctx, it)
+	if it.Claim {
+		b.settleOne(ib, a.Leased)
+	}
 	return a.ID, a.Dup, err
 }
