@@ -252,9 +252,7 @@ func (w *wtx) saveCounters() error {
 func (s *Store) applied(w *wtx) {
 	s.ctrSaved = s.ctr // the writer goroutine owns both
 	s.commits.Add(1)
-	s.trace.mu.Lock()
-	s.trace.count += w.traced
-	s.trace.mu.Unlock()
+	s.trace.count.Add(int64(w.traced))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for lane, d := range w.deltas {

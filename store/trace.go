@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -70,12 +71,60 @@ type Tracer interface {
 	Trace(ctx context.Context, query string, limit int) ([]TraceEvent, error)
 }
 
+// TracePending holds recorded trace events until a backend writes them,
+// with the semantics every backend shares: Add never blocks and, beyond
+// TraceBuffer waiting events, drops the event (counted in Dropped); Take
+// hands the waiting events to a write, Return puts them back, first, after
+// the write failed (dropping what no longer fits). The zero value is ready.
+type TracePending struct {
+	mu      sync.Mutex
+	events  []TraceEvent
+	dropped uint64
+}
+
+// Add keeps ev for the next write, or drops it when TraceBuffer wait.
+func (p *TracePending) Add(ev TraceEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.events) >= traceBuffer {
+		p.dropped++
+		return
+	}
+	p.events = append(p.events, ev)
+}
+
+// Take hands every waiting event to a write.
+func (p *TracePending) Take() []TraceEvent {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.events
+	p.events = nil
+	return out
+}
+
+// Return puts evs back before the events recorded since, after their
+// write failed.
+func (p *TracePending) Return(evs []TraceEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if room := traceBuffer - len(p.events); len(evs) > room {
+		p.dropped += uint64(len(evs) - max(room, 0))
+		evs = evs[:max(room, 0)]
+	}
+	p.events = append(evs, p.events...)
+}
+
+// Dropped is how many events Add (or Return) dropped.
+func (p *TracePending) Dropped() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dropped
+}
+
 // traceBuf holds recorded events until a transaction writes them.
 type traceBuf struct {
-	mu      sync.Mutex
-	pending []TraceEvent
-	dropped uint64
-	count   int // events on disk (approximate after a failed commit)
+	TracePending
+	count atomic.Int64 // events on disk (approximate after a failed commit)
 }
 
 // Record keeps ev for the next write transaction. It never blocks on the
@@ -88,44 +137,11 @@ func (s *Store) Record(ev TraceEvent) {
 	if ev.At.IsZero() {
 		ev.At = s.opt.Now()
 	}
-	t := &s.trace
-	t.mu.Lock()
-	if len(t.pending) >= traceBuffer {
-		t.dropped++
-	} else {
-		t.pending = append(t.pending, ev)
-	}
-	t.mu.Unlock()
+	s.trace.Add(ev)
 }
 
 // TraceDropped is how many events Record dropped because too many waited.
-func (s *Store) TraceDropped() uint64 {
-	s.trace.mu.Lock()
-	defer s.trace.mu.Unlock()
-	return s.trace.dropped
-}
-
-// takeTrace hands the pending events to a transaction.
-func (s *Store) takeTrace() []TraceEvent {
-	t := &s.trace
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := t.pending
-	t.pending = nil
-	return out
-}
-
-// returnTrace puts events back after their transaction rolled back.
-func (s *Store) returnTrace(evs []TraceEvent) {
-	t := &s.trace
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if room := traceBuffer - len(t.pending); len(evs) > room {
-		t.dropped += uint64(len(evs) - max(room, 0))
-		evs = evs[:max(room, 0)]
-	}
-	t.pending = append(evs, t.pending...)
-}
+func (s *Store) TraceDropped() uint64 { return s.trace.Dropped() }
 
 // writeTrace writes evs in w's transaction.
 func (w *wtx) writeTrace(evs []TraceEvent) error {
@@ -268,11 +284,11 @@ func appendDigits(b []byte, s string) ([]byte, bool) {
 // flushTrace writes the pending events, at most traceChunk per
 // transaction, one transaction after another.
 func (s *Store) flushTrace(ctx context.Context) error {
-	evs := s.takeTrace()
+	evs := s.trace.Take()
 	for len(evs) > 0 {
 		chunk := evs[:min(len(evs), traceChunk)]
 		if err := s.update(ctx, func(w *wtx) error { return w.writeTrace(chunk) }); err != nil {
-			s.returnTrace(evs)
+			s.trace.Return(evs)
 			return err
 		}
 		evs = evs[len(chunk):]
@@ -360,16 +376,12 @@ func (s *Store) sweepTrace(ctx context.Context) error {
 	return err
 }
 
-func (s *Store) traceCount() int {
-	s.trace.mu.Lock()
-	defer s.trace.mu.Unlock()
-	return s.trace.count
-}
+func (s *Store) traceCount() int { return int(s.trace.count.Load()) }
 
 // loadTraceCount counts the events on disk (at Open).
 func (s *Store) loadTraceCount(tx *bolt.Tx) {
 	if b := tx.Bucket(bktTrace); b != nil {
-		s.trace.count = b.Stats().KeyN
+		s.trace.count.Store(int64(b.Stats().KeyN))
 	}
 }
 

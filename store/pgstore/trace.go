@@ -30,9 +30,7 @@ import (
 
 // traceBuf holds recorded events until flushTrace writes them.
 type traceBuf struct {
-	mu      sync.Mutex
-	pending []store.TraceEvent
-	dropped uint64
+	store.TracePending
 
 	flushMu sync.Mutex  // one flush at a time (the loop, Sweep, Close)
 	capDue  atomic.Bool // events written since the last TraceMax check
@@ -47,35 +45,11 @@ func (s *Store) Record(ev store.TraceEvent) {
 	if ev.At.IsZero() {
 		ev.At = s.opt.Now()
 	}
-	t := &s.trace
-	t.mu.Lock()
-	if len(t.pending) >= store.TraceBuffer {
-		t.dropped++
-	} else {
-		t.pending = append(t.pending, ev)
-	}
-	t.mu.Unlock()
+	s.trace.Add(ev)
 }
 
 // TraceDropped is how many events Record dropped because too many waited.
-func (s *Store) TraceDropped() uint64 {
-	s.trace.mu.Lock()
-	defer s.trace.mu.Unlock()
-	return s.trace.dropped
-}
-
-// returnTrace puts events back after their write failed, keeping at most
-// store.TraceBuffer pending.
-func (s *Store) returnTrace(evs []store.TraceEvent) {
-	t := &s.trace
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if room := store.TraceBuffer - len(t.pending); len(evs) > room {
-		t.dropped += uint64(len(evs) - max(room, 0))
-		evs = evs[:max(room, 0)]
-	}
-	t.pending = append(evs, t.pending...)
-}
+func (s *Store) TraceDropped() uint64 { return s.trace.Dropped() }
 
 // flushTrace writes the pending events in one COPY (its own transaction);
 // after a failure they wait for the next round.
@@ -87,11 +61,7 @@ func (s *Store) flushTrace(ctx context.Context) error {
 
 // flushTraceLocked is flushTrace with trace.flushMu held.
 func (s *Store) flushTraceLocked(ctx context.Context) error {
-	t := &s.trace
-	t.mu.Lock()
-	evs := t.pending
-	t.pending = nil
-	t.mu.Unlock()
+	evs := s.trace.Take()
 	if len(evs) == 0 {
 		return nil
 	}
@@ -107,10 +77,10 @@ func (s *Store) flushTraceLocked(ctx context.Context) error {
 	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"sb_trace"}, []string{"at", "id", "ref", "number", "hop", "event"},
 		pgx.CopyFromRows(rows))
 	if err != nil {
-		s.returnTrace(evs)
+		s.trace.Return(evs)
 		return fmt.Errorf("pgstore: write trace: %w", err)
 	}
-	t.capDue.Store(true)
+	s.trace.capDue.Store(true)
 	return nil
 }
 
