@@ -87,39 +87,55 @@ func cpuOf(t target) float64 {
 	return sum
 }
 
-// rssOf sums VmRSS and RssAnon over t's processes.
 // commitStats are a bridge's store counters (bridgeTarget.commitStats).
 type commitStats struct{ commits, seconds, calls float64 }
 
 // committer is a target that tells its store's commits (the bridge).
 type committer interface{ commitStats() (commitStats, bool) }
 
-// commitsSince describes the store commits of a phase that began at s0
-// (taken with snapCommits), "" for a target without them.
-func commitsSince(t target, s0 commitStats, ok0 bool, wall time.Duration) string {
-	c, ok := t.(committer)
-	if !ok || !ok0 {
-		return ""
-	}
-	s, ok := c.commitStats()
-	if !ok || s.commits <= s0.commits {
-		return ""
-	}
-	n, sec, calls := s.commits-s0.commits, s.seconds-s0.seconds, s.calls-s0.calls
-	return fmt.Sprintf("; store: %.0f commits (%.0f/s), %.2f ms each, %.1f calls per commit, writer committing %.0f%% of the time",
-		n, n/wall.Seconds(), sec/n*1000, calls/n, 100*sec/wall.Seconds())
+// meter measures a phase from its start: the daemon's CPU, the harness's
+// own (simulator, HTTP sink, load) and, for a committer, its store commits.
+type meter struct {
+	t           target
+	start       time.Time
+	cpu0, self0 float64
+	cs0         commitStats
+	csOK        bool
 }
 
-// snapCommits takes the store counters at the start of a phase.
-func snapCommits(t target) (commitStats, bool) {
+func startMeter(t target) *meter {
+	m := &meter{t: t}
 	if c, ok := t.(committer); ok {
-		return c.commitStats()
+		m.cs0, m.csOK = c.commitStats()
 	}
-	return commitStats{}, false
+	m.cpu0, m.self0, m.start = cpuOf(t), selfCPU(), time.Now()
+	return m
 }
 
-// selfCPU is the CPU seconds this harness (simulator, HTTP sink, load) has
-// used so far.
+// cpu is the daemon's CPU seconds since the start.
+func (m *meter) cpu() float64 { return cpuOf(m.t) - m.cpu0 }
+
+// note says how the phase's wall time so far was spent on CPU, in cores
+// (the daemon's, given as cpu seconds, and the harness's, of
+// runtime.NumCPU), and the store commits of a committer: rate, mean time,
+// calls per commit and the share of the time its writer spent committing.
+func (m *meter) note(cpu float64) string {
+	wall := time.Since(m.start).Seconds()
+	s := fmt.Sprintf("daemon %.2f cores, harness %.2f cores of %d", cpu/wall, (selfCPU()-m.self0)/wall, runtime.NumCPU())
+	c, ok := m.t.(committer)
+	if !ok || !m.csOK {
+		return s
+	}
+	now, ok := c.commitStats()
+	if !ok || now.commits <= m.cs0.commits {
+		return s
+	}
+	n, sec, calls := now.commits-m.cs0.commits, now.seconds-m.cs0.seconds, now.calls-m.cs0.calls
+	return s + fmt.Sprintf("; store: %.0f commits (%.0f/s), %.2f ms each, %.1f calls per commit, writer committing %.0f%% of the time",
+		n, n/wall, sec/n*1000, calls/n, 100*sec/wall)
+}
+
+// selfCPU is the CPU seconds this harness has used so far.
 func selfCPU() float64 {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
@@ -128,13 +144,7 @@ func selfCPU() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-// machineBusy says how the phase's wall time was spent on CPU: the
-// daemon's share and the harness's, in cores (the VM has runtime.NumCPU).
-func machineBusy(daemon, harness float64, wall time.Duration) string {
-	w := wall.Seconds()
-	return fmt.Sprintf("daemon %.2f cores, harness %.2f cores of %d", daemon/w, harness/w, runtime.NumCPU())
-}
-
+// rssOf sums VmRSS and RssAnon over t's processes.
 func rssOf(t target) (rss, anon int64) {
 	for _, pid := range t.pids() {
 		n, a, err := rssBytes(pid)
@@ -184,8 +194,8 @@ func (h *harness) moPhase(t target, r *Result) error {
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.phaseTimeout)
 	defer cancel()
 	acked := make([]bool, h.o.mo)
-	cs0, csOK := snapCommits(t)
-	cpu0, self0, start := cpuOf(t), selfCPU(), time.Now()
+	m := startMeter(t)
+	start := m.start
 	work := make(chan int, h.o.mo)
 	for i := range h.o.mo {
 		work <- i
@@ -217,7 +227,7 @@ func (h *harness) moPhase(t target, r *Result) error {
 	})
 	last := h.lastArrival(h.sink.mo)
 	time.Sleep(settle)
-	cpu := cpuOf(t) - cpu0
+	cpu := m.cpu()
 	got := int(h.sink.mo.n.Load())
 	r.MOFailed = int(failed.Load())
 	for i, ok := range acked {
@@ -231,8 +241,8 @@ func (h *harness) moPhase(t target, r *Result) error {
 	if got > 0 {
 		r.MOCPUMicros = cpu / float64(got) * 1e6
 	}
-	fmt.Printf("compare: %s: MO %d acked in %.2fs, %d at the platform in %.2fs, CPU %.2fs (%s%s)\n", t.name(), n, ackDone.Seconds(), got, last.Sub(start).Seconds(), cpu,
-		machineBusy(cpu, selfCPU()-self0, time.Since(start)), commitsSince(t, cs0, csOK, time.Since(start)))
+	fmt.Printf("compare: %s: MO %d acked in %.2fs, %d at the platform in %.2fs, CPU %.2fs (%s)\n", t.name(), n, ackDone.Seconds(), got, last.Sub(start).Seconds(), cpu,
+		m.note(cpu))
 	return werr
 }
 
@@ -271,8 +281,8 @@ func (h *harness) mtPhase(t target, what string, send func(ctx context.Context, 
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.phaseTimeout)
 	defer cancel()
 	accepted := make([]bool, h.o.mt)
-	cs0, csOK := snapCommits(t)
-	cpu0, self0, start := cpuOf(t), selfCPU(), time.Now()
+	m := startMeter(t)
+	start := m.start
 	work := make(chan int, h.o.mt)
 	for i := range h.o.mt {
 		work <- i
@@ -307,7 +317,7 @@ func (h *harness) mtPhase(t target, what string, send func(ctx context.Context, 
 	})
 	lastSub, lastDel := h.lastArrival(subs), h.lastArrival(h.sink.delivered)
 	time.Sleep(settle)
-	cpu := cpuOf(t) - cpu0
+	cpu := m.cpu()
 	for i, ok := range accepted {
 		if !ok {
 			continue
@@ -328,9 +338,9 @@ func (h *harness) mtPhase(t target, what string, send func(ctx context.Context, 
 	if d := int(h.sink.delivered.n.Load()); d > 0 {
 		r.MTCPUMicros = cpu / float64(d) * 1e6
 	}
-	fmt.Printf("compare: %s: %s %d accepted in %.2fs, %d submitted by %.2fs, %d delivered callbacks by %.2fs, CPU %.2fs (%s%s)\n",
+	fmt.Printf("compare: %s: %s %d accepted in %.2fs, %d submitted by %.2fs, %d delivered callbacks by %.2fs, CPU %.2fs (%s)\n",
 		t.name(), what, n, acceptDone.Seconds(), subs.n.Load(), lastSub.Sub(start).Seconds(), h.sink.delivered.n.Load(), lastDel.Sub(start).Seconds(), cpu,
-		machineBusy(cpu, selfCPU()-self0, time.Since(start)), commitsSince(t, cs0, csOK, time.Since(start)))
+		m.note(cpu))
 	return werr
 }
 
@@ -373,8 +383,8 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 			}
 		}
 	})
-	cs0, csOK := snapCommits(t)
-	cpu0, self0, start := cpuOf(t), selfCPU(), time.Now()
+	m := startMeter(t)
+	start := m.start
 	var wg sync.WaitGroup
 	moWork, mtWork := make(chan int, h.o.rate), make(chan int, h.o.rate)
 	for range 200 {
@@ -442,7 +452,7 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 	})
 	f.DrainedSeconds = time.Since(sentDone).Seconds()
 	time.Sleep(settle)
-	f.CPUSeconds = math.Round((cpuOf(t)-cpu0)*100) / 100
+	f.CPUSeconds = math.Round(m.cpu()*100) / 100
 	close(stopRSS)
 	rssWG.Wait()
 	f.PeakRSSMB = math.Round(float64(peak.Load())/(1<<20)*10) / 10
@@ -466,9 +476,9 @@ func (h *harness) fixedRate(t target) (*Fixed, error) {
 	}
 	f.MOLat[0], f.MOLat[1] = percentiles(moLat)
 	f.MTLat[0], f.MTLat[1] = percentiles(mtLat)
-	fmt.Printf("compare: %s: fixed rate %d/s for %v: MO %d sent (%d behind) p50 %.1fms p99 %.1fms; MT %d sent (%d behind) p50 %.1fms p99 %.1fms; CPU %.2fs (%s%s), peak RSS %.1f MB (anonymous %.1f MB), drained in %.1fs\n",
+	fmt.Printf("compare: %s: fixed rate %d/s for %v: MO %d sent (%d behind) p50 %.1fms p99 %.1fms; MT %d sent (%d behind) p50 %.1fms p99 %.1fms; CPU %.2fs (%s), peak RSS %.1f MB (anonymous %.1f MB), drained in %.1fs\n",
 		t.name(), h.o.rate, h.o.duration, moN, f.MOBehind, f.MOLat[0], f.MOLat[1], mtN, f.MTBehind, f.MTLat[0], f.MTLat[1], f.CPUSeconds,
-		machineBusy(f.CPUSeconds, selfCPU()-self0, time.Since(start)), commitsSince(t, cs0, csOK, time.Since(start)), f.PeakRSSMB, f.PeakAnonMB, f.DrainedSeconds)
+		m.note(f.CPUSeconds), f.PeakRSSMB, f.PeakAnonMB, f.DrainedSeconds)
 	return f, werr
 }
 
