@@ -786,37 +786,8 @@ func TestChaosKill9Repeated(t *testing.T) {
 	plat := newPlatform(t)
 	dir := t.TempDir()
 	httpAddr := freePort(t)
-	host, port, _ := net.SplitHostPort(sim.Addr())
-	config := filepath.Join(dir, "smscbridge.toml")
-	toml := fmt.Sprintf(`
-[http]
-listen = %q
-[admin]
-listen = ""
-[store]
-path = %q
-[retry]
-initial_backoff = "20ms"
-max_backoff = "200ms"
-max_attempts = 10000
-[[smsc]]
-id = "agg-a"
-host = %q
-port = %s
-system_id = "bridge"
-password = "secret"
-reconnect_delay = "20ms"
-reconnect_max = "200ms"
-[[channel]]
-id = "rp-main"
-kind = "rapidpro"
-numbers = [%q]
-smsc = ["agg-a"]
-receive_url = "%s/c/ex/%s/receive"
-`, httpAddr, filepath.Join(dir, "bridge.db"), host, port, rpNumber, plat.srv.URL, rpUUID)
-	if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	config := writeChildConfig(t, filepath.Join(dir, "smscbridge.toml"), httpAddr,
+		fmt.Sprintf("path = %q\n", filepath.Join(dir, "bridge.db")), "max_attempts = 10000\n", sim.Addr(), plat.srv.URL)
 	var mu sync.Mutex
 	ackedMO, ackedMT := map[string]bool{}, map[string]bool{}
 	stop := make(chan struct{})

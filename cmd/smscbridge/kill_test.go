@@ -39,6 +39,44 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// writeChildConfig writes the configuration of a daemon run as a child
+// process (the kill -9 tests): platform listener on httpAddr, no admin
+// listener, the [store] keys given, quick retries (plus the [retry] keys
+// given), one SMSC at smscAddr and the RapidPro channel posting to platURL.
+// It returns path.
+func writeChildConfig(t *testing.T, path, httpAddr, storeKeys, retryKeys, smscAddr, platURL string) string {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(smscAddr)
+	toml := fmt.Sprintf(`
+[http]
+listen = %q
+[admin]
+listen = ""
+[store]
+%s[retry]
+initial_backoff = "20ms"
+max_backoff = "200ms"
+%s[[smsc]]
+id = "agg-a"
+host = %q
+port = %s
+system_id = "bridge"
+password = "secret"
+reconnect_delay = "20ms"
+reconnect_max = "200ms"
+[[channel]]
+id = "rp-main"
+kind = "rapidpro"
+numbers = [%q]
+smsc = ["agg-a"]
+receive_url = "%s/c/ex/%s/receive"
+`, httpAddr, storeKeys, retryKeys, host, port, rpNumber, platURL, rpUUID)
+	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func startDaemonProcess(t *testing.T, config string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "run", "-config", config)
@@ -215,36 +253,8 @@ func TestKill9LosesNothing(t *testing.T) {
 	plat := newPlatform(t)
 	dir := t.TempDir()
 	httpAddr := freePort(t)
-	host, port, _ := net.SplitHostPort(sim.Addr())
-	config := filepath.Join(dir, "smscbridge.toml")
-	toml := fmt.Sprintf(`
-[http]
-listen = %q
-[admin]
-listen = ""
-[store]
-path = %q
-[retry]
-initial_backoff = "20ms"
-max_backoff = "200ms"
-[[smsc]]
-id = "agg-a"
-host = %q
-port = %s
-system_id = "bridge"
-password = "secret"
-reconnect_delay = "20ms"
-reconnect_max = "200ms"
-[[channel]]
-id = "rp-main"
-kind = "rapidpro"
-numbers = [%q]
-smsc = ["agg-a"]
-receive_url = "%s/c/ex/%s/receive"
-`, httpAddr, filepath.Join(dir, "bridge.db"), host, port, rpNumber, plat.srv.URL, rpUUID)
-	if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	config := writeChildConfig(t, filepath.Join(dir, "smscbridge.toml"), httpAddr,
+		fmt.Sprintf("path = %q\n", filepath.Join(dir, "bridge.db")), "", sim.Addr(), plat.srv.URL)
 	child := startDaemonProcess(t, config)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -38,45 +37,14 @@ func TestPostgresKill9OneNode(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "pg-dsn"), []byte(dsn), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	host, port, _ := net.SplitHostPort(sim.Addr())
 	var addrs []string
 	var children []*exec.Cmd
 	var configs []string
 	for n := range 2 {
 		httpAddr := freePort(t)
-		config := filepath.Join(dir, fmt.Sprintf("node%d.toml", n+1))
-		toml := fmt.Sprintf(`
-[http]
-listen = %q
-[admin]
-listen = ""
-[store]
-backend = "postgres"
-dsn_file = "pg-dsn"
-schema = %q
-node = "node%d"
-lease_time = "5s"
-[retry]
-initial_backoff = "20ms"
-max_backoff = "200ms"
-[[smsc]]
-id = "agg-a"
-host = %q
-port = %s
-system_id = "bridge"
-password = "secret"
-reconnect_delay = "20ms"
-reconnect_max = "200ms"
-[[channel]]
-id = "rp-main"
-kind = "rapidpro"
-numbers = [%q]
-smsc = ["agg-a"]
-receive_url = "%s/c/ex/%s/receive"
-`, httpAddr, schema, n+1, host, port, rpNumber, plat.srv.URL, rpUUID)
-		if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		config := writeChildConfig(t, filepath.Join(dir, fmt.Sprintf("node%d.toml", n+1)), httpAddr,
+			fmt.Sprintf("backend = \"postgres\"\ndsn_file = \"pg-dsn\"\nschema = %q\nnode = \"node%d\"\nlease_time = \"5s\"\n", schema, n+1),
+			"", sim.Addr(), plat.srv.URL)
 		children = append(children, startDaemonProcess(t, config))
 		addrs, configs = append(addrs, httpAddr), append(configs, config)
 	}
