@@ -248,8 +248,7 @@ func TestKill9LosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
-	sim := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(sim.Close)
+	sim := newSim(t)
 	plat := newPlatform(t)
 	dir := t.TempDir()
 	httpAddr := freePort(t)

@@ -248,8 +248,7 @@ func TestNotificationFailedIsLogged(t *testing.T) {
 // TestNotificationRouting: answers of the core for the notifications path,
 // in the API's shape, and the checks reaching the daemon (no SMS queued).
 func TestNotificationRouting(t *testing.T) {
-	sim := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(sim.Close)
+	sim := newSim(t)
 	base, _, _ := startNotifyDaemon(t, sim, &logBuffer{})
 	body := `{"templateId":"7","destination":"542994843975","params":{"name":"a","order":"b"}}`
 	for _, tc := range []struct {
@@ -287,8 +286,7 @@ func TestNotificationRouting(t *testing.T) {
 // permanent error is logged failed with the SMPP status, is a dead letter,
 // and "queue show" has both.
 func TestNotificationRefusedBySMSC(t *testing.T) {
-	sim := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(sim.Close)
+	sim := newSim(t)
 	sim.SetStatus(pdu.StatusInvDstAdr, false) // permanent
 	logs := &logBuffer{}
 	base, db, stop := startNotifyDaemon(t, sim, logs)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/smscbridge/smscbridge/smsc/coding"
-	"github.com/smscbridge/smscbridge/smsc/smsctest"
 	"github.com/smscbridge/smscbridge/store/pgstore/pgtest"
 )
 
@@ -30,8 +29,7 @@ func TestPostgresKill9OneNode(t *testing.T) {
 	}
 	dsn := pgtest.DSN(t)
 	schema := pgtest.Schema(t, dsn)
-	sim := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(sim.Close)
+	sim := newSim(t)
 	plat := newPlatform(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "pg-dsn"), []byte(dsn), 0o600); err != nil {

@@ -64,6 +64,23 @@ type reloadSetup struct {
 	smscs            map[string]string // id → "host:port"
 }
 
+// newSim starts a strict simulator with the bridge's account, closed at
+// the end of the test.
+func newSim(t *testing.T) *smsctest.Server {
+	t.Helper()
+	s := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// newReloadSetup is the configuration of a reload test in a fresh
+// directory (store bridge.db, admin listener on a free port) and the path
+// of its file.
+func newReloadSetup(t *testing.T) (*reloadSetup, string) {
+	dir := t.TempDir()
+	return &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}, filepath.Join(dir, "smscbridge.toml")
+}
+
 // smscTOML is one [[smsc]] of a simulator at addr, with extra lines.
 func smscTOML(id, addr, extra string) string {
 	host, port, _ := net.SplitHostPort(addr)
@@ -186,8 +203,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestReloadAppliesTheDifference(t *testing.T) {
 	sims := map[string]*smsctest.Server{}
 	for _, id := range []string{"a", "b", "c", "d"} {
-		sims[id] = smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-		t.Cleanup(sims[id].Close)
+		sims[id] = newSim(t)
 	}
 	plat := newPlatform(t)
 	dir := t.TempDir()
@@ -334,10 +350,8 @@ func TestReloadAppliesTheDifference(t *testing.T) {
 // platform hears "sent" — and only then is unbound; the reload returns
 // once that is done (issue 15 item 1).
 func TestReloadDrainsARemovedSMSC(t *testing.T) {
-	a := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(a.Close)
-	d := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(d.Close)
+	a := newSim(t)
+	d := newSim(t)
 	held, release := make(chan struct{}, 1), make(chan struct{})
 	d.SetHandler(smsctest.HandlerFunc(func(s *smsctest.Session, p *pdu.PDU) *pdu.PDU {
 		resp := d.Default(s, p)
@@ -352,9 +366,7 @@ func TestReloadDrainsARemovedSMSC(t *testing.T) {
 		return nil
 	}))
 	plat := newPlatform(t)
-	dir := t.TempDir()
-	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}
-	path := filepath.Join(dir, "smscbridge.toml")
+	r, path := newReloadSetup(t)
 	mustWrite(t, path, r.file(smscTOML("a", a.Addr(), "")+smscTOML("d", d.Addr(), "")+
 		rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")+rpChannel("rp-old", "+15550001", `"d"`, plat.srv.URL, "")))
 	cfg, err := conf.Load(path)
@@ -449,14 +461,10 @@ func TestReloadDrainsARemovedSMSC(t *testing.T) {
 // SMSC is bound once all along (race detector on: the table swap is the
 // only shared change) (issue 15 item 1).
 func TestReloadUnderTraffic(t *testing.T) {
-	a := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(a.Close)
-	b := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(b.Close)
+	a := newSim(t)
+	b := newSim(t)
 	plat := newPlatform(t)
-	dir := t.TempDir()
-	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}
-	path := filepath.Join(dir, "smscbridge.toml")
+	r, path := newReloadSetup(t)
 	version := func(i int) string {
 		via := []string{`"a"`, `"b"`}[i%2]
 		return r.file(smscTOML("a", a.Addr(), "") + smscTOML("b", b.Addr(), fmt.Sprintf("window = %d", 10+i)) +
@@ -559,14 +567,10 @@ func TestReloadUnderTraffic(t *testing.T) {
 // them for changed settings; the status page shows when the configuration
 // was loaded (issue 15 item 1).
 func TestReloadKeepsOperatorControl(t *testing.T) {
-	a := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(a.Close)
-	b := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(b.Close)
+	a := newSim(t)
+	b := newSim(t)
 	plat := newPlatform(t)
-	dir := t.TempDir()
-	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}
-	path := filepath.Join(dir, "smscbridge.toml")
+	r, path := newReloadSetup(t)
 	version := func(window int) string {
 		w := fmt.Sprintf("window = %d", window)
 		return r.file(smscTOML("a", a.Addr(), w) + smscTOML("b", b.Addr(), w) + rpChannel("rp-main", rpNumber, `"a", "b"`, plat.srv.URL, ""))

@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/smscbridge/smscbridge/smsc/smsctest"
 )
 
 // notifySocket is a stand-in for systemd's notification socket: it
@@ -73,8 +71,7 @@ func TestNotifyProtocol(t *testing.T) {
 	sock := newNotifySocket(t)
 	t.Setenv("WATCHDOG_USEC", "100000") // 100 ms: a check every 50 ms
 	t.Setenv("WATCHDOG_PID", "")
-	sim := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(sim.Close)
+	sim := newSim(t)
 	plat := newPlatform(t)
 	dir := t.TempDir()
 	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0", listen: freePort(t)}
@@ -144,14 +141,10 @@ func TestSIGHUPReloadsTheRealDaemon(t *testing.T) {
 		t.Skip("starts a child process")
 	}
 	sock := newNotifySocket(t)
-	a := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(a.Close)
-	b := smsctest.NewServer(smsctest.WithTB(t), smsctest.WithAccount("bridge", "secret"))
-	t.Cleanup(b.Close)
+	a := newSim(t)
+	b := newSim(t)
 	plat := newPlatform(t)
-	dir := t.TempDir()
-	r := &reloadSetup{dir: dir, db: filepath.Join(dir, "bridge.db"), admin: "127.0.0.1:0"}
-	path := filepath.Join(dir, "smscbridge.toml")
+	r, path := newReloadSetup(t)
 	mustWrite(t, path, r.file(smscTOML("a", a.Addr(), "")+rpChannel("rp-main", rpNumber, `"a"`, plat.srv.URL, "")))
 	child := startDaemonProcess(t, path)
 	if m := sock.next(t, true); m != "READY=1" {
