@@ -276,25 +276,17 @@ func TestKannelBuffered(t *testing.T) {
 		}
 		return subs[n]
 	}
-	receipt := func(sub smsctest.Submit, stat string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if st, err := h.smsc.SendReceipt(ctx, sub, smsctest.Receipt{Stat: stat}); err != nil || st != pdu.StatusOK {
-			t.Fatalf("receipt %s: %v %v", stat, st, err)
-		}
-	}
 	const u1, u2 = "0191e180-7d60-7000-aff4-c8d3f7bcc9f1", "0191e180-7d60-7000-aff4-c8d3f7bcc9f2"
 	sub := send(u1, "+250788124001", "31")
 	h.plat.wait(t, "8", func(r []platformReq) bool { return len(knGets(r, u1)) >= 1 })
-	receipt(sub, "ENROUTE")
+	h.receipt(t, sub, "ENROUTE")
 	h.plat.wait(t, "4", func(r []platformReq) bool { return len(knGets(r, u1)) >= 2 })
-	receipt(sub, "DELIVRD")
+	h.receipt(t, sub, "DELIVRD")
 	h.plat.wait(t, "1", func(r []platformReq) bool { return len(knGets(r, u1)) >= 3 })
-	receipt(sub, "ACCEPTD")                 // after the final report: dropped
+	h.receipt(t, sub, "ACCEPTD")            // after the final report: dropped
 	sub2 := send(u2, "+250788124002", "27") // 1+2+8+16: no 4
-	receipt(sub2, "ENROUTE")
-	receipt(sub2, "DELIVRD")
+	h.receipt(t, sub2, "ENROUTE")
+	h.receipt(t, sub2, "DELIVRD")
 	h.plat.wait(t, "8 and 1 for the second", func(r []platformReq) bool { return len(knGets(r, u2)) >= 2 })
 	quiet()
 	var got []string

@@ -53,6 +53,17 @@ func (h *harness) sendRP(id, text, to string) string {
 
 // statuses lists, in arrival order, the RapidPro status callbacks
 // (sent, delivered, failed) the platform got for the message id.
+// receipt has the simulator send a receipt with stat for the submit sub,
+// and fails the test unless the bridge answers ESME_ROK.
+func (h *harness) receipt(t testing.TB, sub smsctest.Submit, stat string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if st, err := h.smsc.SendReceipt(ctx, sub, smsctest.Receipt{Stat: stat}); err != nil || st != pdu.StatusOK {
+		t.Fatalf("receipt %s: %v %v", stat, st, err)
+	}
+}
+
 func statuses(t testing.TB, reqs []platformReq, id string) []string {
 	var out []string
 	for _, r := range reqs {
@@ -442,9 +453,7 @@ func TestMultipartRetryResendsOnlyMissingParts(t *testing.T) {
 	}
 	// Every part's receipt maps: all delivered → delivered.
 	for _, s := range accepted {
-		if st, err := h.smsc.SendReceipt(context.Background(), s, smsctest.Receipt{Stat: "DELIVRD"}); err != nil || st != pdu.StatusOK {
-			t.Fatalf("receipt: %v %v", st, err)
-		}
+		h.receipt(t, s, "DELIVRD")
 	}
 	reqs := h.plat.wait(t, "delivered callback", hasStatus(t, "1301", "delivered"))
 	if got := statuses(t, reqs, "1301"); fmt.Sprint(got) != "[sent delivered]" {
@@ -469,9 +478,7 @@ func TestChunkStatusesMerge(t *testing.T) {
 	h.plat.wait(t, "sent", hasStatus(t, "1401", "sent"))
 	quiet()
 	for i, stat := range []string{"DELIVRD", "UNDELIV", "UNDELIV", "DELIVRD"} {
-		if st, err := h.smsc.SendReceipt(ctx, subs[i], smsctest.Receipt{Stat: stat}); err != nil || st != pdu.StatusOK {
-			t.Fatalf("receipt %d: %v %v", i, st, err)
-		}
+		h.receipt(t, subs[i], stat)
 	}
 	h.plat.wait(t, "failed", hasStatus(t, "1401", "failed"))
 	quiet()
@@ -517,9 +524,7 @@ func TestStatusNeverBackwardsAcrossRestart(t *testing.T) {
 	h.shutdown()
 	h.start()
 	h.waitBound()
-	if st, err := h.smsc.SendReceipt(ctx, subs[0], smsctest.Receipt{Stat: "UNDELIV"}); err != nil || st != pdu.StatusOK {
-		t.Fatalf("repeated receipt: %v %v", st, err)
-	}
+	h.receipt(t, subs[0], "UNDELIV")
 	time.Sleep(time.Second)
 	if got := statuses(t, h.plat.all(), "1501"); fmt.Sprint(got) != "[sent delivered]" {
 		t.Errorf("statuses = %v, want [sent delivered]", got)
@@ -602,9 +607,7 @@ func TestLateRespAfterRequeueKeepsLiveItem(t *testing.T) {
 	}
 	h.plat.wait(t, "sent", hasStatus(t, "1701", "sent"))
 	time.Sleep(2 * time.Second) // both responses are in
-	if st, err := h.smsc.SendReceipt(ctx, subs[1], smsctest.Receipt{Stat: "DELIVRD"}); err != nil || st != pdu.StatusOK {
-		t.Fatalf("receipt: %v %v", st, err)
-	}
+	h.receipt(t, subs[1], "DELIVRD")
 	reqs := h.plat.wait(t, "delivered for the requeued submit", hasStatus(t, "1701", "delivered"))
 	if got := statuses(t, reqs, "1701"); fmt.Sprint(got) != "[sent delivered]" {
 		t.Errorf("statuses = %v, want [sent delivered]", got)
@@ -650,9 +653,7 @@ func TestLateRespForPartResumes(t *testing.T) {
 		t.Fatalf("parts submitted = %v with refs %v, want [1 2 3] under one reference", seqs, refs)
 	}
 	for _, s := range subs {
-		if st, err := h.smsc.SendReceipt(context.Background(), s, smsctest.Receipt{Stat: "DELIVRD"}); err != nil || st != pdu.StatusOK {
-			t.Fatalf("receipt: %v %v", st, err)
-		}
+		h.receipt(t, s, "DELIVRD")
 	}
 	reqs = h.plat.wait(t, "delivered", hasStatus(t, "1801", "delivered"))
 	if got := statuses(t, reqs, "1801"); fmt.Sprint(got) != "[sent delivered]" {
